@@ -1,0 +1,27 @@
+// The contract of the hot, expiring state (ARCHITECTURE.md: "Redis holds hot, expiring state").
+// Two implementations keep it: Redis (production, tests) and memory (the embedded sandbox default).
+// Every TTL is in whole seconds; a key without TTL lives until deleted. Values are strings (JSON
+// is the caller's business) so both stores behave byte-for-byte alike.
+
+export interface HotStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | undefined>;
+  /** Sets a value, replacing any earlier one (and its TTL). */
+  set(key: string, value: string, ttlSeconds?: number): Promise<void>;
+  /** Sets only when the key does not exist; true when this call set it. For one-time use and replay caches. */
+  setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean>;
+  /** Reads and deletes atomically: only one caller can ever get a given value. */
+  getDel(key: string): Promise<string | undefined>;
+  /** Deletes keys; answers how many existed. */
+  del(...keys: string[]): Promise<number>;
+  /** Adds a member to a set and (re)sets the set's TTL when given. */
+  setAdd(key: string, member: string, ttlSeconds?: number): Promise<void>;
+  setMembers(key: string): Promise<string[]>;
+  /** Increments an integer counter; the TTL is set when the counter is created. */
+  incr(key: string, ttlSeconds?: number): Promise<number>;
+  /** Remaining TTL in seconds; undefined when the key is missing, -1 when it has no TTL. */
+  ttl(key: string): Promise<number | undefined>;
+  /** Throws when the store cannot be reached (readiness, fail-closed checks). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
