@@ -1,0 +1,206 @@
+// `npm run bench`: every figure beside a baseline measured in the same run, as a ratio. The machines
+// are shared and noisy, so targets and baselines alternate in rounds and the median round counts.
+//
+//   token:   client_credentials with private_key_jwt and DPoP at the token endpoint
+//   sign-in: PAR -> authorize -> login (gateway: BankID simulator; bare: finishes at once) -> consent
+//            -> code -> token with DPoP
+// Baseline: bare oidc-provider (bench/bare.ts), same library, client authentication and DPoP, its
+// default in-memory store, none of the gateway's logic.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
+import * as oidc from 'openid-client';
+import { UserAgent } from '../test/helpers/userAgent.ts';
+import { browserThroughBankId } from '../test/helpers/signIn.ts';
+import type { Gateway } from '../src/gateway.ts';
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const ROUNDS = Number(args.get('rounds') ?? 3);
+const TOKEN_REQUESTS = Number(args.get('token-requests') ?? 1500);
+const TOKEN_CONCURRENCY = Number(args.get('token-concurrency') ?? 16);
+const SIGNIN_COUNT = Number(args.get('signins') ?? 60);
+const SIGNIN_CONCURRENCY = Number(args.get('signin-concurrency') ?? 4);
+const REDIS_URL = args.get('redis') ?? process.env.BENCH_REDIS_URL;
+
+interface Server {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+const { privateKey: clientKey, publicKey: clientPub } = await generateKeyPair('ES256', { extractable: true });
+const clientJwk = { ...(await exportJWK(clientPub)), alg: 'ES256', use: 'sig' } as Record<string, unknown>;
+clientJwk.kid = await calculateJwkThumbprint(clientJwk);
+const dpopKeys = await generateKeyPair('ES256', { extractable: true });
+const dpopJwk = await exportJWK(dpopKeys.publicKey);
+
+async function startServer(name: string, script: string, env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, BENCH_CLIENT_JWK: JSON.stringify(clientJwk), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  return { name, url, child };
+}
+
+/** Peak resident set size of a server process, from the kernel's own high-water mark. */
+function peakRssMiB(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+async function stop(server: Server): Promise<void> {
+  server.child.kill('SIGTERM');
+  await new Promise((r) => (server.child.exitCode !== null ? r(null) : server.child.once('exit', r)));
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+async function drive(total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<Sample> {
+  const latencies: number[] = [];
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) {
+      const i = next++;
+      const t0 = performance.now();
+      const ok = await one(i).catch(() => false);
+      latencies.push(performance.now() - t0);
+      if (!ok) failures += 1;
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return { rps: total / elapsed, p50: q(0.5), p99: q(0.99), failures };
+}
+
+// --- token endpoint ------------------------------------------------------------------------------
+/** Assertions and proofs are signed before the clock starts, so the load generator's signing is not measured. */
+async function tokenRequests(issuer: string, count: number): Promise<Array<{ assertion: string; proof: string }>> {
+  const now = Math.floor(Date.now() / 1000);
+  const out = [];
+  for (let i = 0; i < count; i += 1) {
+    const assertion = await new SignJWT({ jti: randomUUID() })
+      .setProtectedHeader({ alg: 'ES256', kid: clientJwk.kid as string })
+      .setIssuer('bench-client').setSubject('bench-client').setAudience(issuer)
+      .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 300)
+      .sign(clientKey);
+    const proof = await new SignJWT({ htm: 'POST', htu: `${issuer}/token`, jti: randomUUID(), iat: now })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopJwk })
+      .sign(dpopKeys.privateKey);
+    out.push({ assertion, proof });
+  }
+  return out;
+}
+
+async function benchToken(server: Server, total: number): Promise<Sample> {
+  const requests = await tokenRequests(server.url, total);
+  return drive(total, TOKEN_CONCURRENCY, async (i) => {
+    const { assertion, proof } = requests[i]!;
+    const res = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proof },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'bench-client',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }),
+    });
+    const body = await res.json() as { token_type?: string };
+    return res.status === 200 && body.token_type === 'DPoP';
+  });
+}
+
+// --- sign-in -------------------------------------------------------------------------------------
+async function benchSignIn(server: Server, total: number, viaBankId: boolean): Promise<Sample> {
+  const config = await oidc.discovery(new URL(server.url), 'bench-client', { id_token_signed_response_alg: 'ES256' },
+    oidc.PrivateKeyJwt({ key: clientKey, kid: clientJwk.kid as string }), { execute: [oidc.allowInsecureRequests] });
+  const redirectUri = 'https://bench.example.test/cb';
+  return drive(total, SIGNIN_CONCURRENCY, async () => {
+    const DPoP = oidc.getDPoPHandle(config, dpopKeys);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: redirectUri, scope: 'openid profile', state,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    }, { DPoP });
+    let callback: URL;
+    if (viaBankId) {
+      callback = await browserThroughBankId({ url: server.url } as Gateway, url, '198003121236', redirectUri);
+    } else {
+      const res = await new UserAgent(server.url).follow(url.href, {}, (u) => u.startsWith(redirectUri));
+      callback = new URL(res.location!);
+    }
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP });
+    return Boolean(tokens.id_token);
+  });
+}
+
+// --- run -----------------------------------------------------------------------------------------
+interface Row {
+  scenario: string;
+  target: string;
+  sample: Sample;
+  rss: number;
+  baseline?: Sample;
+}
+
+const median = (samples: Sample[]): Sample => [...samples].sort((a, b) => a.rps - b.rps)[Math.floor(samples.length / 2)]!;
+
+async function compare(scenario: string, targets: Array<[string, string, Record<string, string>]>, run: (s: Server, n: number, isBaseline: boolean) => Promise<Sample>, total: number): Promise<Row[]> {
+  const servers: Server[] = [];
+  for (const [name, script, env] of targets) servers.push(await startServer(name, script, env));
+  try {
+    for (const s of servers) await run(s, Math.ceil(total / 5), s === servers[0]); // warm-up
+    const samples = servers.map(() => [] as Sample[]);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [i, s] of servers.entries()) samples[i]!.push(await run(s, total, i === 0));
+    }
+    const baseline = median(samples[0]!);
+    return servers.map((s, i) => ({ scenario, target: s.name, sample: median(samples[i]!), rss: peakRssMiB(s.child), ...(i > 0 ? { baseline } : {}) }));
+  } finally {
+    for (const s of servers) await stop(s);
+  }
+}
+
+const bare: [string, string, Record<string, string>] = ['bare oidc-provider (baseline)', 'bench/bare.ts', {}];
+const gw: [string, string, Record<string, string>] = ['gateway, in-memory store', 'bench/gateway.ts', {}];
+const gwRedis: Array<[string, string, Record<string, string>]> = REDIS_URL ? [['gateway, Redis store', 'bench/gateway.ts', { BENCH_REDIS_URL: REDIS_URL }]] : [];
+
+const rows: Row[] = [
+  ...(await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, ...gwRedis], (s, n) => benchToken(s, n), TOKEN_REQUESTS)),
+  ...(await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT)),
+];
+
+const fmt = (n: number, d = 1) => n.toFixed(d);
+const lines = [
+  `Node ${process.version}, ${ROUNDS} rounds (median shown), token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
+  '',
+  '| scenario | target | req/s | p50 ms | p99 ms | peak RSS MiB | failures | ratio to baseline (req/s) |',
+  '|---|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.scenario} | ${r.target} | ${fmt(r.sample.rps)} | ${fmt(r.sample.p50, 2)} | ${fmt(r.sample.p99, 2)} | ${fmt(r.rss, 0)} | ${r.sample.failures} | ${r.baseline ? fmt(r.sample.rps / r.baseline.rps, 2) : '1.00'} |`),
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+const failures = rows.reduce((n, r) => n + r.sample.failures, 0);
+if (failures) {
+  process.stderr.write(`${failures} requests failed; the figures above are not to be trusted\n`);
+  process.exitCode = 1;
+}

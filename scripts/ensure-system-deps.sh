@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests need on a fresh Debian or Ubuntu machine (as root, with apt),
+# or stops at once and says what to install. Nothing here is needed to run the sandbox gateway.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=(); elif sudo -n true 2>/dev/null; then SUDO=(sudo -n); else SUDO=none; fi
+  if [ "${SUDO:-}" != none ]; then
+    echo "installing missing test dependencies: ${need[*]}" >&2
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    exit 0
+  fi
+fi
+echo "The tests need these system packages: ${need[*]}" >&2
+echo "Install them, e.g.: sudo apt-get install ${need[*]}   (or set CHROMIUM_PATH to a Chromium binary)" >&2
+exit 1

@@ -1,0 +1,230 @@
+// Configuration: one zod schema, a JSON file plus environment overrides (ARCHITECTURE.md,
+// "Configuration"). Start-up stops on the first invalid value with the field's name and the fix.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const url = z.url({ protocol: /^https?$/ });
+// Environment values arrive as strings; z.coerce.boolean would read "false" as true.
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+const clientSchema = z.object({
+  client_id: z.string().min(3).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only'),
+  client_name: z.string().min(1),
+  /** The product this client belongs to; pairwise `sub` is computed per product. */
+  product_id: z.string().min(1).optional(),
+  redirect_uris: z.array(url).min(1),
+  post_logout_redirect_uris: z.array(url).default([]),
+  token_endpoint_auth_method: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt'),
+  tls_client_auth_subject_dn: z.string().optional(),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
+  jwks_uri: z.url({ protocol: /^https$/ }).optional(),
+  scope: z.string().default('openid profile'),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code']),
+}).refine((c) => c.token_endpoint_auth_method !== 'private_key_jwt' || c.jwks || c.jwks_uri, {
+  message: 'private_key_jwt needs the client\'s public keys: set "jwks" or "jwks_uri"',
+});
+
+export const configSchema = z.object({
+  mode: z.enum(['sandbox', 'production']).default('sandbox'),
+  /** The issuer identifier; every URL the gateway hands out is built from it. */
+  issuer: url.default('http://localhost:3000'),
+  http: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Trust X-Forwarded-* from a TLS-terminating proxy in front of the gateway. */
+    trustProxy: bool.default(false),
+  }).prefault({}),
+  /** Folder for files the sandbox generates on first start (keys, certificates); git-ignored. */
+  sandboxDir: z.string().default('.sandbox'),
+  keys: z.object({
+    /** Private JWKS (ES256/PS256, each with a kid) used to sign ID tokens; several keys allow rotation. */
+    jwksFile: z.string().optional(),
+    /** JSON file { "cookieKeys": [..], "pairwiseSalt": "..", "accountKey": ".." }; secrets never live in git. */
+    secretsFile: z.string().optional(),
+  }).prefault({}),
+  store: z.object({
+    /** redis://host:port; without it the embedded in-memory store runs (sandbox only). */
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    keyPrefix: z.string().default('gw:'),
+  }).prefault({}),
+  ttl: z.object({
+    accessToken: z.coerce.number().int().min(30).max(3600).default(300),
+    authorizationCode: z.coerce.number().int().min(10).max(600).default(60),
+    idToken: z.coerce.number().int().min(30).max(3600).default(300),
+    interaction: z.coerce.number().int().min(60).max(3600).default(600),
+    session: z.coerce.number().int().min(300).max(86400).default(8 * 3600),
+    refreshToken: z.coerce.number().int().min(300).max(30 * 86400).default(8 * 3600),
+    pushedAuthorizationRequest: z.coerce.number().int().min(10).max(599).default(60),
+  }).prefault({}),
+  bankid: z.object({
+    enabled: bool.default(true),
+    /** BankID RP API v6 base URL, e.g. https://appapi2.test.bankid.com/rp/v6.0 (BankID's test environment). */
+    baseUrl: url.optional(),
+    pfxFile: z.string().optional(),
+    passphrase: z.string().optional(),
+    passphraseFile: z.string().optional(),
+    /** PEM of the BankID server CA; the only CA the client trusts. */
+    caFile: z.string().optional(),
+    timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000),
+    collectIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000),
+    /** Where "open BankID on this device" points; the sandbox points at its simulated app. */
+    launchUrl: z.string().default('bankid:///'),
+    /** Run the RP API simulator in-process (sandbox only). */
+    simulator: z.object({
+      enabled: bool.default(false),
+      port: z.coerce.number().int().min(0).max(65535).default(0),
+    }).prefault({}),
+  }).prefault({}),
+  loa: z.object({
+    /** acr per upstream, from the Swedish e-ID framework; one table for every upstream. */
+    providers: z.record(z.string(), z.object({
+      acr: z.string(),
+      authnProvider: z.string(),
+      amr: z.string(),
+    })).default({
+      bankid: { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.bankid.com', amr: 'bankid' },
+    }),
+  }).prefault({}),
+  mtls: z.object({
+    enabled: bool.default(false),
+    /** Header in which the TLS-terminating proxy forwards the client certificate (URL-encoded PEM). */
+    certificateHeader: z.string().default('x-ssl-client-cert'),
+  }).prefault({}),
+  clients: z.array(clientSchema).default([]),
+  sandbox: z.object({
+    demoRp: bool.default(true),
+  }).prefault({}),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ClientConfig = z.infer<typeof clientSchema>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Environment variables with a name of their own, for the settings people change most. */
+const namedEnv: Record<string, string> = {
+  PORT: 'http.port',
+  HOST: 'http.host',
+  ISSUER: 'issuer',
+  REDIS_URL: 'store.redisUrl',
+  LOG_LEVEL: 'log.level',
+  BANKID_BASE_URL: 'bankid.baseUrl',
+  BANKID_PFX_FILE: 'bankid.pfxFile',
+  BANKID_PASSPHRASE_FILE: 'bankid.passphraseFile',
+  BANKID_CA_FILE: 'bankid.caFile',
+  GATEWAY_JWKS_FILE: 'keys.jwksFile',
+  GATEWAY_SECRETS_FILE: 'keys.secretsFile',
+};
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+/** GATEWAY__bankid__timeoutMs=5000 sets bankid.timeoutMs; JSON values (arrays, objects) are parsed. */
+function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(namedEnv)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(out, path, value);
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('GATEWAY__') || value === undefined) continue;
+    const path = name.slice('GATEWAY__'.length).split('__').join('.');
+    let parsed: unknown = value;
+    if (/^[[{]/.test(value)) {
+      try { parsed = JSON.parse(value); } catch { /* left as a string; the schema names the field */ }
+    }
+    setPath(out, path, parsed);
+  }
+  if (env.NODE_ENV === 'production') out.mode = 'production';
+  return out;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) && typeof b === 'object' && b !== null && !Array.isArray(b)
+      ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.join('.') : '(root)';
+  const envName = `GATEWAY__${issue.path.join('__')}`;
+  return `${field}: ${issue.message} (fix it in the config file or set ${envName})`;
+}
+
+/** Validates a raw object; throws ConfigError naming every bad field. */
+export function parseConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
+  return result.data;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A JSON file; defaults to $GATEWAY_CONFIG. */
+  file?: string;
+  /** Applied last; tests use it. */
+  overrides?: Record<string, unknown>;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env.GATEWAY_CONFIG;
+  let fromFile: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError([`GATEWAY_CONFIG: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); point it at a JSON file`]);
+    }
+    try {
+      fromFile = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError([`GATEWAY_CONFIG: ${file} is not valid JSON (${(err as Error).message})`]);
+    }
+  }
+  const merged = deepMerge(deepMerge(fromFile, envOverrides(env)), options.overrides ?? {});
+  return parseConfig(merged);
+}
+
+/**
+ * Production refuses everything that only makes sense in the sandbox, and says why. Called after the
+ * sandbox helpers had their chance to fill in generated files, so it sees what would really run.
+ */
+export function productionProblems(config: Config, facts: { generatedKeys: boolean; generatedSecrets: boolean }): string[] {
+  if (config.mode !== 'production') return [];
+  const problems: string[] = [];
+  if (!config.store.redisUrl) problems.push('store.redisUrl: production needs Redis (set REDIS_URL); the in-memory store loses every session on restart and is not shared between instances');
+  if (config.bankid.simulator.enabled) problems.push('bankid.simulator.enabled: the BankID simulator cannot run in production; set bankid.baseUrl, pfxFile and caFile for the real RP API');
+  if (facts.generatedKeys || !config.keys.jwksFile) problems.push('keys.jwksFile: production needs signing keys from a managed JWKS file (GATEWAY_JWKS_FILE), not keys generated by the sandbox');
+  if (facts.generatedSecrets || !config.keys.secretsFile) problems.push('keys.secretsFile: production needs cookie keys and the pairwise salt from a managed secrets file (GATEWAY_SECRETS_FILE)');
+  if (!config.issuer.startsWith('https://')) problems.push('issuer: production needs an https:// issuer (FAPI 2.0 requires TLS)');
+  if (config.sandbox.demoRp) problems.push('sandbox.demoRp: the demo relying party is sandbox-only; set GATEWAY__sandbox__demoRp=false');
+  if (config.bankid.enabled && (!config.bankid.baseUrl || !config.bankid.pfxFile || !config.bankid.caFile)) {
+    problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
+  }
+  if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
+  return problems;
+}

@@ -1,0 +1,63 @@
+// Operations endpoints: liveness, readiness (the store answers) and Prometheus metrics.
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
+import type { HotStore } from '../store/hotStore.ts';
+
+export interface Ops {
+  router: Router;
+  /** Times every request by route class; labels never carry ids, tokens or people. */
+  metricsMiddleware: Middleware;
+  registry: Registry;
+}
+
+/** Route classes for the metrics label: a bounded set, so an attacker cannot explode cardinality. */
+function routeClass(path: string): string {
+  if (path.startsWith('/interaction/')) return 'interaction';
+  if (path.startsWith('/sandbox/')) return 'sandbox';
+  if (path.startsWith('/admin/')) return 'admin';
+  if (path.startsWith('/pdp/')) return 'pdp';
+  const known = ['/auth', '/token', '/request', '/me', '/jwks', '/token/introspection', '/token/revocation', '/session/end', '/.well-known/openid-configuration', '/healthz', '/readyz', '/metrics', '/'];
+  return known.includes(path) ? path : 'other';
+}
+
+export function createOps(store: HotStore): Ops {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'HTTP request duration by route class and status',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    try {
+      await store.ping();
+      ctx.body = { status: 'ready', store: store.kind };
+    } catch {
+      ctx.status = 503;
+      ctx.set('retry-after', '1');
+      ctx.body = { status: 'unavailable', store: store.kind };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+
+  const metricsMiddleware: Middleware = async (ctx, next) => {
+    const end = duration.startTimer();
+    try {
+      await next();
+    } finally {
+      end({ route: routeClass(ctx.path), method: ctx.method, status: String(ctx.status) });
+    }
+  };
+  return { router, metricsMiddleware, registry };
+}

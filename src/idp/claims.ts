@@ -1,0 +1,42 @@
+// Claims of the Swedish OpenID Connect profile (oidc-sweden), and which scope releases which.
+import type { AccountRecord } from './accounts.ts';
+
+export const SE = {
+  personalIdentityNumber: 'https://id.oidc.se/claim/personalIdentityNumber',
+  coordinationNumber: 'https://id.oidc.se/claim/coordinationNumber',
+  authnProvider: 'https://id.oidc.se/claim/authnProvider',
+  orgAffiliation: 'https://id.oidc.se/claim/orgAffiliation',
+  naturalPersonNumberScope: 'https://id.oidc.se/scope/naturalPersonNumber',
+} as const;
+
+export const LOA = {
+  loa2: 'http://id.elegnamnden.se/loa/1.0/loa2',
+  loa3: 'http://id.elegnamnden.se/loa/1.0/loa3',
+  loa4: 'http://id.elegnamnden.se/loa/1.0/loa4',
+} as const;
+
+/**
+ * Scope -> claims. The personnummer is released only under the naturalPersonNumber scope, and a
+ * client gets that scope only when its registration allows it (client `scope` metadata).
+ */
+export const scopeClaims: Record<string, Array<string | null> | null> = {
+  openid: ['sub', SE.authnProvider],
+  profile: ['given_name', 'family_name', 'name'],
+  [SE.naturalPersonNumberScope]: [SE.personalIdentityNumber, SE.coordinationNumber],
+  acr: null,
+  auth_time: null,
+};
+
+/** The claims an account can release; oidc-provider filters them by the granted scopes. */
+export function accountClaims(record: AccountRecord, authnProvider: string | undefined): Record<string, string> {
+  const claims: Record<string, string> = {
+    given_name: record.givenName,
+    family_name: record.surname,
+    name: record.name,
+  };
+  // A coordination number is flagged by releasing it under its own claim, never as a personnummer.
+  if (record.coordinationNumber) claims[SE.coordinationNumber] = record.personalNumber;
+  else claims[SE.personalIdentityNumber] = record.personalNumber;
+  if (authnProvider) claims[SE.authnProvider] = authnProvider;
+  return claims;
+}

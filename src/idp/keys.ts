@@ -1,0 +1,98 @@
+// Signing keys and secrets. Production reads them from managed files; the sandbox generates them on
+// first start into its git-ignored folder and marks them, so production can recognise and refuse them.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
+import { z } from 'zod';
+
+const SANDBOX_MARK = 'sandbox';
+
+export interface SigningKeys {
+  jwks: { keys: JWK[] };
+  generated: boolean;
+}
+
+export interface Secrets {
+  /** Keys for oidc-provider's signed cookies, newest first (rotation). */
+  cookieKeys: string[];
+  /** Keyed input for pairwise `sub`: without it, two products could not be told apart, nor correlate. */
+  pairwiseSalt: string;
+  /** Key for the pseudonymous account id derived from a personnummer. */
+  accountKey: string;
+  generated: boolean;
+}
+
+const privateJwk = z.object({
+  kty: z.enum(['EC', 'RSA', 'OKP']),
+  kid: z.string().min(1),
+  d: z.string().min(1),
+  alg: z.enum(['ES256', 'PS256', 'EdDSA']).optional(),
+}).passthrough();
+const jwksFileSchema = z.object({ keys: z.array(privateJwk).min(1), generatedBy: z.string().optional() });
+
+const secretsSchema = z.object({
+  cookieKeys: z.array(z.string().min(32, 'cookie keys need at least 32 characters')).min(1),
+  pairwiseSalt: z.string().min(32),
+  accountKey: z.string().min(32),
+  generatedBy: z.string().optional(),
+});
+
+function readJson(file: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${what}: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function generateSigningJwks(): Promise<{ keys: JWK[] }> {
+  const keys: JWK[] = [];
+  // ES256 first: oidc-provider signs with the first key of the algorithm a client asks for.
+  for (const alg of ['ES256', 'PS256'] as const) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'PS256' ? { modulusLength: 2048 } : {}) });
+    const jwk = await exportJWK(privateKey);
+    jwk.alg = alg;
+    jwk.use = 'sig';
+    jwk.kid = await calculateJwkThumbprint(jwk);
+    keys.push(jwk);
+  }
+  return { keys };
+}
+
+export async function loadSigningKeys(opts: { jwksFile?: string | undefined; sandboxDir: string; mayGenerate: boolean }): Promise<SigningKeys> {
+  let file = opts.jwksFile;
+  if (!file) {
+    if (!opts.mayGenerate) throw new Error('keys.jwksFile: no signing keys configured; set GATEWAY_JWKS_FILE to a private JWKS');
+    file = join(opts.sandboxDir, 'keys', 'jwks.json');
+    if (!existsSync(file)) {
+      mkdirSync(join(opts.sandboxDir, 'keys'), { recursive: true });
+      const jwks = await generateSigningJwks();
+      writeFileSync(file, JSON.stringify({ ...jwks, generatedBy: SANDBOX_MARK }, null, 2), { mode: 0o600 });
+    }
+  }
+  const parsed = jwksFileSchema.safeParse(readJson(file, 'keys.jwksFile'));
+  if (!parsed.success) {
+    throw new Error(`keys.jwksFile: ${file} is not a private JWKS with kid on every key (${parsed.error.issues[0]?.message ?? ''})`);
+  }
+  return { jwks: { keys: parsed.data.keys as JWK[] }, generated: parsed.data.generatedBy === SANDBOX_MARK };
+}
+
+export function loadSecrets(opts: { secretsFile?: string | undefined; sandboxDir: string; mayGenerate: boolean }): Secrets {
+  let file = opts.secretsFile;
+  if (!file) {
+    if (!opts.mayGenerate) throw new Error('keys.secretsFile: no secrets configured; set GATEWAY_SECRETS_FILE');
+    file = join(opts.sandboxDir, 'keys', 'secrets.json');
+    if (!existsSync(file)) {
+      mkdirSync(join(opts.sandboxDir, 'keys'), { recursive: true });
+      const secret = () => randomBytes(32).toString('base64url');
+      writeFileSync(file, JSON.stringify({
+        cookieKeys: [secret()], pairwiseSalt: secret(), accountKey: secret(), generatedBy: SANDBOX_MARK,
+      }, null, 2), { mode: 0o600 });
+    }
+  }
+  const parsed = secretsSchema.safeParse(readJson(file, 'keys.secretsFile'));
+  if (!parsed.success) throw new Error(`keys.secretsFile: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  const { generatedBy, ...rest } = parsed.data;
+  return { ...rest, generated: generatedBy === SANDBOX_MARK };
+}

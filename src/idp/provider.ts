@@ -1,0 +1,197 @@
+// The OpenID Provider: oidc-provider configured to the FAPI 2.0 Security Profile.
+// Each setting below says which FAPI 2.0 (or Swedish profile) rule it carries out.
+import { createHmac, X509Certificate } from 'node:crypto';
+import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata, errors } from 'oidc-provider';
+import type { Config, ClientConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { AccountStore } from './accounts.ts';
+import { accountClaims, scopeClaims, LOA } from './claims.ts';
+import { renderErrorPage, renderLogoutPrompt, renderLoggedOut } from './views/errors.ts';
+import { localeOf } from './views/i18n.ts';
+import type { SigningKeys, Secrets } from './keys.ts';
+
+export interface ProviderDeps {
+  config: Config;
+  adapter: NonNullable<Configuration['adapter']>;
+  accounts: AccountStore;
+  keys: SigningKeys;
+  secrets: Secrets;
+  clients: ClientConfig[];
+  logger: Logger;
+}
+
+// Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
+const FAPI_ALGS = ['PS256', 'ES256', 'EdDSA'];
+
+/** Client metadata as oidc-provider wants it, with FAPI 2.0 defaults a registration cannot loosen. */
+export function toClientMetadata(client: ClientConfig): ClientMetadata {
+  const metadata: ClientMetadata = {
+    client_id: client.client_id,
+    client_name: client.client_name,
+    product_id: client.product_id ?? client.client_id,
+    redirect_uris: client.redirect_uris,
+    post_logout_redirect_uris: client.post_logout_redirect_uris,
+    token_endpoint_auth_method: client.token_endpoint_auth_method,
+    scope: client.scope,
+    grant_types: client.grant_types,
+    response_types: client.grant_types.includes('authorization_code') ? ['code'] : [],
+    // Sender-constrained access tokens (FAPI 2.0 §5.3.2.1): DPoP unless bound to an mTLS certificate.
+    dpop_bound_access_tokens: client.token_endpoint_auth_method !== 'tls_client_auth',
+    require_pushed_authorization_requests: true,
+    subject_type: 'pairwise',
+    id_token_signed_response_alg: 'ES256',
+  };
+  if (client.token_endpoint_auth_method === 'private_key_jwt') metadata.token_endpoint_auth_signing_alg = 'ES256';
+  if (client.jwks) metadata.jwks = client.jwks as ClientMetadata['jwks'];
+  if (client.jwks_uri) metadata.jwks_uri = client.jwks_uri;
+  if (client.tls_client_auth_subject_dn) {
+    metadata.tls_client_auth_subject_dn = client.tls_client_auth_subject_dn;
+    metadata.tls_client_certificate_bound_access_tokens = true;
+  }
+  return metadata;
+}
+
+/** The upstream (bankid, freja, ...) named by the login's amr, for the authnProvider claim. */
+function authnProviderFor(config: Config, amr: string[] | undefined): string | undefined {
+  const method = amr?.[0];
+  if (!method) return undefined;
+  return Object.values(config.loa.providers).find((p) => p.amr === method)?.authnProvider;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, accounts, keys, secrets, logger } = deps;
+
+  const configuration: Configuration = {
+    adapter: deps.adapter,
+    clients: deps.clients.map(toClientMetadata),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: secrets.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    acrValues: [LOA.loa2, LOA.loa3, LOA.loa4],
+    claims: scopeClaims as Configuration['claims'],
+    // The Swedish profile delivers identity claims in the ID token; userinfo repeats them.
+    conformIdTokenClaims: false,
+    subjectTypes: ['pairwise'],
+    // Pairwise per product, keyed: two products cannot correlate a citizen by `sub`.
+    pairwiseIdentifier(_ctx, accountId, client) {
+      const product = (client as unknown as { product_id?: string }).product_id ?? client.clientId;
+      return createHmac('sha256', secrets.pairwiseSalt).update(`${product}\u0000${accountId}`).digest('base64url');
+    },
+    extraClientMetadata: {
+      properties: ['product_id'],
+      validator(_ctx, key, value) {
+        if (key === 'product_id' && (typeof value !== 'string' || value.length === 0)) {
+          throw new errors.InvalidClientMetadata('product_id must be a non-empty string');
+        }
+      },
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      id_token_signed_response_alg: 'ES256',
+      subject_type: 'pairwise',
+    } as Configuration["clientDefaults"],
+    clientAuthMethods: config.mtls.enabled ? ['private_key_jwt', 'tls_client_auth'] : ['private_key_jwt'],
+    responseTypes: ['code'], // no implicit or hybrid flows (FAPI 2.0 §5.3.1.2)
+    pkce: { required: () => true }, // S256 is the only method oidc-provider 9 knows
+    enabledJWA: {
+      clientAuthSigningAlgValues: FAPI_ALGS,
+      dPoPSigningAlgValues: FAPI_ALGS,
+      idTokenSigningAlgValues: ['ES256', 'PS256'],
+      requestObjectSigningAlgValues: FAPI_ALGS,
+      userinfoSigningAlgValues: ['ES256', 'PS256'],
+      introspectionSigningAlgValues: ['ES256', 'PS256'],
+      authorizationSigningAlgValues: ['ES256', 'PS256'],
+    } as Configuration['enabledJWA'],
+    features: {
+      devInteractions: { enabled: false },
+      fapi: { enabled: true, profile: '2.0' },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+      dPoP: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      resourceIndicators: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = renderLogoutPrompt(localeOf(ctx), form);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = renderLoggedOut(localeOf(ctx));
+        },
+      },
+      ...(config.mtls.enabled
+        ? {
+            mTLS: {
+              enabled: true,
+              certificateBoundAccessTokens: true,
+              tlsClientAuth: true,
+              getCertificate(ctx: KoaContextWithOIDC) {
+                // Only meaningful behind a TLS-terminating proxy that strips this header from clients.
+                const raw = ctx.get(config.mtls.certificateHeader);
+                if (!raw) return undefined;
+                try {
+                  return new X509Certificate(decodeURIComponent(raw));
+                } catch {
+                  return undefined;
+                }
+              },
+            },
+          }
+        : {}),
+    } as Configuration['features'],
+    // Refresh tokens are rotated on every use (FAPI 2.0 §5.3.2.1 allows rotation or binding; we do both
+    // where DPoP binds them) and only issued for offline_access.
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      ClientCredentials: config.ttl.accessToken,
+      IdToken: config.ttl.idToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.session,
+      RefreshToken: config.ttl.refreshToken,
+      PushedAuthorizationRequest: config.ttl.pushedAuthorizationRequest,
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    async findAccount(_ctx, sub, token) {
+      const record = await accounts.find(sub);
+      if (!record) return undefined; // identity expired with its session: fail closed
+      const amr = (token as { amr?: string[] } | undefined)?.amr;
+      return {
+        accountId: sub,
+        async claims() {
+          return { sub, ...accountClaims(record, authnProviderFor(config, amr)) };
+        },
+      };
+    },
+    async renderError(ctx, out, error) {
+      const err = error as { statusCode?: number; status?: number };
+      const status = err.statusCode ?? err.status ?? 500;
+      if (status >= 500) logger.error({ err: (error as Error).message, route: ctx.oidc?.route }, 'authorization error page');
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(localeOf(ctx), out as unknown as Record<string, string>);
+    },
+    discovery: {
+      ui_locales_supported: ['sv', 'en'],
+      claims_locales_supported: ['sv', 'en'],
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.http.trustProxy;
+
+  // oidc-provider answers bad input with RFC-defined errors itself; a server_error is ours to look at.
+  provider.on('server_error', (_ctx, err) => logger.error({ err: err.message, stack: err.stack }, 'oidc server_error'));
+  provider.on('grant.error', (_ctx, err) => logger.info({ err: (err as { error?: string }).error ?? err.message }, 'token request refused'));
+  return provider;
+}

@@ -1,0 +1,34 @@
+// Pages oidc-provider shows a person when an authorization request or logout cannot go on.
+import { html, page, raw } from './html.ts';
+import type { Locale } from './i18n.ts';
+
+export function renderErrorPage(locale: Locale, out: Record<string, string>): string {
+  const title = locale === 'sv' ? 'Inloggningen kunde inte genomföras' : 'Sign-in could not be completed';
+  return page({
+    locale,
+    title,
+    body: html`<div class="card"><h1>${title}</h1>
+<p class="message error" role="alert">${out.error_description ?? out.error ?? ''}</p>
+<p>${locale === 'sv' ? 'Felkod' : 'Error code'}: <code>${out.error ?? 'server_error'}</code></p>
+<p class="muted">${locale === 'sv' ? 'Gå tillbaka till appen och försök igen.' : 'Go back to the app and try again.'}</p></div>`,
+  });
+}
+
+/** oidc-provider passes the logout form as an HTML string it built (hidden xsrf input). */
+export function renderLogoutPrompt(locale: Locale, form: string): string {
+  const title = locale === 'sv' ? 'Vill du logga ut?' : 'Do you want to sign out?';
+  return page({
+    locale,
+    title,
+    body: html`<div class="card"><h1>${title}</h1>
+<p>${locale === 'sv' ? 'Du loggas ut från inloggningstjänsten och de appar som delar inloggningen.' : 'You will be signed out of the sign-in service and the apps that share the sign-in.'}</p>
+${raw(form)}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">${locale === 'sv' ? 'Logga ut' : 'Sign out'}</button>
+<button type="submit" form="op.logoutForm" class="secondary">${locale === 'sv' ? 'Avbryt' : 'Cancel'}</button></div>`,
+  });
+}
+
+export function renderLoggedOut(locale: Locale): string {
+  const title = locale === 'sv' ? 'Du är utloggad' : 'You are signed out';
+  return page({ locale, title, body: html`<div class="card"><h1>${title}</h1></div>` });
+}

@@ -1,0 +1,95 @@
+// Server-rendered HTML: every interpolated value goes through `esc`; pages work without JavaScript
+// where the flow allows it, and carry the landmarks and labels axe-core checks for.
+import type { Locale } from './i18n.ts';
+
+export function esc(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** A tagged template that escapes interpolations unless they are already-rendered `Html`. */
+export class Html {
+  readonly value: string;
+  constructor(value: string) {
+    this.value = value;
+  }
+  toString(): string {
+    return this.value;
+  }
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0] ?? '';
+  values.forEach((v, i) => {
+    const rendered = Array.isArray(v)
+      ? v.map((x) => (x instanceof Html ? x.value : esc(x))).join('')
+      : v instanceof Html ? v.value : esc(v);
+    out += rendered + (strings[i + 1] ?? '');
+  });
+  return new Html(out);
+}
+
+export const raw = (s: string): Html => new Html(s);
+
+const styles = `
+:root{color-scheme:light;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;color:#1b1b1b;background:#f6f7f9}
+body{margin:0}
+header.site{background:#15355e;color:#fff;padding:.75rem 1.5rem;display:flex;justify-content:space-between;align-items:center;gap:1rem}
+header.site a{color:#fff}
+main{max-width:44rem;margin:2rem auto;padding:0 1.25rem}
+.card{background:#fff;border:1px solid #cfd6e0;border-radius:.5rem;padding:1.5rem;margin-bottom:1.5rem}
+h1{font-size:1.6rem;margin-top:0}
+button,.button{font:inherit;font-size:1rem;padding:.65rem 1.2rem;border-radius:.4rem;border:2px solid #15355e;background:#15355e;color:#fff;cursor:pointer;text-decoration:none;display:inline-block;margin:.25rem .5rem .25rem 0}
+button.secondary,.button.secondary{background:#fff;color:#15355e}
+button:focus-visible,a:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid #c2410c;outline-offset:2px}
+label{display:block;font-weight:600;margin-top:1rem}
+input,select{font:inherit;padding:.5rem;border:1px solid #5a6472;border-radius:.3rem;width:100%;box-sizing:border-box}
+.message{font-size:1.1rem;padding:.75rem 1rem;border-left:4px solid #15355e;background:#eef3fa}
+.message.error{border-color:#a4161a;background:#fdecec}
+.qr{display:flex;justify-content:center;margin:1rem 0}
+.qr svg{width:14rem;height:14rem}
+dl.claims{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;word-break:break-all}
+dl.claims dt{font-weight:600}
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}
+pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f5;padding:.75rem;border-radius:.3rem}
+.muted{color:#4a5361}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+`;
+
+export interface PageOptions {
+  locale: Locale;
+  title: string;
+  body: Html;
+  /** Inline script; pages must still be usable without it where the flow allows. */
+  script?: string;
+  nonce?: string;
+  /** Path of this page, for the language switch. */
+  path?: string;
+}
+
+export function page(opts: PageOptions): string {
+  const other: Locale = opts.locale === 'sv' ? 'en' : 'sv';
+  const switchLabel = opts.locale === 'sv' ? 'In English' : 'På svenska';
+  const sep = opts.path?.includes('?') ? '&' : '?';
+  const langSwitch = opts.path ? html`<a href="${opts.path}${sep}lang=${other}" lang="${other}">${switchLabel}</a>` : html``;
+  return `<!doctype html>
+<html lang="${opts.locale}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(opts.title)}</title>
+<style>${styles}</style>
+</head>
+<body>
+<header class="site"><span>${opts.locale === 'sv' ? 'Inloggningstjänst för vårdens appar' : 'Sign-in service for care apps'}</span>${langSwitch.value}</header>
+<main id="main">
+${opts.body.value}
+</main>
+${opts.script ? `<script${opts.nonce ? ` nonce="${esc(opts.nonce)}"` : ''}>${opts.script}</script>` : ''}
+</body>
+</html>`;
+}

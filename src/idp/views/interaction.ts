@@ -1,0 +1,108 @@
+// The pages of an interaction: choose a sign-in method, wait for BankID, consent.
+import { html, page, raw, type Html } from './html.ts';
+import type { Locale } from './i18n.ts';
+
+export interface MethodChoice {
+  id: string;
+  name: string;
+  description: string;
+}
+
+export function loginPage(opts: { locale: Locale; uid: string; clientName: string; methods: MethodChoice[]; notice?: string }): string {
+  const sv = opts.locale === 'sv';
+  const title = sv ? 'Logga in' : 'Sign in';
+  const methods = opts.methods.length
+    ? opts.methods.map((m) => html`<li class="card"><h2>${m.name}</h2><p>${m.description}</p>
+<form method="post" action="/interaction/${opts.uid}/${m.id}/start">
+<input type="hidden" name="lang" value="${opts.locale}">
+<button type="submit" name="mode" value="qr">${sv ? `${m.name} på annan enhet` : `${m.name} on another device`}</button>
+<button type="submit" name="mode" value="autostart" class="secondary">${sv ? `Öppna ${m.name} på den här enheten` : `Open ${m.name} on this device`}</button>
+</form></li>`)
+    : [html`<li class="message error" role="alert">${sv ? 'Ingen inloggningsmetod uppfyller den tillitsnivå som appen kräver.' : 'No sign-in method meets the level of assurance the app requires.'}</li>`];
+  return page({
+    locale: opts.locale,
+    title,
+    path: `/interaction/${opts.uid}`,
+    body: html`<h1>${title}</h1>
+<p>${sv ? 'Appen' : 'The app'} <strong>${opts.clientName}</strong> ${sv ? 'vill att du loggar in med e-legitimation.' : 'asks you to sign in with an e-ID.'}</p>
+${opts.notice ? html`<p class="message error" role="alert">${opts.notice}</p>` : html``}
+<ul style="list-style:none;padding:0">${methods}</ul>
+<form method="post" action="/interaction/${opts.uid}/abort"><button type="submit" class="secondary">${sv ? 'Avbryt inloggningen' : 'Cancel sign-in'}</button></form>`,
+  });
+}
+
+export function bankIdWaitPage(opts: {
+  locale: Locale;
+  uid: string;
+  mode: 'qr' | 'autostart';
+  message: string;
+  qrSvg?: string;
+  qrText?: string;
+  launchHref?: string;
+  failed?: boolean;
+}): string {
+  const sv = opts.locale === 'sv';
+  const title = sv ? 'Logga in med BankID' : 'Sign in with BankID';
+  const qr: Html = opts.qrSvg
+    ? html`<figure class="qr" id="qr" role="img" aria-label="${sv ? 'QR-kod att skanna med BankID-appen' : 'QR code to scan with the BankID app'}">${raw(opts.qrSvg)}</figure>
+${opts.qrText !== undefined ? html`<p class="muted">${sv ? 'Sandlåda – QR-kodens innehåll' : 'Sandbox – QR content'}: <code id="qr-text">${opts.qrText}</code></p>` : html``}`
+    : html``;
+  const launch = opts.launchHref
+    ? html`<p><a class="button" id="launch" href="${opts.launchHref}" target="_blank" rel="noopener">${sv ? 'Öppna BankID' : 'Open BankID'}</a></p>`
+    : html``;
+  const script = `(() => {
+  const uid = ${JSON.stringify(opts.uid)}, lang = ${JSON.stringify(opts.locale)};
+  const msg = document.getElementById('status'), qr = document.getElementById('qr'), qrText = document.getElementById('qr-text');
+  let stopped = false;
+  async function poll() {
+    if (stopped) return;
+    try {
+      const r = await fetch('/interaction/' + uid + '/bankid/status?lang=' + lang, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      const s = await r.json();
+      if (s.message && msg.textContent !== s.message.text) msg.textContent = s.message.text;
+      if (s.qrSvg && qr) qr.innerHTML = s.qrSvg;
+      if (qrText && s.qr) qrText.textContent = s.qr;
+      if (s.redirectTo) { stopped = true; window.location.assign(s.redirectTo); return; }
+      if (s.status !== 'pending') { stopped = true; if (qr) qr.remove(); document.getElementById('retry').hidden = false; return; }
+    } catch (e) { /* a missed poll is retried on the next tick */ }
+    setTimeout(poll, 1000);
+  }
+  setTimeout(poll, 1000);
+})();`;
+  return page({
+    locale: opts.locale,
+    title,
+    body: html`<h1>${title}</h1>
+<div class="card">
+<p class="message${opts.failed ? ' error' : ''}" id="status" role="status" aria-live="polite">${opts.message}</p>
+${qr}${launch}
+<form method="post" action="/interaction/${opts.uid}/bankid/check"><noscript><button type="submit">${sv ? 'Jag har legitimerat mig – fortsätt' : 'I have identified myself – continue'}</button></noscript></form>
+<form method="post" action="/interaction/${opts.uid}/bankid/start" id="retry" ${opts.failed ? '' : 'hidden'}><input type="hidden" name="mode" value="${opts.mode}"><button type="submit">${sv ? 'Försök igen' : 'Try again'}</button></form>
+<form method="post" action="/interaction/${opts.uid}/bankid/cancel"><button type="submit" class="secondary" id="cancel">${sv ? 'Avbryt' : 'Cancel'}</button></form>
+</div>`,
+    script: opts.failed ? undefined : script,
+  });
+}
+
+export interface ScopeLine {
+  scope: string;
+  text: string;
+}
+
+export function consentPage(opts: { locale: Locale; uid: string; clientName: string; scopes: ScopeLine[] }): string {
+  const sv = opts.locale === 'sv';
+  const title = sv ? 'Godkänn delning av uppgifter' : 'Approve sharing of information';
+  return page({
+    locale: opts.locale,
+    title,
+    path: `/interaction/${opts.uid}`,
+    body: html`<h1>${title}</h1>
+<div class="card">
+<p>${sv ? 'Appen' : 'The app'} <strong>${opts.clientName}</strong> ${sv ? 'får följande uppgifter om dig:' : 'will receive the following about you:'}</p>
+<ul>${opts.scopes.map((s) => html`<li>${s.text}</li>`)}</ul>
+<p class="muted">${sv ? 'Du kan när som helst återkalla appens åtkomst.' : 'You can revoke the app\'s access at any time.'}</p>
+<form method="post" action="/interaction/${opts.uid}/consent"><button type="submit" id="approve">${sv ? 'Godkänn och fortsätt' : 'Approve and continue'}</button></form>
+<form method="post" action="/interaction/${opts.uid}/abort"><button type="submit" class="secondary">${sv ? 'Avbryt' : 'Cancel'}</button></form>
+</div>`,
+  });
+}

@@ -1,0 +1,158 @@
+// The sandbox's demo relying party: a product as a supplier would build it, using openid-client for
+// the whole FAPI 2.0 flow (PAR, PKCE S256, private_key_jwt, DPoP) against this gateway, and showing
+// the ID token's claims and the userinfo response. Sandbox only.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Router from '@koa/router';
+import * as oidc from 'openid-client';
+import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from 'jose';
+import type { HotStore } from '../store/hotStore.ts';
+import type { ClientConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { html, page } from '../idp/views/html.ts';
+import { localeOf } from '../idp/views/i18n.ts';
+import { SE } from '../idp/claims.ts';
+
+export const DEMO_RP_CLIENT_ID = 'sandbox-demo-rp';
+const SCOPE = `openid profile ${SE.naturalPersonNumberScope}`;
+
+interface DemoRpKey {
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+/** The demo RP's client key, generated on first start into the sandbox folder. */
+export async function demoRpKey(sandboxDir: string): Promise<DemoRpKey> {
+  const file = join(sandboxDir, 'keys', 'demo-rp.json');
+  if (!existsSync(file)) {
+    mkdirSync(join(sandboxDir, 'keys'), { recursive: true });
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const key: DemoRpKey = {
+      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+      publicJwk: { ...publicJwk, kid, alg: 'ES256', use: 'sig' },
+    };
+    writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as DemoRpKey;
+}
+
+export function demoRpClient(issuer: string, key: DemoRpKey): ClientConfig {
+  return {
+    client_id: DEMO_RP_CLIENT_ID,
+    client_name: 'Demoappen (sandlåda)',
+    product_id: 'sandbox-demo-app',
+    redirect_uris: [`${issuer}/sandbox/rp/callback`],
+    post_logout_redirect_uris: [`${issuer}/sandbox/rp`],
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [key.publicJwk as Record<string, unknown>] },
+    scope: SCOPE,
+    grant_types: ['authorization_code'],
+  };
+}
+
+interface Pending {
+  verifier: string;
+  state: string;
+  dpop: { privateJwk: JWK; publicJwk: JWK };
+}
+
+export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotStore; logger: Logger }): Router {
+  const router = new Router({ prefix: '/sandbox/rp' });
+  let configuration: Promise<oidc.Configuration> | undefined;
+
+  // Discovery runs on first use: the gateway must be listening before it can discover itself.
+  const getConfiguration = (): Promise<oidc.Configuration> => {
+    configuration ??= (async () => {
+      const clientKey = await importJWK(opts.key.privateJwk, 'ES256') as CryptoKey;
+      return oidc.discovery(new URL(opts.issuer), DEMO_RP_CLIENT_ID, { id_token_signed_response_alg: 'ES256' },
+        oidc.PrivateKeyJwt({ key: clientKey, kid: opts.key.privateJwk.kid as string }),
+        opts.issuer.startsWith('http://') ? { execute: [oidc.allowInsecureRequests] } : undefined);
+    })().catch((err: unknown) => {
+      configuration = undefined;
+      throw err;
+    });
+    return configuration;
+  };
+
+  const dpopHandle = async (config: oidc.Configuration, keys: Pending['dpop']) => oidc.getDPoPHandle(config, {
+    privateKey: await importJWK(keys.privateJwk, 'ES256') as CryptoKey,
+    publicKey: await importJWK(keys.publicJwk, 'ES256') as CryptoKey,
+  });
+
+  router.get('/', (ctx) => {
+    const sv = localeOf(ctx) === 'sv';
+    ctx.type = 'html';
+    ctx.body = page({
+      locale: localeOf(ctx),
+      title: sv ? 'Demoappen' : 'The demo app',
+      path: '/sandbox/rp',
+      body: html`<h1>${sv ? 'Demoappen' : 'The demo app'}</h1>
+<div class="card"><p>${sv
+        ? 'En tredjepartsapp i sandlådan. Knappen kör hela FAPI 2.0-flödet mot gatewayen: PAR, PKCE (S256), private_key_jwt och DPoP.'
+        : 'A third-party app in the sandbox. The button runs the whole FAPI 2.0 flow against the gateway: PAR, PKCE (S256), private_key_jwt and DPoP.'}</p>
+<form method="post" action="/sandbox/rp/login"><button type="submit" id="sign-in">${sv ? 'Logga in' : 'Sign in'}</button></form></div>`,
+    });
+  });
+
+  router.post('/login', async (ctx) => {
+    const config = await getConfiguration();
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const pending: Pending = {
+      verifier: oidc.randomPKCECodeVerifier(),
+      state: oidc.randomState(),
+      dpop: { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) },
+    };
+    const rpSession = randomBytes(16).toString('base64url');
+    await opts.store.set(`demo-rp:${rpSession}`, JSON.stringify(pending), 600);
+    ctx.cookies.set('demo_rp', rpSession, { httpOnly: true, sameSite: 'lax', path: '/sandbox/rp' });
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, {
+      redirect_uri: `${opts.issuer}/sandbox/rp/callback`,
+      scope: SCOPE,
+      code_challenge: await oidc.calculatePKCECodeChallenge(pending.verifier),
+      code_challenge_method: 'S256',
+      state: pending.state,
+      ui_locales: localeOf(ctx),
+    }, { DPoP: await dpopHandle(config, pending.dpop) });
+    ctx.redirect(url.href);
+  });
+
+  router.get('/callback', async (ctx) => {
+    const sv = localeOf(ctx) === 'sv';
+    const rpSession = ctx.cookies.get('demo_rp');
+    const raw = rpSession ? await opts.store.getDel(`demo-rp:${rpSession}`) : undefined;
+    ctx.type = 'html';
+    if (!raw) {
+      ctx.status = 400;
+      ctx.body = page({ locale: localeOf(ctx), title: 'Demo', body: html`<h1>${sv ? 'Inloggningen har gått ut' : 'The sign-in has expired'}</h1><p><a href="/sandbox/rp">${sv ? 'Börja om' : 'Start again'}</a></p>` });
+      return;
+    }
+    const pending = JSON.parse(raw) as Pending;
+    const config = await getConfiguration();
+    const DPoP = await dpopHandle(config, pending.dpop);
+    const currentUrl = new URL(ctx.originalUrl, opts.issuer);
+    try {
+      const tokens = await oidc.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state }, undefined, { DPoP });
+      const claims = tokens.claims() ?? {};
+      const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, String(claims.sub), { DPoP });
+      const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`);
+      ctx.body = page({
+        locale: localeOf(ctx),
+        title: sv ? 'Inloggad' : 'Signed in',
+        body: html`<h1>${sv ? 'Du är inloggad i demoappen' : 'You are signed in to the demo app'}</h1>
+<div class="card"><h2>${sv ? 'ID-token' : 'ID token'}</h2><dl class="claims" id="id-token-claims">${rows(claims)}</dl></div>
+<div class="card"><h2>Userinfo</h2><dl class="claims" id="userinfo">${rows(userinfo)}</dl>
+<p class="muted">${sv ? 'Åtkomsttoken är DPoP-bunden' : 'The access token is DPoP-bound'}: <code>token_type=${tokens.token_type}</code></p></div>
+<p><a href="/sandbox/rp">${sv ? 'Tillbaka' : 'Back'}</a></p>`,
+      });
+    } catch (err) {
+      opts.logger.warn({ err: err instanceof Error ? err.message : 'error' }, 'demo rp callback failed');
+      ctx.status = 400;
+      ctx.body = page({ locale: localeOf(ctx), title: 'Demo', body: html`<h1>${sv ? 'Inloggningen misslyckades' : 'Sign-in failed'}</h1><p class="message error">${err instanceof Error ? err.message : ''}</p><p><a href="/sandbox/rp">${sv ? 'Börja om' : 'Start again'}</a></p>` });
+    }
+  });
+
+  return router;
+}

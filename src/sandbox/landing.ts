@@ -1,0 +1,44 @@
+// The page at `/`: what runs in this sandbox and where, so a newcomer can find every part.
+import Router from '@koa/router';
+import { html, page } from '../idp/views/html.ts';
+import { localeOf } from '../idp/views/i18n.ts';
+
+export interface LandingFacts {
+  issuer: string;
+  store: string;
+  bankidUrl: string | undefined;
+  bankidSimulated: boolean;
+  demoRp: boolean;
+}
+
+export function landingRouter(facts: LandingFacts): Router {
+  const router = new Router();
+  router.get('/', (ctx) => {
+    const sv = localeOf(ctx) === 'sv';
+    const row = (path: string, sv_: string, en: string) => html`<tr><td><a href="${path}"><code>${path}</code></a></td><td>${sv ? sv_ : en}</td></tr>`;
+    ctx.type = 'html';
+    ctx.body = page({
+      locale: localeOf(ctx),
+      title: sv ? 'Gatewayen – sandlåda' : 'The gateway – sandbox',
+      path: '/',
+      body: html`<h1>${sv ? 'Federations- och SSO-gateway – sandlåda' : 'Federation and SSO gateway – sandbox'}</h1>
+<div class="card"><h2>${sv ? 'Det här körs' : 'What runs here'}</h2>
+<ul>
+<li>${sv ? 'OpenID Provider (FAPI 2.0) med utfärdare' : 'OpenID Provider (FAPI 2.0), issuer'} <code>${facts.issuer}</code></li>
+<li>${sv ? 'Lagring av sessioner och token' : 'Session and token store'}: <code>${facts.store}</code></li>
+<li>BankID RP API v6: <code>${facts.bankidUrl ?? '-'}</code>${facts.bankidSimulated ? (sv ? ' (simulator, sandlåda)' : ' (simulator, sandbox)') : ''}</li>
+</ul></div>
+<div class="card"><h2>${sv ? 'Sidor och gränssnitt' : 'Pages and endpoints'}</h2>
+<table><caption class="sr-only">${sv ? 'Adresser' : 'Addresses'}</caption><thead><tr><th scope="col">${sv ? 'Adress' : 'Path'}</th><th scope="col">${sv ? 'Vad' : 'What'}</th></tr></thead><tbody>
+${facts.demoRp ? row('/sandbox/rp', 'Demoappen: logga in med hela FAPI 2.0-flödet', 'The demo app: sign in with the full FAPI 2.0 flow') : html``}
+${facts.bankidSimulated ? row('/sandbox/bankid/app', 'Simulerad BankID-app: slutför eller avbryt en order', 'Simulated BankID app: complete or cancel an order') : html``}
+${row('/.well-known/openid-configuration', 'Discovery', 'Discovery')}
+${row('/jwks', 'Publika signeringsnycklar', 'Public signing keys')}
+${row('/healthz', 'Liveness', 'Liveness')}
+${row('/readyz', 'Readiness', 'Readiness')}
+${row('/metrics', 'Prometheus-mått', 'Prometheus metrics')}
+</tbody></table></div>`,
+    });
+  });
+  return router;
+}

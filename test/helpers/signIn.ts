@@ -1,0 +1,73 @@
+// The FAPI 2.0 sign-in as an independent relying party (openid-client) performs it, with the test
+// playing the citizen's browser and the citizen's BankID app (the simulator's JSON control).
+import * as oidc from 'openid-client';
+import type { Gateway } from '../../src/gateway.ts';
+import type { TestClient } from './gateway.ts';
+import { UserAgent } from './userAgent.ts';
+
+export interface Rp {
+  config: oidc.Configuration;
+  dpopKeys: CryptoKeyPair;
+  dpop: oidc.DPoPHandle;
+  client: TestClient;
+}
+
+export async function discoverRp(gw: Gateway, client: TestClient): Promise<Rp> {
+  const config = await oidc.discovery(new URL(gw.url), client.config.client_id, { id_token_signed_response_alg: 'ES256' },
+    oidc.PrivateKeyJwt({ key: client.privateKey, kid: client.kid }), { execute: [oidc.allowInsecureRequests] });
+  const dpopKeys = await oidc.randomDPoPKeyPair('ES256');
+  return { config, dpopKeys, dpop: oidc.getDPoPHandle(config, dpopKeys), client };
+}
+
+export interface StartedAuth {
+  verifier: string;
+  state: string;
+  url: URL;
+}
+
+export async function pushAuthorization(rp: Rp, params: Record<string, string> = {}): Promise<StartedAuth> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = await oidc.buildAuthorizationUrlWithPAR(rp.config, {
+    redirect_uri: rp.client.config.redirect_uris[0]!,
+    scope: 'openid profile https://id.oidc.se/scope/naturalPersonNumber',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...params,
+  }, { DPoP: rp.dpop });
+  return { verifier, state, url };
+}
+
+/** Drives the browser from the authorization URL through BankID and consent to the client's redirect. */
+export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNumber: string, redirectUri: string, ua = new UserAgent(gw.url)): Promise<URL> {
+  const leaves = (u: string) => u.startsWith(redirectUri);
+  let res = await ua.follow(authUrl.href, {}, leaves);
+  if (res.status !== 200 || !/\/interaction\/[^/]+$/.test(res.url)) throw new Error(`expected the login page, got ${res.status} ${res.url}`);
+  const uid = res.url.split('/').pop()!;
+  res = await ua.request(`/interaction/${uid}/bankid/start`, { form: { mode: 'autostart' } });
+  const token = /autostarttoken=([^&"]+)/.exec(res.text)?.[1];
+  if (!token) throw new Error(`no autostart token on the BankID page (${res.status})`);
+  const app = await ua.request('/sandbox/bankid/app/complete', {
+    json: { autoStartToken: decodeURIComponent(token), personalNumber, outcome: 'complete' },
+    headers: { accept: 'application/json' },
+  });
+  if (app.status !== 200) throw new Error(`simulator app refused: ${app.status} ${app.text}`);
+  let redirectTo: string | undefined;
+  for (let i = 0; i < 50 && !redirectTo; i += 1) {
+    const status = await ua.request(`/interaction/${uid}/bankid/status`, { headers: { accept: 'application/json' } });
+    const body = JSON.parse(status.text) as { status: string; redirectTo?: string };
+    if (body.status === 'failed') throw new Error(`BankID order failed: ${status.text}`);
+    redirectTo = body.redirectTo;
+    if (!redirectTo) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!redirectTo) throw new Error('BankID order never completed');
+  res = await ua.follow(redirectTo, {}, leaves);
+  if (!res.location || !leaves(res.location)) {
+    // Consent page
+    const consentUid = res.url.split('/').pop()!;
+    res = await ua.follow(`/interaction/${consentUid}/consent`, { form: {} }, leaves);
+  }
+  if (!res.location || !leaves(res.location)) throw new Error(`expected a redirect to the client, got ${res.status} ${res.url}`);
+  return new URL(res.location);
+}
