@@ -108,8 +108,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
           timeoutMs: config.bankid.timeoutMs,
         };
       }
+      const bankIdClient = new BankIdClient(clientOptions);
+      closers.push(async () => bankIdClient.close());
       bankid = new BankIdLogin({
-        client: new BankIdClient(clientOptions),
+        client: bankIdClient,
         store,
         clock,
         logger,

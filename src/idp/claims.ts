@@ -20,11 +20,11 @@ export const LOA = {
  * client gets that scope only when its registration allows it (client `scope` metadata).
  */
 export const scopeClaims: Record<string, Array<string | null> | null> = {
-  openid: ['sub', SE.authnProvider],
+  // acr and auth_time belong in every ID token: the relying party must see how strongly and when
+  // the citizen signed in (DOMAIN.md, rule 1).
+  openid: ['sub', 'acr', 'auth_time', SE.authnProvider],
   profile: ['given_name', 'family_name', 'name'],
   [SE.naturalPersonNumberScope]: [SE.personalIdentityNumber, SE.coordinationNumber],
-  acr: null,
-  auth_time: null,
 };
 
 /** The claims an account can release; oidc-provider filters them by the granted scopes. */

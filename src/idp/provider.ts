@@ -113,8 +113,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       dPoP: { enabled: true },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Until resource servers are registered (the policy decision point), a token is introspected
+      // or revoked only by the client it was issued to: no product can probe another's tokens.
+      introspection: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
+      revocation: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       resourceIndicators: { enabled: false },
       rpInitiatedLogout: {

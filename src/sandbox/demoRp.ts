@@ -135,7 +135,7 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
     const currentUrl = new URL(ctx.originalUrl, opts.issuer);
     try {
       const tokens = await oidc.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state }, undefined, { DPoP });
-      const claims = tokens.claims() ?? {};
+      const claims: Record<string, unknown> = tokens.claims() ?? {};
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, String(claims.sub), { DPoP });
       const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`);
       ctx.body = page({

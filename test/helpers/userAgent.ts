@@ -42,7 +42,7 @@ export class UserAgent {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);
     }
-    const res = await fetch(absolute, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const res = await fetch(absolute, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
     this.#store(res);
     const location = res.headers.get('location') ?? undefined;
     return { status: res.status, headers: res.headers, text: await res.text(), url: absolute, ...(location ? { location: new URL(location, absolute).href } : {}) };

@@ -1,0 +1,74 @@
+// oidc-provider's storage adapter on the HotStore, so the same code runs on Redis and on the embedded
+// memory store. Keys: oidc:<Model>:<id>; indexes for grants (revocation), session uids and user codes.
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { HotStore } from '../store/hotStore.ts';
+
+// Models whose records belong to a grant and must go when the grant is revoked.
+const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+const key = (model: string, id: string) => `oidc:${model}:${id}`;
+const grantKey = (grantId: string) => `oidc:grant-index:${grantId}`;
+const uidKey = (uid: string) => `oidc:session-uid:${uid}`;
+const userCodeKey = (code: string) => `oidc:user-code:${code}`;
+
+class HotStoreAdapter implements Adapter {
+  readonly #model: string;
+  readonly #store: HotStore;
+
+  constructor(model: string, store: HotStore) {
+    this.#model = model;
+    this.#store = store;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    const ttl = expiresIn > 0 ? Math.ceil(expiresIn) : undefined;
+    await this.#store.set(key(this.#model, id), JSON.stringify(payload), ttl);
+    if (grantable.has(this.#model) && payload.grantId) {
+      await this.#store.setAdd(grantKey(payload.grantId), key(this.#model, id), ttl);
+    }
+    if (payload.uid) await this.#store.set(uidKey(payload.uid), id, ttl);
+    if (payload.userCode) await this.#store.set(userCodeKey(payload.userCode), id, ttl);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const raw = await this.#store.get(key(this.#model, id));
+    return raw ? (JSON.parse(raw) as AdapterPayload) : undefined;
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = await this.#store.get(uidKey(uid));
+    return id ? this.find(id) : undefined;
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const id = await this.#store.get(userCodeKey(userCode));
+    return id ? this.find(id) : undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const k = key(this.#model, id);
+    const raw = await this.#store.get(k);
+    if (!raw) return;
+    const ttl = await this.#store.ttl(k);
+    const payload = JSON.parse(raw) as AdapterPayload;
+    payload.consumed = Math.floor(Date.now() / 1000);
+    await this.#store.set(k, JSON.stringify(payload), ttl !== undefined && ttl > 0 ? ttl : undefined);
+  }
+
+  async destroy(id: string): Promise<void> {
+    const found = await this.find(id);
+    const keys = [key(this.#model, id)];
+    if (found?.uid) keys.push(uidKey(found.uid));
+    if (found?.userCode) keys.push(userCodeKey(found.userCode));
+    await this.#store.del(...keys);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const members = await this.#store.setMembers(grantKey(grantId));
+    await this.#store.del(...members, grantKey(grantId));
+  }
+}
+
+export function createAdapterFactory(store: HotStore): (model: string) => Adapter {
+  return (model: string) => new HotStoreAdapter(model, store);
+}

@@ -1,0 +1,12 @@
+import type { Clock } from '../clock.ts';
+import type { HotStore } from './hotStore.ts';
+import { MemoryStore } from './memoryStore.ts';
+import { RedisStore } from './redisStore.ts';
+
+export type { HotStore };
+
+/** Redis when a URL is configured; otherwise the embedded in-memory store (the sandbox default). */
+export async function createHotStore(options: { redisUrl?: string | undefined; keyPrefix?: string }, clock: Clock): Promise<HotStore> {
+  if (options.redisUrl) return RedisStore.connect({ url: options.redisUrl, keyPrefix: options.keyPrefix });
+  return new MemoryStore(clock);
+}

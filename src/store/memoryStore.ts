@@ -1,0 +1,99 @@
+// The embedded store: the HotStore contract in process memory, for the sandbox. TTLs read the
+// injectable clock, so tests can expire keys by moving time.
+import { systemClock, type Clock } from '../clock.ts';
+import type { HotStore } from './hotStore.ts';
+
+interface Entry {
+  value: string | Set<string>;
+  expiresAt?: number;
+}
+
+export class MemoryStore implements HotStore {
+  readonly kind = 'memory' as const;
+  readonly #clock: Clock;
+  readonly #data = new Map<string, Entry>();
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+    // Lazy expiry alone would keep keys nobody reads again forever.
+    this.#sweep = setInterval(() => {
+      const now = this.#clock.now();
+      for (const [k, e] of this.#data) if (e.expiresAt !== undefined && e.expiresAt <= now) this.#data.delete(k);
+    }, 30_000);
+    this.#sweep.unref();
+  }
+
+  #live(key: string): Entry | undefined {
+    const e = this.#data.get(key);
+    if (!e) return undefined;
+    if (e.expiresAt !== undefined && e.expiresAt <= this.#clock.now()) {
+      this.#data.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  #expiry(ttlSeconds?: number): number | undefined {
+    return ttlSeconds !== undefined && ttlSeconds > 0 ? this.#clock.now() + ttlSeconds * 1000 : undefined;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const e = this.#live(key);
+    return typeof e?.value === 'string' ? e.value : undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    this.#data.set(key, { value, expiresAt: this.#expiry(ttlSeconds) });
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    if (this.#live(key)) return false;
+    this.#data.set(key, { value, expiresAt: this.#expiry(ttlSeconds) });
+    return true;
+  }
+
+  async getDel(key: string): Promise<string | undefined> {
+    const v = await this.get(key);
+    this.#data.delete(key);
+    return v;
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    let n = 0;
+    for (const k of keys) if (this.#live(k) && this.#data.delete(k)) n += 1;
+    return n;
+  }
+
+  async setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
+    const e = this.#live(key);
+    const set = e && e.value instanceof Set ? e.value : new Set<string>();
+    set.add(member);
+    this.#data.set(key, { value: set, expiresAt: ttlSeconds !== undefined ? this.#expiry(ttlSeconds) : e?.expiresAt });
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    const e = this.#live(key);
+    return e && e.value instanceof Set ? [...e.value] : [];
+  }
+
+  async incr(key: string, ttlSeconds?: number): Promise<number> {
+    const e = this.#live(key);
+    const n = (e && typeof e.value === 'string' ? Number(e.value) : 0) + 1;
+    this.#data.set(key, { value: String(n), expiresAt: e ? e.expiresAt : this.#expiry(ttlSeconds) });
+    return n;
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const e = this.#live(key);
+    if (!e) return undefined;
+    if (e.expiresAt === undefined) return -1;
+    return Math.ceil((e.expiresAt - this.#clock.now()) / 1000);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+  }
+}

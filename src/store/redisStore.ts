@@ -1,0 +1,107 @@
+// The HotStore contract on Redis (official node-redis client). Commands fail fast while Redis is
+// unreachable instead of queueing: callers that must fail closed (token checks, decisions) get an
+// error within the command timeout and deny, and the client reconnects by itself in the background.
+import { createClient } from 'redis';
+import type { HotStore } from './hotStore.ts';
+
+export interface RedisStoreOptions {
+  url: string;
+  keyPrefix?: string;
+  /** Upper bound of one command; a hung Redis must not hang a request. */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+type Client = ReturnType<typeof createClient>;
+
+export class RedisStore implements HotStore {
+  readonly kind = 'redis' as const;
+  readonly #client: Client;
+  readonly #prefix: string;
+
+  private constructor(client: Client, prefix: string) {
+    this.#client = client;
+    this.#prefix = prefix;
+  }
+
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
+      socket: {
+        connectTimeout: options.connectTimeoutMs ?? 2000,
+        // Back off up to 1 s between attempts, forever: Redis coming back must heal the gateway.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
+      },
+    });
+    // Without a listener an 'error' event would crash the process.
+    client.on('error', () => undefined);
+    await client.connect();
+    return new RedisStore(client as Client, options.keyPrefix ?? 'gw:');
+  }
+
+  #k(key: string): string {
+    return this.#prefix + key;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.#client.get(this.#k(key))) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    if (ttlSeconds !== undefined && ttlSeconds > 0) await this.#client.set(this.#k(key), value, { EX: ttlSeconds });
+    else await this.#client.set(this.#k(key), value);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds?: number): Promise<boolean> {
+    const reply = ttlSeconds !== undefined && ttlSeconds > 0
+      ? await this.#client.set(this.#k(key), value, { NX: true, EX: ttlSeconds })
+      : await this.#client.set(this.#k(key), value, { NX: true });
+    return reply === 'OK';
+  }
+
+  async getDel(key: string): Promise<string | undefined> {
+    return (await this.#client.getDel(this.#k(key))) ?? undefined;
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return Number(await this.#client.del(keys.map((k) => this.#k(k))));
+  }
+
+  async setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
+    const multi = this.#client.multi().sAdd(this.#k(key), member);
+    if (ttlSeconds !== undefined && ttlSeconds > 0) multi.expire(this.#k(key), ttlSeconds);
+    await multi.exec();
+  }
+
+  async setMembers(key: string): Promise<string[]> {
+    return this.#client.sMembers(this.#k(key));
+  }
+
+  async incr(key: string, ttlSeconds?: number): Promise<number> {
+    const k = this.#k(key);
+    if (ttlSeconds === undefined || ttlSeconds <= 0) return Number(await this.#client.incr(k));
+    // NX: the window starts with the first increment and is not extended by later ones.
+    const [n] = await this.#client.multi().incr(k).expire(k, ttlSeconds, 'NX').exec();
+    return Number(n);
+  }
+
+  async ttl(key: string): Promise<number | undefined> {
+    const t = Number(await this.#client.ttl(this.#k(key)));
+    return t === -2 ? undefined : t;
+  }
+
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#client.close();
+    } catch {
+      this.#client.destroy();
+    }
+  }
+}
