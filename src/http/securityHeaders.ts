@@ -7,7 +7,8 @@ export function securityHeaders(opts: { hsts: boolean }): Middleware {
   return async (ctx, next) => {
     await next();
     ctx.set('x-content-type-options', 'nosniff');
-    ctx.set('referrer-policy', 'no-referrer');
+    // same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on our own form posts.
+    ctx.set('referrer-policy', 'same-origin');
     if (opts.hsts) ctx.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
     if (typeof ctx.body === 'string' && ctx.response.is('html')) {
       const nonce = randomBytes(16).toString('base64');

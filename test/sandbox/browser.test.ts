@@ -21,7 +21,7 @@ test.after.always(async () => {
   await gw?.close();
 });
 
-test('Chromium signs in from the demo app with the simulated BankID app, and the pages pass axe', async (t) => {
+test.serial('Chromium signs in from the demo app with the simulated BankID app, and the pages pass axe', async (t) => {
   const context = await browser.newContext({ locale: 'sv-SE' });
   const page = await context.newPage();
   const checked: string[] = [];
@@ -72,7 +72,7 @@ test('Chromium signs in from the demo app with the simulated BankID app, and the
   await context.close();
 });
 
-test('Chromium: the QR code animates (a new code every second) and cancelling returns to the method choice', async (t) => {
+test.serial('Chromium: the QR code animates (a new code every second) and cancelling returns to the method choice', async (t) => {
   const context = await browser.newContext({ locale: 'en-GB' });
   const page = await context.newPage();
   await page.goto(`${gw.url}/sandbox/rp?lang=en`);
