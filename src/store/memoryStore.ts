@@ -54,9 +54,10 @@ export class MemoryStore implements HotStore {
   }
 
   async getDel(key: string): Promise<string | undefined> {
-    const v = await this.get(key);
+    // Read and delete in one synchronous step: no await between them, so only one caller wins.
+    const e = this.#live(key);
     this.#data.delete(key);
-    return v;
+    return typeof e?.value === 'string' ? e.value : undefined;
   }
 
   async del(...keys: string[]): Promise<number> {

@@ -1,0 +1,102 @@
+// One contract, two stores: the embedded memory store must behave as Redis does.
+import test from 'ava';
+import { randomUUID } from 'node:crypto';
+import { ManualClock } from '../../src/clock.ts';
+import { MemoryStore } from '../../src/store/memoryStore.ts';
+import { RedisStore } from '../../src/store/redisStore.ts';
+import type { HotStore } from '../../src/store/hotStore.ts';
+import { redisForTests, startRedisServer } from '../helpers/redisServer.ts';
+
+interface Backend {
+  name: string;
+  make(): Promise<HotStore>;
+  /** Lets TTLs pass: the clock for memory, real time for Redis. */
+  pass(seconds: number): Promise<void>;
+}
+
+const clock = new ManualClock();
+let redis: { url: string; stop(): Promise<void> };
+test.before(async () => {
+  redis = await redisForTests();
+});
+test.after.always(async () => redis?.stop());
+
+const backends: Backend[] = [
+  { name: 'memory', make: async () => new MemoryStore(clock), pass: async (s) => clock.advance(s * 1000) },
+  { name: 'redis', make: () => RedisStore.connect({ url: redis.url, keyPrefix: `t${randomUUID()}:` }), pass: (s) => new Promise((r) => setTimeout(r, s * 1000 + 150)) },
+];
+
+for (const b of backends) {
+  test(`${b.name}: get, set, overwrite, delete`, async (t) => {
+    const s = await b.make();
+    t.is(await s.get('a'), undefined);
+    await s.set('a', '1');
+    t.is(await s.get('a'), '1');
+    await s.set('a', '2', 60);
+    t.is(await s.get('a'), '2');
+    t.true((await s.ttl('a'))! > 50);
+    t.is(await s.del('a', 'missing'), 1);
+    t.is(await s.get('a'), undefined);
+    t.is(await s.ttl('a'), undefined);
+    await s.set('b', 'x');
+    t.is(await s.ttl('b'), -1, 'no TTL');
+    await s.close();
+  });
+
+  test(`${b.name}: TTL expires keys, sets and counters`, async (t) => {
+    const s = await b.make();
+    await s.set('k', 'v', 1);
+    await s.setAdd('set', 'm', 1);
+    t.is(await s.incr('n', 1), 1);
+    t.is(await s.incr('n', 1), 2);
+    await b.pass(1);
+    t.is(await s.get('k'), undefined);
+    t.deepEqual(await s.setMembers('set'), []);
+    t.is(await s.incr('n', 1), 1, 'a new window');
+    await s.close();
+  });
+
+  test(`${b.name}: setIfAbsent and getDel have exactly one winner under concurrency`, async (t) => {
+    const s = await b.make();
+    const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => s.setIfAbsent('once', String(i), 60)));
+    t.is(wins.filter(Boolean).length, 1);
+    const got = await Promise.all(Array.from({ length: 20 }, () => s.getDel('once')));
+    t.is(got.filter((v) => v !== undefined).length, 1);
+    t.is(await s.get('once'), undefined);
+    await s.close();
+  });
+
+  test(`${b.name}: sets`, async (t) => {
+    const s = await b.make();
+    await s.setAdd('s', 'a');
+    await s.setAdd('s', 'b', 60);
+    await s.setAdd('s', 'a');
+    t.deepEqual((await s.setMembers('s')).sort(), ['a', 'b']);
+    await s.close();
+  });
+}
+
+test('redis: a stopped server makes commands fail fast, without crashing, and it heals on restart', async (t) => {
+  const server = await startRedisServer();
+  const s = await RedisStore.connect({ url: server.url, commandTimeoutMs: 500 });
+  try {
+    await s.set('x', '1');
+    server.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await t.throwsAsync(s.get('x'));
+    await t.throwsAsync(s.ping());
+    t.true(Date.now() - started < 1500, `failed in ${Date.now() - started} ms`);
+    await server.restart();
+    let healed = false;
+    for (let i = 0; i < 50 && !healed; i += 1) {
+      healed = await s.ping().then(() => true, () => false);
+      if (!healed) await new Promise((r) => setTimeout(r, 100));
+    }
+    t.true(healed, 'the same store works again after Redis came back');
+    t.is(await s.get('x'), undefined, 'Redis came back empty');
+  } finally {
+    await s.close();
+    await server.stop();
+  }
+});
