@@ -39,6 +39,7 @@ const configuration: Configuration = {
     resourceIndicators: { enabled: false },
   } as Configuration['features'],
   pkce: { required: () => true },
+  claims: { openid: ['sub'], profile: ['given_name'] },
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, given_name: 'Anna' }) }),
   interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
 };

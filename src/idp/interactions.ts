@@ -186,6 +186,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const mode: Mode = (ctx.request as { body?: Record<string, unknown> }).body?.mode === 'autostart' ? 'autostart' : 'qr';
       if (details.prompt.name !== 'login') {
         ctx.redirect(`/interaction/${details.uid}`);
+        ctx.status = 303;
         return;
       }
       try {
@@ -229,6 +230,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const status = await bankid.status(details.uid, locale(ctx, details));
       if (status?.status === 'complete' && status.identity) {
         ctx.redirect(await finishLogin(ctx, details, status.identity, 'bankid'));
+        ctx.status = 303; // after a POST, the browser must GET the next step
         return;
       }
       await waitPage(ctx, details, 'qr', status?.status === 'failed' ? status.message.text : undefined);
@@ -238,6 +240,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const details = ctx.state.details as Details;
       await bankid.cancel(details.uid);
       ctx.redirect(`/interaction/${details.uid}`);
+      ctx.status = 303;
     });
   }
 

@@ -1,0 +1,22 @@
+// `npm run bench` must keep working: a short run prints every row with no failed request. The
+// figures themselves are judged by the benchmark (it exits non-zero below its targets), not here.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+
+test('the benchmark runs and prints its table, every row beside its baseline', async (t) => {
+  const root = new URL('../..', import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['bench/run.ts', '--rounds=1', '--token-requests=100', '--token-concurrency=4', '--signins=4', '--signin-concurrency=2', '--min-token-ratio=0'],
+      { cwd: root, timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
+  });
+  t.is(code, 0, stderr);
+  const rows = stdout.split('\n').filter((l) => l.startsWith('| token') || l.startsWith('| sign-in'));
+  t.true(rows.length >= 4, stdout);
+  t.true(rows.some((r) => r.includes('bare oidc-provider (baseline)')));
+  for (const row of rows) {
+    const cells = row.split('|').map((c) => c.trim());
+    t.is(cells[7], '0', `no failures: ${row}`);
+    t.true(Number(cells[3]) > 0, `req/s measured: ${row}`);
+    t.regex(cells[8] ?? '', /^\d+\.\d\d$/, `a ratio: ${row}`);
+  }
+});
