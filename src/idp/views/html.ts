@@ -54,6 +54,7 @@ input,select{font:inherit;padding:.5rem;border:1px solid #5a6472;border-radius:.
 .qr svg{width:14rem;height:14rem}
 dl.claims{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;word-break:break-all}
 dl.claims dt{font-weight:600}
+code{word-break:break-all}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}
 pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f5;padding:.75rem;border-radius:.3rem}
 .muted{color:#4a5361}
