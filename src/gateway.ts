@@ -80,7 +80,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const early = productionProblems(config, { generatedKeys: false, generatedSecrets: false });
     if (early.length) throw new ConfigError(early);
     const keys = await loadSigningKeys({ jwksFile: config.keys.jwksFile, sandboxDir: config.sandboxDir, mayGenerate: sandbox });
-    const secrets = loadSecrets({ secretsFile: config.keys.secretsFile, sandboxDir: config.sandboxDir, mayGenerate: sandbox });
+    const secrets = await loadSecrets({ secretsFile: config.keys.secretsFile, sandboxDir: config.sandboxDir, mayGenerate: sandbox });
     const problems = productionProblems(config, { generatedKeys: keys.generated, generatedSecrets: secrets.generated });
     if (problems.length) throw new ConfigError(problems);
 

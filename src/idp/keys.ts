@@ -1,7 +1,7 @@
 // Signing keys and secrets. Production reads them from managed files; the sandbox generates them on
 // first start into its git-ignored folder and marks them, so production can recognise and refuse them.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, linkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import { z } from 'zod';
@@ -46,6 +46,28 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
+/**
+ * The path of a sandbox-generated file under <sandboxDir>/keys, made on first use. Written to a temp
+ * file and linked into place, so two processes starting at once end with one complete file: the
+ * first link wins, the loser's content is discarded.
+ */
+export async function sandboxFile(sandboxDir: string, name: string, make: () => Promise<unknown> | unknown): Promise<string> {
+  const dir = join(sandboxDir, 'keys');
+  const file = join(dir, name);
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(await make(), null, 2), { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return file;
+}
+
 async function generateSigningJwks(): Promise<{ keys: JWK[] }> {
   const keys: JWK[] = [];
   // ES256 first: oidc-provider signs with the first key of the algorithm a client asks for.
@@ -64,12 +86,7 @@ export async function loadSigningKeys(opts: { jwksFile?: string | undefined; san
   let file = opts.jwksFile;
   if (!file) {
     if (!opts.mayGenerate) throw new Error('keys.jwksFile: no signing keys configured; set GATEWAY_JWKS_FILE to a private JWKS');
-    file = join(opts.sandboxDir, 'keys', 'jwks.json');
-    if (!existsSync(file)) {
-      mkdirSync(join(opts.sandboxDir, 'keys'), { recursive: true });
-      const jwks = await generateSigningJwks();
-      writeFileSync(file, JSON.stringify({ ...jwks, generatedBy: SANDBOX_MARK }, null, 2), { mode: 0o600 });
-    }
+    file = await sandboxFile(opts.sandboxDir, 'jwks.json', async () => ({ ...(await generateSigningJwks()), generatedBy: SANDBOX_MARK }));
   }
   const parsed = jwksFileSchema.safeParse(readJson(file, 'keys.jwksFile'));
   if (!parsed.success) {
@@ -78,18 +95,14 @@ export async function loadSigningKeys(opts: { jwksFile?: string | undefined; san
   return { jwks: { keys: parsed.data.keys as JWK[] }, generated: parsed.data.generatedBy === SANDBOX_MARK };
 }
 
-export function loadSecrets(opts: { secretsFile?: string | undefined; sandboxDir: string; mayGenerate: boolean }): Secrets {
+export async function loadSecrets(opts: { secretsFile?: string | undefined; sandboxDir: string; mayGenerate: boolean }): Promise<Secrets> {
   let file = opts.secretsFile;
   if (!file) {
     if (!opts.mayGenerate) throw new Error('keys.secretsFile: no secrets configured; set GATEWAY_SECRETS_FILE');
-    file = join(opts.sandboxDir, 'keys', 'secrets.json');
-    if (!existsSync(file)) {
-      mkdirSync(join(opts.sandboxDir, 'keys'), { recursive: true });
-      const secret = () => randomBytes(32).toString('base64url');
-      writeFileSync(file, JSON.stringify({
-        cookieKeys: [secret()], pairwiseSalt: secret(), accountKey: secret(), generatedBy: SANDBOX_MARK,
-      }, null, 2), { mode: 0o600 });
-    }
+    const secret = () => randomBytes(32).toString('base64url');
+    file = await sandboxFile(opts.sandboxDir, 'secrets.json', () => ({
+      cookieKeys: [secret()], pairwiseSalt: secret(), accountKey: secret(), generatedBy: SANDBOX_MARK,
+    }));
   }
   const parsed = secretsSchema.safeParse(readJson(file, 'keys.secretsFile'));
   if (!parsed.success) throw new Error(`keys.secretsFile: ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);

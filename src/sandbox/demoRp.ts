@@ -2,8 +2,7 @@
 // the whole FAPI 2.0 flow (PAR, PKCE S256, private_key_jwt, DPoP) against this gateway, and showing
 // the ID token's claims and the userinfo response. Sandbox only.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from 'jose';
@@ -13,6 +12,7 @@ import type { Logger } from '../log.ts';
 import { html, page } from '../idp/views/html.ts';
 import { localeOf } from '../idp/views/i18n.ts';
 import { SE } from '../idp/claims.ts';
+import { sandboxFile } from '../idp/keys.ts';
 
 export const DEMO_RP_CLIENT_ID = 'sandbox-demo-rp';
 const SCOPE = `openid profile ${SE.naturalPersonNumberScope}`;
@@ -24,18 +24,15 @@ interface DemoRpKey {
 
 /** The demo RP's client key, generated on first start into the sandbox folder. */
 export async function demoRpKey(sandboxDir: string): Promise<DemoRpKey> {
-  const file = join(sandboxDir, 'keys', 'demo-rp.json');
-  if (!existsSync(file)) {
-    mkdirSync(join(sandboxDir, 'keys'), { recursive: true });
+  const file = await sandboxFile(sandboxDir, 'demo-rp.json', async (): Promise<DemoRpKey> => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
-    const key: DemoRpKey = {
+    return {
       privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
       publicJwk: { ...publicJwk, kid, alg: 'ES256', use: 'sig' },
     };
-    writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
-  }
+  });
   return JSON.parse(readFileSync(file, 'utf8')) as DemoRpKey;
 }
 

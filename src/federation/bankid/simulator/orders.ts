@@ -3,6 +3,7 @@
 //   and failed/{userCancel, expiredTransaction, startFailed, cancelled} on the way.
 // Time only moves through the injected clock and is applied when an order is looked at, so tests can
 // expire an order by moving a ManualClock instead of waiting.
+import type { AuthRequirement } from '../client.ts';
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../../../clock.ts';
 import { sandboxCompletion, type Completion } from './completion.ts';
@@ -29,14 +30,8 @@ export interface SandboxPersonas {
 
 export const allPersonas = (personas: SandboxPersonas): SandboxPersona[] => [...personas.citizens, ...(personas.staff ?? [])];
 
-export interface OrderRequirement {
-  personalNumber?: string;
-  pinCode?: boolean;
-  mrtd?: boolean;
-  cardReader?: 'class1' | 'class2';
-  certificatePolicies?: string[];
-  risk?: 'low' | 'moderate';
-}
+/** The same wire object the RP sends in `auth`; one definition for both ends of the API. */
+export type OrderRequirement = AuthRequirement;
 
 export interface Order {
   orderRef: string;
