@@ -6,13 +6,16 @@
 // Run it by hand with `node certs/make-sandbox-certs.ts [outDir]`; the sandbox and the tests call
 // `ensureSandboxCerts()` on start. Existing files are reused; a bundle is made again only when one of
 // its files is missing or a certificate is about to expire.
-import { generateKeyPair as generateKeyPairCb, randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import forge from 'node-forge';
+import { DAY_MS, type Bundle, type BundlePaths } from './pki.ts';
+import { bankidBundle } from './bundles/bankid.ts';
+import { frejaBundle } from './bundles/freja.ts';
+import { sithsBundle } from './bundles/siths.ts';
+import { samlBundle } from './bundles/saml.ts';
 
 /** The passphrase of every sandbox PKCS#12 file: the one BankID publishes for its own test certificate. */
 export const SANDBOX_PASSPHRASE = 'qwerty123';
@@ -22,21 +25,10 @@ export interface SandboxCerts {
   dir: string;
   manifestPath: string;
   passphrase: string;
-  bankid: {
-    /** The CA the gateway pins when it calls the BankID simulator ("Sandbox BankID Server Root CA"). */
-    serverCaCert: string;
-    serverCaKey: string;
-    /** The simulator's TLS server certificate (SAN localhost, 127.0.0.1, ::1) and key. */
-    serverCert: string;
-    serverKey: string;
-    /** The CA the simulator trusts for client certificates ("Sandbox BankID RP Root CA"). */
-    rpCaCert: string;
-    rpCaKey: string;
-    /** The gateway's relying-party certificate: PKCS#12 (key + chain), and the certificate alone. */
-    rpP12: string;
-    rpCert: string;
-  };
-  // Later bundles add their own keys here, e.g. `siths` (card CA, a revoked card, the CRL) and `saml`.
+  bankid: BundlePaths<typeof bankidBundle>;
+  freja: BundlePaths<typeof frejaBundle>;
+  siths: BundlePaths<typeof sithsBundle>;
+  saml: BundlePaths<typeof samlBundle>;
 }
 
 /** manifest.json: every file relative to the manifest, so the directory can be moved or mounted. */
@@ -48,138 +40,10 @@ interface Manifest {
 }
 
 const MANIFEST = 'manifest.json';
-const CA_VALIDITY_DAYS = 3650;
-const LEAF_VALIDITY_DAYS = 825;
 // Regenerate a bundle well before a certificate runs out, so a long-lived sandbox never breaks on a Monday.
 const RENEW_BEFORE_DAYS = 30;
-const DAY_MS = 86_400_000;
-
-const generateKeyPair = promisify(generateKeyPairCb);
-
-interface Issued {
-  certPem: string;
-  keyPem: string;
-  cert: forge.pki.Certificate;
-  key: forge.pki.rsa.PrivateKey;
-}
-
-async function rsaKeyPair(): Promise<{ privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string }> {
-  const { privateKey } = await generateKeyPair('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  const key = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e), keyPem: privateKey };
-}
-
-// Positive, 16 random bytes: unique without bookkeeping (RFC 5280 allows up to 20 octets).
-const serialNumber = (): string => `0${randomBytes(16).toString('hex')}`;
-
-interface CertSpec {
-  commonName: string;
-  validityDays: number;
-  issuer?: Issued;
-  extensions: object[];
-}
-
-async function issue(spec: CertSpec): Promise<Issued> {
-  const pair = await rsaKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = pair.publicKey;
-  cert.serialNumber = serialNumber();
-  const now = Date.now();
-  // Backdated an hour so a peer whose clock runs slightly behind still accepts a fresh certificate.
-  cert.validity.notBefore = new Date(now - 3_600_000);
-  cert.validity.notAfter = new Date(now + spec.validityDays * DAY_MS);
-  const subject = [
-    { shortName: 'C', value: 'SE' },
-    { shortName: 'O', value: 'Sandbox - not for production' },
-    { shortName: 'CN', value: spec.commonName },
-  ];
-  cert.setSubject(subject);
-  cert.setIssuer(spec.issuer ? spec.issuer.cert.subject.attributes : subject);
-  const authorityKeyId = spec.issuer
-    ? [{ name: 'authorityKeyIdentifier', keyIdentifier: spec.issuer.cert.generateSubjectKeyIdentifier().getBytes() }]
-    : [];
-  cert.setExtensions([...spec.extensions, { name: 'subjectKeyIdentifier' }, ...authorityKeyId]);
-  cert.sign(spec.issuer ? spec.issuer.key : pair.privateKey, forge.md.sha256.create());
-  return { cert, key: pair.privateKey, certPem: forge.pki.certificateToPem(cert), keyPem: pair.keyPem };
-}
-
-const caExtensions = (): object[] => [
-  { name: 'basicConstraints', cA: true, critical: true },
-  { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-];
-
-const leafExtensions = (usage: 'serverAuth' | 'clientAuth', altNames: object[] = []): object[] => [
-  { name: 'basicConstraints', cA: false, critical: true },
-  { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-  { name: 'extKeyUsage', [usage]: true },
-  ...(altNames.length ? [{ name: 'subjectAltName', altNames }] : []),
-];
-
-/** One unit of generation: its files are made together, so a key never ends up beside another key's certificate. */
-interface Bundle {
-  name: string;
-  /** Logical name -> file name inside the sandbox directory. */
-  files: Record<string, string>;
-  /** Logical names of PEM certificates to check for expiry on reuse. */
-  certificates: string[];
-  generate(passphrase: string): Promise<Record<string, string | Uint8Array>>;
-}
-
-const bankidBundle: Bundle = {
-  name: 'bankid',
-  files: {
-    serverCaCert: 'bankid-server-ca.crt',
-    serverCaKey: 'bankid-server-ca.key',
-    serverCert: 'bankid-server.crt',
-    serverKey: 'bankid-server.key',
-    rpCaCert: 'bankid-rp-ca.crt',
-    rpCaKey: 'bankid-rp-ca.key',
-    rpP12: 'bankid-rp.p12',
-    rpCert: 'bankid-rp.crt',
-  },
-  certificates: ['serverCaCert', 'serverCert', 'rpCaCert', 'rpCert'],
-  async generate(passphrase) {
-    // Two unrelated CAs, as with BankID: the server CA is what relying parties pin, the RP CA is what
-    // BankID trusts for client certificates. Keeping them apart lets tests prove each side checks the right one.
-    const [serverCa, rpCa] = await Promise.all([
-      issue({ commonName: 'Sandbox BankID Server Root CA', validityDays: CA_VALIDITY_DAYS, extensions: caExtensions() }),
-      issue({ commonName: 'Sandbox BankID RP Root CA', validityDays: CA_VALIDITY_DAYS, extensions: caExtensions() }),
-    ]);
-    const [server, rp] = await Promise.all([
-      issue({
-        commonName: 'localhost',
-        validityDays: LEAF_VALIDITY_DAYS,
-        issuer: serverCa,
-        extensions: leafExtensions('serverAuth', [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-          { type: 7, ip: '::1' },
-        ]),
-      }),
-      issue({ commonName: 'Sandbox gateway relying party', validityDays: LEAF_VALIDITY_DAYS, issuer: rpCa, extensions: leafExtensions('clientAuth') }),
-    ]);
-    // AES-256 rather than forge's 3DES default: OpenSSL 3 reads it without the legacy provider.
-    const p12 = forge.pkcs12.toPkcs12Asn1(rp.key, [rp.cert, rpCa.cert], passphrase, { algorithm: 'aes256', friendlyName: 'sandbox-rp' });
-    return {
-      serverCaCert: serverCa.certPem,
-      serverCaKey: serverCa.keyPem,
-      serverCert: server.certPem,
-      serverKey: server.keyPem,
-      rpCaCert: rpCa.certPem,
-      rpCaKey: rpCa.keyPem,
-      rpP12: Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'),
-      rpCert: rp.certPem,
-    };
-  },
-};
-
-// Later features add their bundles here: the SITHS card CA with a card certificate, a revoked card
-// certificate and its CRL; the SAML IdP signing key and certificate. Each is generated on its own.
-const bundles: Bundle[] = [bankidBundle];
+// Every upstream's bundle; each is generated, recorded and renewed on its own.
+const bundles: Bundle[] = [bankidBundle, frejaBundle, sithsBundle, samlBundle];
 
 async function writeAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -203,7 +67,7 @@ async function bundleIsUsable(dir: string, bundle: Bundle, manifest: Manifest | 
     if (recorded.files[logical] !== file || !existsSync(join(dir, file))) return false;
   }
   for (const logical of bundle.certificates) {
-    const pem = await readFile(join(dir, bundle.files[logical]!), 'utf8');
+    const pem = await readFile(join(dir, bundle.files[logical] as string), 'utf8');
     if (new Date(new X509Certificate(pem).validTo).getTime() - Date.now() < RENEW_BEFORE_DAYS * DAY_MS) return false;
   }
   return true;
@@ -232,23 +96,21 @@ async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+function paths<K extends string>(dir: string, bundle: Bundle<K>): Record<K, string> {
+  const out = {} as Record<K, string>;
+  for (const logical of Object.keys(bundle.files) as K[]) out[logical] = join(dir, bundle.files[logical]);
+  return out;
+}
+
 function toSandboxCerts(dir: string, passphrase: string): SandboxCerts {
-  const at = (file: string): string => join(dir, file);
-  const f = bankidBundle.files;
   return {
     dir,
-    manifestPath: at(MANIFEST),
+    manifestPath: join(dir, MANIFEST),
     passphrase,
-    bankid: {
-      serverCaCert: at(f.serverCaCert!),
-      serverCaKey: at(f.serverCaKey!),
-      serverCert: at(f.serverCert!),
-      serverKey: at(f.serverKey!),
-      rpCaCert: at(f.rpCaCert!),
-      rpCaKey: at(f.rpCaKey!),
-      rpP12: at(f.rpP12!),
-      rpCert: at(f.rpCert!),
-    },
+    bankid: paths(dir, bankidBundle),
+    freja: paths(dir, frejaBundle),
+    siths: paths(dir, sithsBundle),
+    saml: paths(dir, samlBundle),
   };
 }
 
