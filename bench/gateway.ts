@@ -33,6 +33,7 @@ const gateway = await startGateway(config, {
     jwks: { keys: [clientJwk] },
     scope: 'openid profile',
     grant_types: ['authorization_code', 'client_credentials'],
+    authn_methods: ['bankid'],
   }],
 });
 process.stdout.write(`READY ${gateway.url}\n`);

@@ -20,6 +20,10 @@ const clientSchema = z.object({
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
   jwks_uri: z.url({ protocol: /^https$/ }).optional(),
   scope: z.string().default('openid profile'),
+  /** Upstreams (keys of loa.providers) this client's users may sign in with; citizen e-IDs by default. */
+  authn_methods: z.array(z.string()).min(1).default(['bankid', 'freja']),
+  /** The lowest acr this product accepts; requests asking for less still get at least this. */
+  minimum_acr: z.string().optional(),
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code']),
 }).refine((c) => c.token_endpoint_auth_method !== 'private_key_jwt' || c.jwks || c.jwks_uri, {
   message: 'private_key_jwt needs the client\'s public keys: set "jwks" or "jwks_uri"',
@@ -77,13 +81,50 @@ export const configSchema = z.object({
     }).prefault({}),
   }).prefault({}),
   loa: z.object({
-    /** acr per upstream, from the Swedish e-ID framework; one table for every upstream. */
+    /**
+     * One table for every upstream (src/federation/loa.ts): the acr it yields (its ceiling when it has
+     * several levels), the authnProvider URI for the ID token, the amr value that names it, whether it
+     * signs in citizens or staff, and, for upstreams with levels of their own (Freja's registration
+     * levels, a SAML IdP's AuthnContextClassRef), native level -> acr. Unknown native levels are refused.
+     */
     providers: z.record(z.string(), z.object({
       acr: z.string(),
       authnProvider: z.string(),
       amr: z.string(),
+      audience: z.enum(['citizen', 'staff']).default('citizen'),
+      levels: z.record(z.string(), z.string()).optional(),
     })).default({
-      bankid: { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.bankid.com', amr: 'bankid' },
+      bankid: { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.bankid.com', amr: 'bankid', audience: 'citizen' },
+      freja: {
+        acr: 'http://id.elegnamnden.se/loa/1.0/loa3',
+        authnProvider: 'https://frejaeid.com',
+        amr: 'freja',
+        audience: 'citizen',
+        // Freja eID+ (registration level PLUS) is approved at loa3; EXTENDED is loa2; BASIC is not an e-ID.
+        levels: { PLUS: 'http://id.elegnamnden.se/loa/1.0/loa3', EXTENDED: 'http://id.elegnamnden.se/loa/1.0/loa2' },
+      },
+      'siths-saml': {
+        acr: 'http://id.elegnamnden.se/loa/1.0/loa3',
+        authnProvider: 'https://idp.inera.se/siths',
+        amr: 'siths-saml',
+        audience: 'staff',
+        levels: { 'http://id.elegnamnden.se/loa/1.0/loa3': 'http://id.elegnamnden.se/loa/1.0/loa3' },
+      },
+      'portal-saml': {
+        acr: 'http://id.elegnamnden.se/loa/1.0/loa4',
+        authnProvider: 'https://portal.example.se/idp',
+        amr: 'portal-saml',
+        audience: 'citizen',
+        // The national portal's IdP passes on the level of the e-ID the citizen used there.
+        levels: {
+          'http://id.elegnamnden.se/loa/1.0/loa2': 'http://id.elegnamnden.se/loa/1.0/loa2',
+          'http://id.elegnamnden.se/loa/1.0/loa3': 'http://id.elegnamnden.se/loa/1.0/loa3',
+          'http://id.elegnamnden.se/loa/1.0/loa4': 'http://id.elegnamnden.se/loa/1.0/loa4',
+          'http://id.elegnamnden.se/loa/1.0/eidas-sub': 'http://id.elegnamnden.se/loa/1.0/eidas-sub',
+          'http://id.elegnamnden.se/loa/1.0/eidas-high': 'http://id.elegnamnden.se/loa/1.0/eidas-high',
+        },
+      },
+      'siths-card': { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.inera.se/siths', amr: 'siths-card', audience: 'staff' },
     }),
   }).prefault({}),
   mtls: z.object({

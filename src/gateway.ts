@@ -14,7 +14,8 @@ import { createAdapterFactory } from './idp/adapter.ts';
 import { loadSecrets, loadSigningKeys } from './idp/keys.ts';
 import { AccountStore } from './idp/accounts.ts';
 import { createProvider } from './idp/provider.ts';
-import { interactionRouter } from './idp/interactions.ts';
+import { interactionRouter, type UpstreamRoutes } from './idp/interactions.ts';
+import { bankIdRoutes } from './federation/bankid/routes.ts';
 import { createOps } from './http/ops.ts';
 import { problemBoundary } from './http/problem.ts';
 import { securityHeaders } from './http/securityHeaders.ts';
@@ -143,7 +144,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
     provider.use(problemBoundary(logger));
     provider.use(ops.router.routes());
-    provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, bankid, logger }).routes());
+    const upstreams: UpstreamRoutes[] = [];
+    if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
+    provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
         issuer: config.issuer,

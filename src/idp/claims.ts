@@ -6,7 +6,10 @@ export const SE = {
   coordinationNumber: 'https://id.oidc.se/claim/coordinationNumber',
   authnProvider: 'https://id.oidc.se/claim/authnProvider',
   orgAffiliation: 'https://id.oidc.se/claim/orgAffiliation',
+  orgNumber: 'https://id.oidc.se/claim/orgNumber',
+  orgName: 'https://id.oidc.se/claim/orgName',
   naturalPersonNumberScope: 'https://id.oidc.se/scope/naturalPersonNumber',
+  naturalPersonOrgIdScope: 'https://id.oidc.se/scope/naturalPersonOrgId',
 } as const;
 
 export const LOA = {
@@ -25,6 +28,8 @@ export const scopeClaims: Record<string, Array<string | null> | null> = {
   openid: ['sub', 'acr', 'auth_time', SE.authnProvider],
   profile: ['given_name', 'family_name', 'name'],
   [SE.naturalPersonNumberScope]: [SE.personalIdentityNumber, SE.coordinationNumber],
+  // Staff: the HSA-id as the personal part of orgAffiliation (<personal-id>@<org-number>).
+  [SE.naturalPersonOrgIdScope]: ['name', 'given_name', 'family_name', SE.orgAffiliation, SE.orgName, SE.orgNumber],
 };
 
 /** The claims an account can release; oidc-provider filters them by the granted scopes. */
@@ -35,8 +40,17 @@ export function accountClaims(record: AccountRecord, authnProvider: string | und
     name: record.name,
   };
   // A coordination number is flagged by releasing it under its own claim, never as a personnummer.
-  if (record.coordinationNumber) claims[SE.coordinationNumber] = record.personalNumber;
-  else claims[SE.personalIdentityNumber] = record.personalNumber;
+  if (record.personalNumber) {
+    if (record.coordinationNumber) claims[SE.coordinationNumber] = record.personalNumber;
+    else claims[SE.personalIdentityNumber] = record.personalNumber;
+  }
+  if (record.kind === 'staff') {
+    if (record.orgNumber) {
+      claims[SE.orgAffiliation] = `${record.hsaId}@${record.orgNumber}`;
+      claims[SE.orgNumber] = record.orgNumber;
+    }
+    if (record.orgName) claims[SE.orgName] = record.orgName;
+  }
   if (authnProvider) claims[SE.authnProvider] = authnProvider;
   return claims;
 }

@@ -1,58 +1,109 @@
-// The interaction routes (/interaction/:uid/...): sign-in method choice, the BankID steps, consent
-// and abort. oidc-provider owns the interaction state; these routes only ever finish it.
+// The interaction routes (/interaction/:uid/...): sign-in method choice, consent and abort, and the
+// one place where an upstream's verified identity becomes a login (finishLogin). Each upstream
+// (BankID, Freja, SAML, SITHS card) brings its own routes as an `UpstreamRoutes` module; this file
+// decides which of them a request may use (client's allowed methods, requested and minimum LoA) and
+// refuses any result that does not meet them. oidc-provider owns the interaction state; these routes
+// only ever finish it.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context, Next } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { AccountStore, VerifiedIdentity } from './accounts.ts';
+import { IdentityRejected, type AccountStore, type UpstreamIdentity } from './accounts.ts';
 import { SE } from './claims.ts';
+import { clientLoginRules } from './provider.ts';
 import { localeOf, type Locale } from './views/i18n.ts';
-import { loginPage, bankIdWaitPage, consentPage, type MethodChoice } from './views/interaction.ts';
+import { loginPage, consentPage, type MethodChoice } from './views/interaction.ts';
 import { renderErrorPage } from './views/errors.ts';
-import { BankIdLogin, qrSvg, type Mode } from '../federation/bankid/login.ts';
-import { BankIdError } from '../federation/bankid/client.ts';
-import { userMessage } from '../federation/bankid/messages.ts';
-import { loaRank, requiredLoa } from '../federation/loa.ts';
+import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
+
+export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export type LoginOutcome =
+  | { ok: true; redirectTo: string }
+  | { ok: false; reason: string; message: string };
+
+/** What the interaction core offers an upstream's routes. */
+export interface LoginKit {
+  config: Config;
+  logger: Logger;
+  provider: Provider;
+  /** Form and JSON bodies, 8 kB at most. */
+  body: Middleware;
+  /** Loads the interaction bound to this browser (ctx.state.details), refusing cross-origin posts. */
+  load: Middleware;
+  locale(ctx: Context, details?: Details): Locale;
+  /** The LoA rank this interaction needs (acr_values, never below the client's minimum). */
+  needed(ctx: Context): number;
+  /** Turns a verified identity into the login result, or says why it cannot. Never throws for bad identities. */
+  finishLogin(ctx: Context, details: Details, identity: UpstreamIdentity, upstreamId: string, nativeLevel?: string): Promise<LoginOutcome>;
+  /** Answers with the method choice again, with a message saying what went wrong. */
+  showLogin(ctx: Context, details: Details, notice?: string): Promise<void>;
+}
+
+export interface UpstreamRoutes {
+  /** Key in config.loa.providers. */
+  id: string;
+  /** The method as the login page offers it; `needed` is the LoA rank asked for. */
+  choice(uid: string, locale: Locale, needed: number): MethodChoice;
+  /** Routes under /interaction/:uid/<id>/; the interaction is loaded and the method checked first. */
+  register(router: Router, kit: LoginKit): void;
+  /** Routes outside the interaction (a SAML ACS, a callback from another host); they load nothing. */
+  registerGlobal?(router: Router, kit: LoginKit): void;
+  /** Ends anything the upstream has running for this interaction; never throws. */
+  cancel?(uid: string): Promise<void>;
+}
 
 export interface InteractionDeps {
   provider: Provider;
   config: Config;
   accounts: AccountStore;
-  bankid: BankIdLogin | undefined;
+  upstreams: UpstreamRoutes[];
   logger: Logger;
 }
-
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const scopeText: Record<string, Record<Locale, string>> = {
   openid: { sv: 'att du har loggat in, och med vilken e-legitimation', en: 'that you signed in, and with which e-ID' },
   profile: { sv: 'ditt namn', en: 'your name' },
   offline_access: { sv: 'fortsatt åtkomst när du inte använder appen', en: 'continued access when you are not using the app' },
   [SE.naturalPersonNumberScope]: { sv: 'ditt personnummer', en: 'your personal identity number' },
+  [SE.naturalPersonOrgIdScope]: { sv: 'ditt namn, ditt HSA-id och din organisation', en: 'your name, your HSA-id and your organisation' },
 };
 
-/** The client's IP as BankID wants it: plain IPv4 where the socket reports an IPv4-mapped IPv6 address. */
-function endUserIp(ctx: Context): string {
-  const ip = ctx.ip || '127.0.0.1';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
+const levelWords: Record<number, Record<Locale, string>> = {
+  2: { sv: 'Tillitsnivå 2', en: 'Level of assurance 2' },
+  3: { sv: 'Tillitsnivå 3', en: 'Level of assurance 3' },
+  4: { sv: 'Tillitsnivå 4', en: 'Level of assurance 4' },
+};
+
+const refusals: Record<string, Record<Locale, string>> = {
+  level_too_low: {
+    sv: 'E-legitimationen du använde räcker inte för den tillitsnivå appen kräver. Välj en annan metod.',
+    en: 'The e-ID you used does not meet the level of assurance the app requires. Choose another method.',
+  },
+  level_unknown: {
+    sv: 'Vi kunde inte avgöra e-legitimationens tillitsnivå. Välj en annan metod.',
+    en: 'We could not establish the level of assurance of your e-ID. Choose another method.',
+  },
+  method_not_allowed: {
+    sv: 'Appen tillåter inte den inloggningsmetoden.',
+    en: 'The app does not allow that sign-in method.',
+  },
+  wrong_audience: {
+    sv: 'Den e-legitimationen är inte avsedd för den här sortens inloggning (privatperson eller medarbetare).',
+    en: 'That e-ID is not meant for this kind of sign-in (citizen or staff).',
+  },
+  identity_rejected: {
+    sv: 'Identiteten från e-legitimationen kunde inte godtas.',
+    en: 'The identity from the e-ID could not be accepted.',
+  },
+};
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { provider, config, accounts, bankid, logger } = deps;
+  const { provider, config, accounts, upstreams, logger } = deps;
   const router = new Router();
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
-
-  const methods = (details: Details): Array<MethodChoice & { acr: string }> => {
-    const needed = requiredLoa(details.params.acr_values as string | undefined);
-    const list: Array<MethodChoice & { acr: string }> = [];
-    const bank = config.loa.providers.bankid;
-    if (bankid && bank && loaRank(bank.acr) >= needed) {
-      list.push({ id: 'bankid', name: 'BankID', description: 'Mobilt BankID eller BankID på kort / Mobile BankID or BankID on card', acr: bank.acr });
-    }
-    return list;
-  };
 
   const locale = (ctx: Context, details?: Details): Locale => {
     const fromForm = (ctx.request as { body?: Record<string, unknown> }).body?.lang;
@@ -60,13 +111,19 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return localeOf(ctx, details?.params.ui_locales as string | undefined);
   };
 
-  const clientName = async (details: Details): Promise<string> => {
-    const client = await provider.Client.find(details.params.client_id as string);
-    return client?.clientName ?? (details.params.client_id as string);
+  const needed = (ctx: Context): number => ctx.state.needed as number;
+
+  /** The upstreams this request may use: configured, allowed for the client, and able to reach the level. */
+  const usable = (ctx: Context): UpstreamRoutes[] => {
+    const allowed = ctx.state.authnMethods as string[];
+    return upstreams.filter((u) => {
+      const entry = config.loa.providers[u.id];
+      return entry && allowed.includes(u.id) && loaRank(entry.acr) >= needed(ctx);
+    });
   };
 
   /** Loads the interaction bound to this browser's cookie; anything else is a 400 page, not a 500. */
-  const load = async (ctx: Context, next: Next) => {
+  const load: Middleware = async (ctx: Context, next: Next) => {
     // Cross-site form posts never carry the interaction cookie (SameSite=Lax); checking Origin too
     // refuses them before any work is done.
     const origin = ctx.get('origin');
@@ -79,7 +136,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
     try {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
       if (details.uid !== ctx.params.uid) throw new Error('interaction mismatch');
+      const client = await provider.Client.find(details.params.client_id as string);
+      if (!client) throw new Error('client gone');
+      const rules = clientLoginRules(client);
       ctx.state.details = details;
+      ctx.state.clientName = client.clientName ?? client.clientId;
+      ctx.state.authnMethods = rules.authnMethods;
+      ctx.state.needed = neededLoa(details.params.acr_values as string | undefined, rules.minimumAcr);
     } catch {
       ctx.status = 400;
       ctx.type = 'html';
@@ -94,15 +157,55 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await next();
   };
 
-  const finishLogin = async (ctx: Context, details: Details, identity: VerifiedIdentity, method: string): Promise<string> => {
-    const accountId = await accounts.remember(identity);
-    const upstream = config.loa.providers[method];
-    if (!upstream) throw new Error(`no LoA entry for ${method}`);
-    logger.info({ method, interaction: details.uid }, 'sign-in completed');
-    return provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId, acr: upstream.acr, amr: [upstream.amr], remember: true },
-    }, { mergeWithLastSubmission: false });
+  const showLogin = async (ctx: Context, details: Details, notice?: string): Promise<void> => {
+    const loc = locale(ctx, details);
+    const level = needed(ctx);
+    const methods = usable(ctx).map((u) => {
+      const choice = u.choice(details.uid, loc, level);
+      const entry = config.loa.providers[u.id]!;
+      const words = levelWords[loaRank(entry.acr)];
+      return words ? { ...choice, levelText: `${words[loc]}${entry.levels ? (loc === 'sv' ? ' (högst)' : ' (at most)') : ''}` } : choice;
+    });
+    ctx.type = 'html';
+    ctx.body = loginPage({
+      locale: loc,
+      uid: details.uid,
+      clientName: ctx.state.clientName as string,
+      methods,
+      ...(notice ? { notice } : {}),
+      // A session exists but fell short of this request: say why the person signs in again.
+      stepUp: Boolean(details.session?.accountId) && (details.prompt.reasons ?? []).includes('acr_below_required'),
+    });
   };
+
+  const refuse = (ctx: Context, details: Details, reason: string, logFields: Record<string, unknown> = {}): LoginOutcome => {
+    logger.warn({ reason, interaction: details.uid, ...logFields }, 'sign-in refused');
+    const text = refusals[reason] ?? refusals.identity_rejected!;
+    return { ok: false, reason, message: text[locale(ctx, details)] };
+  };
+
+  const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel) => {
+    const entry = config.loa.providers[upstreamId];
+    if (!entry || !(ctx.state.authnMethods as string[]).includes(upstreamId)) return refuse(ctx, details, 'method_not_allowed', { upstream: upstreamId });
+    if ((identity.kind ?? 'citizen') !== entry.audience) return refuse(ctx, details, 'wrong_audience', { upstream: upstreamId });
+    const acr = acrFor(entry, nativeLevel);
+    if (!acr) return refuse(ctx, details, 'level_unknown', { upstream: upstreamId, nativeLevel });
+    if (loaRank(acr) < needed(ctx)) return refuse(ctx, details, 'level_too_low', { upstream: upstreamId, acr });
+    let accountId: string;
+    try {
+      accountId = await accounts.remember(identity);
+    } catch (err) {
+      if (err instanceof IdentityRejected) return refuse(ctx, details, 'identity_rejected', { upstream: upstreamId, detail: err.reason });
+      throw err;
+    }
+    logger.info({ upstream: upstreamId, acr, interaction: details.uid }, 'sign-in completed');
+    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, {
+      login: { accountId, acr, amr: [entry.amr], remember: true },
+    }, { mergeWithLastSubmission: false });
+    return { ok: true, redirectTo };
+  };
+
+  const kit: LoginKit = { config, logger, provider, body, load, locale, needed, finishLogin, showLogin };
 
   router.get('/interaction/:uid', load, async (ctx) => {
     const details = ctx.state.details as Details;
@@ -110,7 +213,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (ctx.query.lang === 'sv' || ctx.query.lang === 'en') ctx.cookies.set('lang', ctx.query.lang, { httpOnly: true, sameSite: 'lax' });
     ctx.type = 'html';
     if (details.prompt.name === 'login') {
-      ctx.body = loginPage({ locale: loc, uid: details.uid, clientName: await clientName(details), methods: methods(details) });
+      await showLogin(ctx, details);
       return;
     }
     if (details.prompt.name === 'consent') {
@@ -118,7 +221,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       ctx.body = consentPage({
         locale: loc,
         uid: details.uid,
-        clientName: await clientName(details),
+        clientName: ctx.state.clientName as string,
         scopes: requested.filter((s) => scopeText[s]).map((s) => ({ scope: s, text: scopeText[s]![loc] })),
       });
       return;
@@ -129,7 +232,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   router.post('/interaction/:uid/abort', body, load, async (ctx) => {
     const details = ctx.state.details as Details;
-    await bankid?.cancel(details.uid);
+    await Promise.all(upstreams.map((u) => u.cancel?.(details.uid)));
     await provider.interactionFinished(ctx.req, ctx.res, {
       error: 'access_denied',
       error_description: 'the end-user cancelled the sign-in',
@@ -155,93 +258,23 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
-  // --- BankID -------------------------------------------------------------------------------------
-  if (bankid) {
-    const launchHref = (autoStartToken: string): string => {
-      const base = config.bankid.launchUrl;
-      const sep = base.includes('?') ? '&' : '?';
-      // redirect=null: the BankID app does not switch back to a browser tab of its choosing.
-      return `${base}${sep}autostarttoken=${encodeURIComponent(autoStartToken)}&redirect=null`;
-    };
-
-    const waitPage = async (ctx: Context, details: Details, mode: Mode, failedText?: string) => {
-      const loc = locale(ctx, details);
-      const status = failedText ? undefined : await bankid.status(details.uid, loc);
-      const autoStart = mode === 'autostart' ? await bankid.autoStartToken(details.uid) : undefined;
-      ctx.type = 'html';
-      ctx.body = bankIdWaitPage({
-        locale: loc,
-        uid: details.uid,
-        mode,
-        message: failedText ?? status?.message.text ?? '',
-        failed: Boolean(failedText) || (status !== undefined && status.status === 'failed'),
-        ...(status?.qr ? { qrSvg: await qrSvg(status.qr) } : {}),
-        ...(status?.qr && config.mode === 'sandbox' ? { qrText: status.qr } : {}),
-        ...(autoStart ? { launchHref: launchHref(autoStart) } : {}),
-      });
-    };
-
-    router.post('/interaction/:uid/bankid/start', body, load, async (ctx) => {
+  // An upstream's routes run only while this request may use it; anything else is refused up front.
+  const guard = (id: string): Middleware => async (ctx, next) => {
+    const entry = config.loa.providers[id];
+    if (!entry || !(ctx.state.authnMethods as string[]).includes(id) || loaRank(entry.acr) < needed(ctx)) {
       const details = ctx.state.details as Details;
-      const mode: Mode = (ctx.request as { body?: Record<string, unknown> }).body?.mode === 'autostart' ? 'autostart' : 'qr';
-      if (details.prompt.name !== 'login') {
-        ctx.redirect(`/interaction/${details.uid}`);
-        ctx.status = 303;
-        return;
-      }
-      try {
-        await bankid.start(details.uid, endUserIp(ctx), mode);
-      } catch (err) {
-        const errorCode = err instanceof BankIdError ? err.errorCode : 'network';
-        logger.warn({ errorCode }, 'bankid auth failed');
-        ctx.status = 502;
-        await waitPage(ctx, details, mode, userMessage({ status: 'failed', errorCode, qr: mode === 'qr' }, locale(ctx, details)).text);
-        return;
-      }
-      await waitPage(ctx, details, mode);
-    });
-
-    router.get('/interaction/:uid/bankid/status', load, async (ctx) => {
-      const details = ctx.state.details as Details;
-      const loc = locale(ctx, details);
-      const status = await bankid.status(details.uid, loc);
-      ctx.set('cache-control', 'no-store');
-      if (!status) {
-        ctx.status = 404;
-        ctx.body = { status: 'failed', message: userMessage({ status: 'failed', errorCode: 'notFound' }, loc) };
-        return;
-      }
-      if (status.status === 'complete' && status.identity) {
-        const redirectTo = await finishLogin(ctx, details, status.identity, 'bankid');
-        ctx.body = { status: 'complete', message: status.message, redirectTo };
-        return;
-      }
-      ctx.body = {
-        status: status.status,
-        message: status.message,
-        ...(status.qr ? { qrSvg: await qrSvg(status.qr) } : {}),
-        ...(status.qr && config.mode === 'sandbox' ? { qr: status.qr } : {}),
-      };
-    });
-
-    // Without JavaScript: the person says they are done, and one collect decides.
-    router.post('/interaction/:uid/bankid/check', body, load, async (ctx) => {
-      const details = ctx.state.details as Details;
-      const status = await bankid.status(details.uid, locale(ctx, details));
-      if (status?.status === 'complete' && status.identity) {
-        ctx.redirect(await finishLogin(ctx, details, status.identity, 'bankid'));
-        ctx.status = 303; // after a POST, the browser must GET the next step
-        return;
-      }
-      await waitPage(ctx, details, 'qr', status?.status === 'failed' ? status.message.text : undefined);
-    });
-
-    router.post('/interaction/:uid/bankid/cancel', body, load, async (ctx) => {
-      const details = ctx.state.details as Details;
-      await bankid.cancel(details.uid);
-      ctx.redirect(`/interaction/${details.uid}`);
-      ctx.status = 303;
-    });
+      ctx.status = 403;
+      await showLogin(ctx, details, refusals.method_not_allowed![locale(ctx, details)]);
+      return;
+    }
+    await next();
+  };
+  for (const upstream of upstreams) {
+    upstream.registerGlobal?.(router, kit);
+    const sub = new Router();
+    upstream.register(sub, kit);
+    // Interaction-bound routes get load + guard here, so no upstream can forget them.
+    router.use(`/interaction/:uid/${upstream.id}`, body, load, guard(upstream.id), sub.routes(), sub.allowedMethods());
   }
 
   return router;

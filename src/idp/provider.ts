@@ -1,11 +1,12 @@
 // The OpenID Provider: oidc-provider configured to the FAPI 2.0 Security Profile.
 // Each setting below says which FAPI 2.0 (or Swedish profile) rule it carries out.
 import { createHmac, X509Certificate } from 'node:crypto';
-import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata, errors } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetadata, errors, interactionPolicy } from 'oidc-provider';
 import type { Config, ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { AccountStore } from './accounts.ts';
-import { accountClaims, scopeClaims, LOA } from './claims.ts';
+import { accountClaims, scopeClaims } from './claims.ts';
+import { knownAcrs, loaRank, neededLoa } from '../federation/loa.ts';
 import { renderErrorPage, renderLogoutPrompt, renderLoggedOut } from './views/errors.ts';
 import { localeOf } from './views/i18n.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
@@ -33,6 +34,8 @@ export function toClientMetadata(client: ClientConfig): ClientMetadata {
     post_logout_redirect_uris: client.post_logout_redirect_uris,
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     scope: client.scope,
+    authn_methods: client.authn_methods,
+    ...(client.minimum_acr ? { minimum_acr: client.minimum_acr } : {}),
     grant_types: client.grant_types,
     response_types: client.grant_types.includes('authorization_code') ? ['code'] : [],
     // Sender-constrained access tokens (FAPI 2.0 §5.3.2.1): DPoP unless bound to an mTLS certificate.
@@ -58,6 +61,39 @@ function authnProviderFor(config: Config, amr: string[] | undefined): string | u
   return Object.values(config.loa.providers).find((p) => p.amr === method)?.authnProvider;
 }
 
+/** The client's registered sign-in rules (extra client metadata). */
+export function clientLoginRules(client: unknown): { authnMethods: string[]; minimumAcr: string | undefined } {
+  const c = client as { authn_methods?: string[]; minimum_acr?: string } | undefined;
+  return { authnMethods: c?.authn_methods ?? [], minimumAcr: c?.minimum_acr };
+}
+
+/**
+ * oidc-provider's login prompt plus one check: a session below the level this request needs (the
+ * relying party's acr_values, never below the product's minimum) is signed in again, at the higher
+ * level. acr_values are voluntary in OIDC; here a lower session never passes silently.
+ */
+function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login');
+  login?.checks.add(new interactionPolicy.Check('acr_below_required', 'the session\'s level of assurance is below the requested level', (ctx) => {
+    const { oidc } = ctx;
+    if (!oidc.session?.accountId) return interactionPolicy.Check.REQUEST_PROMPT;
+    const needed = neededLoa(oidc.params?.acr_values as string | undefined, clientLoginRules(oidc.client).minimumAcr);
+    if (needed === 0) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    return loaRank(oidc.session.acr) >= needed ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+  }));
+  // A session made with an upstream this client does not allow (a staff SITHS session reaching a
+  // citizen app, say) is not reused either.
+  login?.checks.add(new interactionPolicy.Check('authn_method_not_allowed', 'the session was made with a sign-in method this client does not allow', (ctx) => {
+    const { oidc } = ctx;
+    if (!oidc.session?.accountId) return interactionPolicy.Check.REQUEST_PROMPT;
+    const amr = (oidc.session as unknown as { amr?: string[] }).amr;
+    const allowed = clientLoginRules(oidc.client).authnMethods;
+    return amr?.length && amr.every((m) => allowed.includes(m)) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
+  }));
+  return policy;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts, keys, secrets, logger } = deps;
 
@@ -70,7 +106,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
-    acrValues: [LOA.loa2, LOA.loa3, LOA.loa4],
+    acrValues: knownAcrs,
     claims: scopeClaims as Configuration['claims'],
     // The Swedish profile delivers identity claims in the ID token; userinfo repeats them.
     conformIdTokenClaims: false,
@@ -81,10 +117,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       return createHmac('sha256', secrets.pairwiseSalt).update(`${product}\u0000${accountId}`).digest('base64url');
     },
     extraClientMetadata: {
-      properties: ['product_id'],
+      properties: ['product_id', 'authn_methods', 'minimum_acr'],
       validator(_ctx, key, value) {
         if (key === 'product_id' && (typeof value !== 'string' || value.length === 0)) {
           throw new errors.InvalidClientMetadata('product_id must be a non-empty string');
+        }
+        if (key === 'authn_methods' && value !== undefined
+          && (!Array.isArray(value) || value.some((m) => typeof m !== 'string' || !config.loa.providers[m]))) {
+          throw new errors.InvalidClientMetadata('authn_methods must name upstreams from loa.providers');
+        }
+        if (key === 'minimum_acr' && value !== undefined && loaRank(value as string) === 0) {
+          throw new errors.InvalidClientMetadata('minimum_acr must be a known level of assurance');
         }
       },
     },
@@ -163,6 +206,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       PushedAuthorizationRequest: config.ttl.pushedAuthorizationRequest,
     },
     interactions: {
+      policy: loginPolicy(),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, sub, token) {

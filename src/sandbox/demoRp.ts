@@ -15,7 +15,7 @@ import { SE } from '../idp/claims.ts';
 import { sandboxFile } from '../idp/keys.ts';
 
 export const DEMO_RP_CLIENT_ID = 'sandbox-demo-rp';
-const SCOPE = `openid profile ${SE.naturalPersonNumberScope}`;
+const SCOPE = `openid profile ${SE.naturalPersonNumberScope} ${SE.naturalPersonOrgIdScope}`;
 
 interface DemoRpKey {
   privateJwk: JWK;
@@ -47,6 +47,8 @@ export function demoRpClient(issuer: string, key: DemoRpKey): ClientConfig {
     jwks: { keys: [key.publicJwk as Record<string, unknown>] },
     scope: SCOPE,
     grant_types: ['authorization_code'],
+    // The demo shows every e-ID the sandbox federates, citizen and staff alike.
+    authn_methods: ['bankid', 'freja', 'portal-saml', 'siths-saml', 'siths-card'],
   };
 }
 

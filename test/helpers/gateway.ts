@@ -31,6 +31,7 @@ export async function makeTestClient(id: string, redirectUri: string, extra: Par
       jwks: { keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] },
       scope: 'openid profile https://id.oidc.se/scope/naturalPersonNumber',
       grant_types: ['authorization_code'],
+      authn_methods: ['bankid', 'freja', 'portal-saml'],
       ...extra,
     },
   };

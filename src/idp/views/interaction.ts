@@ -2,29 +2,47 @@
 import { html, page, raw, type Html } from './html.ts';
 import type { Locale } from './i18n.ts';
 
+export interface MethodButton {
+  label: string;
+  /** Form field sent with the button (e.g. mode=qr). */
+  name?: string;
+  value?: string;
+  secondary?: boolean;
+}
+
 export interface MethodChoice {
   id: string;
   name: string;
   description: string;
+  /** Where the method's form posts (or, with `method: 'get'`, links). */
+  action: string;
+  method?: 'post' | 'get';
+  buttons: MethodButton[];
+  /** The level of assurance it reaches, shown to the person in words. */
+  levelText?: string;
 }
 
-export function loginPage(opts: { locale: Locale; uid: string; clientName: string; methods: MethodChoice[]; notice?: string }): string {
+export function loginPage(opts: { locale: Locale; uid: string; clientName: string; methods: MethodChoice[]; notice?: string; stepUp?: boolean }): string {
   const sv = opts.locale === 'sv';
   const title = sv ? 'Logga in' : 'Sign in';
   const methods = opts.methods.length
-    ? opts.methods.map((m) => html`<li class="card"><h2>${m.name}</h2><p>${m.description}</p>
-<form method="post" action="/interaction/${opts.uid}/${m.id}/start">
-<input type="hidden" name="lang" value="${opts.locale}">
-<button type="submit" name="mode" value="qr">${sv ? `${m.name} på annan enhet` : `${m.name} on another device`}</button>
-<button type="submit" name="mode" value="autostart" class="secondary">${sv ? `Öppna ${m.name} på den här enheten` : `Open ${m.name} on this device`}</button>
+    ? opts.methods.map((m) => html`<li class="card" id="method-${m.id}"><h2>${m.name}</h2><p>${m.description}</p>
+${m.levelText ? html`<p class="muted">${m.levelText}</p>` : html``}
+<form method="${m.method ?? 'post'}" action="${m.action}">
+${m.method === 'get' ? html`` : html`<input type="hidden" name="lang" value="${opts.locale}">`}
+${m.buttons.map((b) => html`<button type="submit"${b.name ? html` name="${b.name}" value="${b.value ?? ''}"` : html``}${b.secondary ? html` class="secondary"` : html``}>${b.label}</button>`)}
 </form></li>`)
     : [html`<li class="message error" role="alert">${sv ? 'Ingen inloggningsmetod uppfyller den tillitsnivå som appen kräver.' : 'No sign-in method meets the level of assurance the app requires.'}</li>`];
+  const stepUp = opts.stepUp
+    ? html`<p class="message" role="status">${sv ? 'Appen behöver en starkare inloggning än den du redan har gjort. Logga in igen med en av metoderna nedan.' : 'The app needs a stronger sign-in than the one you already made. Sign in again with one of the methods below.'}</p>`
+    : html``;
   return page({
     locale: opts.locale,
     title,
     path: `/interaction/${opts.uid}`,
     body: html`<h1>${title}</h1>
 <p>${sv ? 'Appen' : 'The app'} <strong>${opts.clientName}</strong> ${sv ? 'vill att du loggar in med e-legitimation.' : 'asks you to sign in with an e-ID.'}</p>
+${stepUp}
 ${opts.notice ? html`<p class="message error" role="alert">${opts.notice}</p>` : html``}
 <ul style="list-style:none;padding:0">${methods}</ul>
 <form method="post" action="/interaction/${opts.uid}/abort"><button type="submit" class="secondary">${sv ? 'Avbryt inloggningen' : 'Cancel sign-in'}</button></form>`,
