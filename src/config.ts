@@ -80,6 +80,65 @@ export const configSchema = z.object({
       port: z.coerce.number().int().min(0).max(65535).default(0),
     }).prefault({}),
   }).prefault({}),
+  freja: z.object({
+    enabled: bool.default(true),
+    /** Freja eID REST API base URL, e.g. https://services.test.frejaeid.com (Freja's test environment). */
+    baseUrl: url.optional(),
+    pfxFile: z.string().optional(),
+    passphrase: z.string().optional(),
+    passphraseFile: z.string().optional(),
+    /** PEM of the CA that issued Freja's TLS server certificate; the only CA the client trusts. */
+    caFile: z.string().optional(),
+    /** PEM files of Freja's JWS signing certificates (results are verified against these only). */
+    signingCertFiles: z.array(z.string()).default([]),
+    timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000),
+    pollIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000),
+    simulator: z.object({
+      enabled: bool.default(false),
+      port: z.coerce.number().int().min(0).max(65535).default(0),
+    }).prefault({}),
+  }).prefault({}),
+  saml: z.object({
+    enabled: bool.default(true),
+    /** The SP's entityID; defaults to <issuer>/saml/metadata. */
+    entityId: z.string().optional(),
+    /** PEM key and certificate the SP signs AuthnRequests with (and publishes in its metadata). */
+    signingKeyFile: z.string().optional(),
+    signingCertFile: z.string().optional(),
+    /** Allowed clock difference for NotBefore/NotOnOrAfter. */
+    clockSkewSeconds: z.coerce.number().int().min(0).max(300).default(60),
+    /** Trusted IdPs: each maps to an upstream in loa.providers; certificates come from its metadata file. */
+    idps: z.array(z.object({
+      id: z.string().regex(/^[a-z0-9-]+$/),
+      upstream: z.string(),
+      metadataFile: z.string(),
+    })).default([]),
+    simulator: z.object({ enabled: bool.default(false) }).prefault({}),
+  }).prefault({}),
+  sithsCard: z.object({
+    enabled: bool.default(true),
+    /** PEM files of the SITHS root and issuing CAs the card certificates must chain to. */
+    caFiles: z.array(z.string()).default([]),
+    /** CRL files (PEM or DER), re-read every crlRefreshSeconds; an expired CRL refuses every card. */
+    crlFiles: z.array(z.string()).default([]),
+    crlRefreshSeconds: z.coerce.number().int().min(10).max(86400).default(300),
+    /**
+     * The HTTPS origin that asks for the card certificate (TLS client authentication). Either the
+     * gateway's own card listener (listen.port) or a TLS-terminating proxy that forwards the
+     * certificate in `certificateHeader` (then set trustForwardedCertificate: the gateway must only be
+     * reachable through that proxy).
+     */
+    publicUrl: z.string().optional(),
+    listen: z.object({
+      enabled: bool.default(false),
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(0),
+      certFile: z.string().optional(),
+      keyFile: z.string().optional(),
+    }).prefault({}),
+    trustForwardedCertificate: bool.default(false),
+    certificateHeader: z.string().default('x-ssl-client-cert'),
+  }).prefault({}),
   loa: z.object({
     /**
      * One table for every upstream (src/federation/loa.ts): the acr it yields (its ceiling when it has
