@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import type { Config } from '../../config.ts';
 import type { Details, LoginKit, UpstreamRoutes } from '../../idp/interactions.ts';
 import type { Locale } from '../../idp/views/i18n.ts';
-import { bankIdWaitPage } from '../../idp/views/interaction.ts';
+import { appWaitPage } from '../../idp/views/interaction.ts';
 import { BankIdLogin, qrSvg, type Mode } from './login.ts';
 import { BankIdError } from './client.ts';
 import { userMessage } from './messages.ts';
@@ -47,7 +47,8 @@ export function bankIdRoutes(bankid: BankIdLogin, config: Config): UpstreamRoute
         const status = failedText ? undefined : await bankid.status(details.uid, loc);
         const autoStart = mode === 'autostart' ? await bankid.autoStartToken(details.uid) : undefined;
         ctx.type = 'html';
-        ctx.body = bankIdWaitPage({
+        ctx.body = appWaitPage({
+          eid: { id: 'bankid', name: 'BankID' },
           locale: loc,
           uid: details.uid,
           mode,

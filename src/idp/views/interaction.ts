@@ -49,7 +49,16 @@ ${opts.notice ? html`<p class="message error" role="alert">${opts.notice}</p>` :
   });
 }
 
-export function bankIdWaitPage(opts: {
+/** An e-ID used through its app (BankID, Freja): the wait page polls `/interaction/:uid/<id>/status`. */
+export interface AppEid {
+  /** Route segment, e.g. 'bankid'. */
+  id: string;
+  /** Brand name shown to the person, e.g. 'BankID', 'Freja eID'. */
+  name: string;
+}
+
+export function appWaitPage(opts: {
+  eid: AppEid;
   locale: Locale;
   uid: string;
   mode: 'qr' | 'autostart';
@@ -60,28 +69,30 @@ export function bankIdWaitPage(opts: {
   failed?: boolean;
 }): string {
   const sv = opts.locale === 'sv';
-  const title = sv ? 'Logga in med BankID' : 'Sign in with BankID';
+  const { id, name } = opts.eid;
+  const title = sv ? `Logga in med ${name}` : `Sign in with ${name}`;
+  const base = `/interaction/${opts.uid}/${id}`;
   const qr: Html = opts.qrSvg
-    ? html`<figure class="qr" id="qr" role="img" aria-label="${sv ? 'QR-kod att skanna med BankID-appen' : 'QR code to scan with the BankID app'}">${raw(opts.qrSvg)}</figure>
+    ? html`<figure class="qr" id="qr" role="img" aria-label="${sv ? `QR-kod att skanna med ${name}-appen` : `QR code to scan with the ${name} app`}">${raw(opts.qrSvg)}</figure>
 ${opts.qrText !== undefined ? html`<p class="muted">${sv ? 'Sandlåda – QR-kodens innehåll' : 'Sandbox – QR content'}: <code id="qr-text">${opts.qrText}</code></p>` : html``}`
     : html``;
   const launch = opts.launchHref
-    ? html`<p><a class="button" id="launch" href="${opts.launchHref}" target="_blank" rel="noopener">${sv ? 'Öppna BankID' : 'Open BankID'}</a></p>`
+    ? html`<p><a class="button" id="launch" href="${opts.launchHref}" target="_blank" rel="noopener">${sv ? `Öppna ${name}` : `Open ${name}`}</a></p>`
     : html``;
   const script = `(() => {
-  const uid = ${JSON.stringify(opts.uid)}, lang = ${JSON.stringify(opts.locale)};
+  const statusUrl = ${JSON.stringify(`${base}/status?lang=${opts.locale}`)};
   const msg = document.getElementById('status'), qr = document.getElementById('qr'), qrText = document.getElementById('qr-text');
   let stopped = false;
   async function poll() {
     if (stopped) return;
     try {
-      const r = await fetch('/interaction/' + uid + '/bankid/status?lang=' + lang, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      const r = await fetch(statusUrl, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
       const s = await r.json();
       if (s.message && msg.textContent !== s.message.text) msg.textContent = s.message.text;
       if (s.qrSvg && qr) qr.innerHTML = s.qrSvg;
       if (qrText && s.qr) qrText.textContent = s.qr;
       if (s.redirectTo) { stopped = true; window.location.assign(s.redirectTo); return; }
-      if (s.status !== 'pending') { stopped = true; if (qr) qr.remove(); document.getElementById('retry').hidden = false; return; }
+      if (s.status !== 'pending') { stopped = true; if (qr) qr.remove(); msg.classList.add('error'); document.getElementById('retry').hidden = false; return; }
     } catch (e) { /* a missed poll is retried on the next tick */ }
     setTimeout(poll, 1000);
   }
@@ -94,9 +105,9 @@ ${opts.qrText !== undefined ? html`<p class="muted">${sv ? 'Sandlåda – QR-kod
 <div class="card">
 <p class="message${opts.failed ? ' error' : ''}" id="status" role="status" aria-live="polite">${opts.message}</p>
 ${qr}${launch}
-<form method="post" action="/interaction/${opts.uid}/bankid/check"><noscript><button type="submit">${sv ? 'Jag har legitimerat mig – fortsätt' : 'I have identified myself – continue'}</button></noscript></form>
-<form method="post" action="/interaction/${opts.uid}/bankid/start" id="retry" ${opts.failed ? '' : 'hidden'}><input type="hidden" name="mode" value="${opts.mode}"><button type="submit">${sv ? 'Försök igen' : 'Try again'}</button></form>
-<form method="post" action="/interaction/${opts.uid}/bankid/cancel"><button type="submit" class="secondary" id="cancel">${sv ? 'Avbryt' : 'Cancel'}</button></form>
+<form method="post" action="${base}/check"><noscript><button type="submit">${sv ? 'Jag har legitimerat mig – fortsätt' : 'I have identified myself – continue'}</button></noscript></form>
+<form method="post" action="${base}/start" id="retry" ${opts.failed ? '' : 'hidden'}><input type="hidden" name="mode" value="${opts.mode}"><button type="submit">${sv ? 'Försök igen' : 'Try again'}</button></form>
+<form method="post" action="${base}/cancel"><button type="submit" class="secondary" id="cancel">${sv ? 'Avbryt' : 'Cancel'}</button></form>
 </div>`,
     script: opts.failed ? undefined : script,
   });
