@@ -21,6 +21,14 @@ export interface HotStore {
   incr(key: string, ttlSeconds?: number): Promise<number>;
   /** Remaining TTL in seconds; undefined when the key is missing, -1 when it has no TTL. */
   ttl(key: string): Promise<number | undefined>;
+  /** Sends a message to every subscriber of the channel on every instance sharing the store. */
+  publish(channel: string, message: string): Promise<void>;
+  /**
+   * Calls `handler` for each message on the channel until the returned function is called. `onReconnect`
+   * runs when a lost subscription comes back: messages sent while it was down are gone, so callers that
+   * cache must drop their cache then.
+   */
+  subscribe(channel: string, handler: (message: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   /** Throws when the store cannot be reached (readiness, fail-closed checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

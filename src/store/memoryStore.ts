@@ -92,6 +92,22 @@ export class MemoryStore implements HotStore {
     return Math.ceil((e.expiresAt - this.#clock.now()) / 1000);
   }
 
+  readonly #channels = new Map<string, Set<(message: string) => void>>();
+
+  async publish(channel: string, message: string): Promise<void> {
+    // Delivered after the caller's await, as Redis would: a publisher never runs handlers inline.
+    for (const handler of [...(this.#channels.get(channel) ?? [])]) queueMicrotask(() => handler(message));
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void): Promise<() => Promise<void>> {
+    let set = this.#channels.get(channel);
+    if (!set) this.#channels.set(channel, (set = new Set()));
+    set.add(handler);
+    return async () => {
+      set.delete(handler);
+    };
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

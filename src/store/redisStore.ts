@@ -18,10 +18,30 @@ export class RedisStore implements HotStore {
   readonly kind = 'redis' as const;
   readonly #client: Client;
   readonly #prefix: string;
+  /** A subscribed connection cannot run other commands: one duplicate serves every subscription. */
+  #subscriber: Promise<Client> | undefined;
+  readonly #reconnectHandlers = new Set<() => void>();
 
   private constructor(client: Client, prefix: string) {
     this.#client = client;
     this.#prefix = prefix;
+  }
+
+  #subscriberClient(): Promise<Client> {
+    this.#subscriber ??= (async () => {
+      const sub = this.#client.duplicate() as Client;
+      sub.on('error', () => undefined);
+      let connectedOnce = false;
+      // 'ready' fires on the first connection and after every reconnect; node-redis resubscribes by
+      // itself, but what was published in between is lost, so listeners are told to resynchronise.
+      sub.on('ready', () => {
+        if (connectedOnce) for (const h of this.#reconnectHandlers) h();
+        connectedOnce = true;
+      });
+      await sub.connect();
+      return sub;
+    })();
+    return this.#subscriber;
   }
 
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
@@ -93,11 +113,30 @@ export class RedisStore implements HotStore {
     return t === -2 ? undefined : t;
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#client.publish(this.#k(channel), message);
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
+    const sub = await this.#subscriberClient();
+    const listener = (message: string) => handler(message);
+    await sub.subscribe(this.#k(channel), listener);
+    if (onReconnect) this.#reconnectHandlers.add(onReconnect);
+    return async () => {
+      if (onReconnect) this.#reconnectHandlers.delete(onReconnect);
+      await sub.unsubscribe(this.#k(channel), listener).catch(() => undefined);
+    };
+  }
+
   async ping(): Promise<void> {
     await this.#client.ping();
   }
 
   async close(): Promise<void> {
+    if (this.#subscriber) {
+      const sub = await this.#subscriber.catch(() => undefined);
+      try { await sub?.close(); } catch { sub?.destroy(); }
+    }
     try {
       await this.#client.close();
     } catch {
