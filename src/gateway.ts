@@ -24,6 +24,8 @@ import { BankIdLogin } from './federation/bankid/login.ts';
 import { startSandboxBankId, type SandboxBankId } from './sandbox/bankid.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
+import { adminClients } from './whitelist/adminClients.ts';
+import { adminConsoleRouter } from './whitelist/console/router.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -127,6 +129,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
     if (rpKey) clients.push(demoRpClient(config.issuer, rpKey));
+    // --- Admin console and CLI (issue 3): clients gateway-admin and gateway-cli ---
+    const admin = await adminClients(config);
+    clients.push(...admin.clients);
+    // --- end admin ---
 
     const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
     const provider = createProvider({
@@ -158,6 +164,13 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
+    // --- Admin console (issue 3) ---
+    if (admin.consoleKey) {
+      provider.use(adminConsoleRouter({
+        issuer: config.issuer, key: admin.consoleKey, store, clock, logger, sessionTtlSeconds: config.admin.console.sessionTtl,
+      }).routes());
+    }
+    // --- end admin ---
 
     server.on('request', provider.callback());
     closers.push(() => new Promise<void>((resolve) => {
