@@ -80,7 +80,8 @@ export async function adminClients(config: Config): Promise<AdminClients> {
       post_logout_redirect_uris: [],
       token_endpoint_auth_method: 'private_key_jwt',
       jwks,
-      scope: '',
+      // Nothing to ask for: what the CLI may do is its role assignments in the registry.
+      scope: 'openid',
       grant_types: ['client_credentials'],
       authn_methods: [],
     });
