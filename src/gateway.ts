@@ -24,6 +24,9 @@ import { BankIdLogin } from './federation/bankid/login.ts';
 import { startSandboxBankId, type SandboxBankId } from './sandbox/bankid.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
+import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
+import { ProductGate } from './whitelist/productGate.ts';
+import { toClientMetadata } from './idp/provider.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -33,6 +36,9 @@ export interface Gateway {
   store: HotStore;
   server: Server;
   sandboxBankId: SandboxBankId | undefined;
+  /** The registry as this instance reads it (absent when no registry runs). */
+  registry: RegistryCache | undefined;
+  gate: ProductGate | undefined;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,8 @@ export interface StartOptions {
    * port). Tests and benchmarks use it; a deployment states its issuer.
    */
   issuerFromListen?: boolean;
+  /** Where products come from (the registry). Without it, only configured clients exist. */
+  registry?: RegistrySource;
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -128,6 +136,22 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
     if (rpKey) clients.push(demoRpClient(config.issuer, rpKey));
 
+    // The product whitelist: one snapshot cache per instance, dropped on every announced change.
+    let registry: RegistryCache | undefined;
+    let gate: ProductGate | undefined;
+    if (options.registry) {
+      registry = new RegistryCache(options.registry, store, clock);
+      await registry.start();
+      closers.push(() => registry!.close());
+      gate = new ProductGate({
+        cache: registry,
+        clock,
+        logger,
+        staticClientIds: new Set(clients.map((c) => c.client_id)),
+        toMetadata: toClientMetadata,
+      });
+    }
+
     const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
     const provider = createProvider({
       config: effectiveConfig,
@@ -137,6 +161,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       secrets,
       clients,
       logger,
+      gate,
     });
 
     const ops = createOps(store);
@@ -172,6 +197,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       store,
       server,
       sandboxBankId,
+      registry,
+      gate,
       close: closeAll,
     };
   } catch (err) {
