@@ -24,6 +24,9 @@ import { BankIdLogin } from './federation/bankid/login.ts';
 import { startSandboxBankId, type SandboxBankId } from './sandbox/bankid.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
+import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
+import { ProductGate } from './whitelist/productGate.ts';
+import { toClientMetadata } from './idp/provider.ts';
 import { adminClients } from './whitelist/adminClients.ts';
 import { adminConsoleRouter } from './whitelist/console/router.ts';
 
@@ -35,6 +38,9 @@ export interface Gateway {
   store: HotStore;
   server: Server;
   sandboxBankId: SandboxBankId | undefined;
+  /** The registry as this instance reads it (absent when no registry runs). */
+  registry: RegistryCache | undefined;
+  gate: ProductGate | undefined;
   close(): Promise<void>;
 }
 
@@ -48,6 +54,8 @@ export interface StartOptions {
    * port). Tests and benchmarks use it; a deployment states its issuer.
    */
   issuerFromListen?: boolean;
+  /** Where products come from (the registry). Without it, only configured clients exist. */
+  registry?: RegistrySource;
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -134,6 +142,22 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     clients.push(...admin.clients);
     // --- end admin ---
 
+    // The product whitelist: one snapshot cache per instance, dropped on every announced change.
+    let registry: RegistryCache | undefined;
+    let gate: ProductGate | undefined;
+    if (options.registry) {
+      registry = new RegistryCache(options.registry, store, clock);
+      await registry.start();
+      closers.push(() => registry!.close());
+      gate = new ProductGate({
+        cache: registry,
+        clock,
+        logger,
+        staticClientIds: new Set(clients.map((c) => c.client_id)),
+        toMetadata: toClientMetadata,
+      });
+    }
+
     const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
     const provider = createProvider({
       config: effectiveConfig,
@@ -143,6 +167,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       secrets,
       clients,
       logger,
+      gate,
     });
 
     const ops = createOps(store);
@@ -185,6 +210,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       store,
       server,
       sandboxBankId,
+      registry,
+      gate,
       close: closeAll,
     };
   } catch (err) {
