@@ -17,10 +17,11 @@ export const roleNames: Record<string, Text> = {
   supplier: { sv: 'Leverantör', en: 'Supplier' },
 };
 
-export const basisNames: Record<ApprovalBasis, Text> = {
+export const basisNames: Record<ApprovalBasis | 'policy', Text> = {
   own_review: { sv: 'egen granskning', en: 'own review' },
   trusted_reviewer: { sv: 'granskning av betrodd granskare', en: 'review by a trusted reviewer' },
   certification: { sv: 'certifiering enligt ett godtaget tillitsramverk', en: 'certification under an accepted trust framework' },
+  policy: { sv: 'automatiskt, enligt den personuppgiftsansvariges policy', en: 'automatically, by the data controller\'s policy' },
 };
 
 export const actionNames: Record<Action, Text> = {
