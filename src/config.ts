@@ -348,6 +348,11 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   // Admin console and CLI: in production they exist only with keys an operator provisioned.
   if (config.admin.console.enabled === true && !config.admin.console.keyFile) problems.push('admin.console.keyFile: production runs the admin console only with a provisioned client key (a private P-256 JWK file); set it or admin.console.enabled=false');
   if (config.admin.cli.enabled === true && !config.admin.cli.jwksFile) problems.push('admin.cli.jwksFile: production accepts the CLI only with its public JWKS from a file; set it or admin.cli.enabled=false');
+  // SAML (SITHS and the national portal): real IdPs from metadata files, the SP key from files.
+  if (config.saml.simulator.enabled) problems.push('saml.simulator.enabled: the SAML IdP simulator cannot run in production; list the real IdPs in saml.idps with their metadata files');
+  if (config.saml.enabled && config.saml.idps.length && (!config.saml.signingKeyFile || !config.saml.signingCertFile)) {
+    problems.push('saml.signingKeyFile, saml.signingCertFile: production needs the SP signing key and certificate (PEM files) that the IdPs know from the SP metadata');
+  }
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
   return problems;
 }

@@ -29,6 +29,8 @@ import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
 import { adminClients } from './whitelist/adminClients.ts';
 import { adminConsoleRouter } from './whitelist/console/router.ts';
+import { configuredSaml, createSamlService, type SamlService } from './federation/saml/setup.ts';
+import { startSandboxSaml, type SandboxSaml } from './sandbox/saml.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -41,6 +43,8 @@ export interface Gateway {
   /** The registry as this instance reads it (absent when no registry runs). */
   registry: RegistryCache | undefined;
   gate: ProductGate | undefined;
+  /** The simulated SAML IdPs (sandbox only, when no IdPs are configured). */
+  sandboxSaml: SandboxSaml | undefined;
   close(): Promise<void>;
 }
 
@@ -133,6 +137,20 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ? { ...config, bankid: { ...config.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } }
       : config;
 
+    // SAML (SITHS and the national portal): the IdPs in saml.idps, or in the sandbox without any,
+    // the two simulated IdPs, trusted through the metadata they publish.
+    let sandboxSaml: SandboxSaml | undefined;
+    let saml: SamlService | undefined;
+    if (config.saml.enabled) {
+      if (config.saml.simulator.enabled || (sandbox && config.saml.idps.length === 0)) {
+        sandboxSaml = await startSandboxSaml({ config, clock });
+        saml = createSamlService({ config, keys: sandboxSaml.keys, sources: sandboxSaml.sources, store, clock, logger });
+      } else if (config.saml.idps.length) {
+        const { keys, sources } = configuredSaml(config);
+        saml = createSamlService({ config, keys, sources, store, clock, logger });
+      }
+    }
+
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
@@ -177,6 +195,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     provider.use(ops.router.routes());
     const upstreams: UpstreamRoutes[] = [];
     if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
+    if (saml) upstreams.push(...saml.upstreams);
     provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
@@ -188,6 +207,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       }).routes());
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
+    if (sandboxSaml) provider.use(sandboxSaml.router.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
     // --- Admin console (issue 3) ---
     if (admin.consoleKey) {
@@ -212,6 +232,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       sandboxBankId,
       registry,
       gate,
+      sandboxSaml,
       close: closeAll,
     };
   } catch (err) {
