@@ -106,7 +106,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   const view = (ctx: Context, session?: ConsoleSession): ConsoleView => ({
     locale: localeOf(ctx),
-    path: ctx.path,
+    // The language switch must not replay a sign-in callback or resend a form.
+    path: ctx.method === 'GET' && ctx.path !== '/admin/callback' ? ctx.path : '/admin/',
     ...(session ? { staff: session.staff, csrf: session.csrf } : {}),
   });
 

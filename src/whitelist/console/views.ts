@@ -325,9 +325,10 @@ ${c.hsaId ? html`<dt>HSA-id</dt><dd>${c.hsaId}</dd>` : html``}
 export function problemPage(v: ConsoleView, p: AdminApiProblem | { status: number; code: string; title: string; detail?: string | undefined; errors?: Array<{ path: string; message: string }> }, back?: string): string {
   const words = problemWords[p.code] ?? (p.status === 400 || p.status === 422 ? problemWords.validation : undefined);
   const title = words ? words.title[v.locale] : (sv(v) ? 'Det gick inte' : 'That did not work');
+  const explanation = words ? words.explanation[v.locale] : (sv(v) ? `Registret kunde inte utföra begäran (${p.title}).` : `The registry could not do this (${p.title}).`);
   const signIn = SIGN_IN_AGAIN.has(p.code) || p.status === 401;
   return consolePage(v, title, html`<div class="card"><h1>${title}</h1>
-<p class="message error" role="alert" id="problem" data-code="${p.code}">${words ? words.explanation[v.locale] : p.title}</p>
+<p class="message error" role="alert" id="problem" data-code="${p.code}">${explanation}</p>
 ${p.detail ? html`<p>${p.detail}</p>` : html``}
 ${p.errors?.length ? html`<ul>${p.errors.map((e) => html`<li><code>${e.path}</code>: ${e.message}</li>`)}</ul>` : html``}
 <p class="muted">${sv(v) ? 'Felkod' : 'Error code'}: <code>${p.code}</code> (HTTP ${p.status})</p>

@@ -111,6 +111,10 @@ export const problemWords: Record<string, ProblemWords> = {
     title: { sv: 'Registret svarar inte', en: 'The registry does not answer' },
     explanation: { sv: 'Försök igen om en stund. Ingenting har ändrats.', en: 'Try again in a while. Nothing was changed.' },
   },
+  api_bad_response: {
+    title: { sv: 'Registret svarade fel', en: 'The registry answered wrongly' },
+    explanation: { sv: 'Registret gav ett svar som konsolen inte förstår. Ingenting har ändrats av konsolen.', en: 'The registry gave an answer the console does not understand. The console changed nothing.' },
+  },
   sign_in_failed: {
     title: { sv: 'Inloggningen misslyckades', en: 'Sign-in failed' },
     explanation: { sv: 'Inloggningen kunde inte slutföras. Försök igen.', en: 'The sign-in could not be completed. Try again.' },
