@@ -3,7 +3,7 @@
 import test from 'ava';
 import type { Gateway } from '../../src/gateway.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
-import { browserThroughBankId } from '../helpers/signIn.ts';
+import { browserThroughBankId, browserThroughSaml } from '../helpers/signIn.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
 
 const ANNA = '198003121236';
@@ -64,4 +64,117 @@ test('a callback without a pending sign-in (or replayed) is refused with a page,
   t.is(res.status, 400);
   t.regex(res.text, /data-code="sign_in_failed"/);
   t.regex(res.headers.get('content-security-policy') ?? '', /script-src 'nonce-/);
+});
+
+// --- Staff sessions (SITHS SAML simulator personas, roles from the seeded registry) ---
+
+async function staffSession(persona: string): Promise<UserAgent> {
+  const ua = new UserAgent(gw.url);
+  const login = await ua.request('/admin/login?returnTo=%2Fadmin%2F%3Flang%3Den');
+  const callback = await browserThroughSaml(gw, new URL(login.location!), 'siths-saml', persona, `${gw.url}/admin/callback`, { ua });
+  const res = await ua.request(callback.href);
+  if (res.status !== 302) throw new Error(`sign-in to the console failed: ${res.status} ${res.text.slice(0, 500)}`);
+  return ua;
+}
+
+const csrfOf = (text: string): string => /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
+
+const approveForm = (csrf?: string): Record<string, string> => ({
+  controllerId: 'region-sandbox', purpose: 'self-care', basis: 'own_review', access: 'bookings:read', ...(csrf !== undefined ? { csrf } : {}),
+});
+
+async function regionSandboxApprovals(ua: UserAgent, productId: string): Promise<Array<{ id: string; status: string }>> {
+  const page = await ua.request(`/admin/products/${productId}?lang=en`);
+  return [...page.text.matchAll(/<tr id="approval-([^"]+)" data-status="([a-z]+)">\s*<td>Region Sandbox<\/td>/g)].map((m) => ({ id: m[1]!, status: m[2]! }));
+}
+
+test.serial('a controller administrator signs in: an httpOnly SameSite=Lax session cookie, and the page names her role', async (t) => {
+  const ua = new UserAgent(gw.url);
+  const login = await ua.request('/admin/login');
+  const callback = await browserThroughSaml(gw, new URL(login.location!), 'siths-saml', 'sara', `${gw.url}/admin/callback`, { ua });
+  const res = await ua.request(callback.href);
+  t.is(res.status, 302);
+  t.is(res.location, `${gw.url}/admin/`);
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gw_admin='))!;
+  t.truthy(cookie);
+  t.regex(cookie, /httponly/i);
+  t.regex(cookie, /samesite=lax/i);
+  t.regex(cookie, /path=\/admin/i);
+  t.notRegex(cookie, /secure/i, 'not Secure over plain http on loopback');
+  const list = await ua.request('/admin/?lang=en');
+  t.is(list.status, 200);
+  t.regex(list.text, /SE2321000016-A1B2/);
+  t.regex(list.text, /Data controller administrator \(region-sandbox\)/);
+  t.regex(list.text, /id="product-bokningsappen"[\s\S]*?Certification expired/);
+});
+
+test.serial('form posts without the CSRF token, with a wrong one, or from another origin are refused and change nothing', async (t) => {
+  const ua = await staffSession('sara');
+  const csrf = csrfOf((await ua.request('/admin/')).text);
+  t.truthy(csrf);
+  const none = await ua.request('/admin/products/bokningsappen/approve', { form: approveForm() });
+  t.is(none.status, 403);
+  t.regex(none.text, /data-code="csrf"/);
+  const wrong = await ua.request('/admin/products/bokningsappen/approve', { form: approveForm(`${csrf.slice(0, -2)}xx`) });
+  t.is(wrong.status, 403);
+  const crossSite = await ua.request('/admin/products/bokningsappen/approve', { form: approveForm(csrf), headers: { origin: 'https://evil.example' } });
+  t.is(crossSite.status, 403);
+  t.deepEqual(await regionSandboxApprovals(ua, 'bokningsappen'), [], 'no approval was made');
+
+  const ok = await ua.request('/admin/products/bokningsappen/approve', { form: approveForm(csrf), headers: { origin: new URL(gw.url).origin } });
+  t.is(ok.status, 302, ok.text.slice(0, 500));
+  t.is(ok.location, `${gw.url}/admin/products/bokningsappen?done=approved`);
+  const made = await regionSandboxApprovals(ua, 'bokningsappen');
+  t.is(made.length, 1);
+
+  // Clean up through the confirmation page's own form.
+  const confirm = await ua.request(`/admin/products/bokningsappen/approvals/${made[0]!.id}/revoke?lang=en`);
+  t.regex(confirm.text, /Region Sandbox will stop sharing Bookings \(read\) with Bokningsappen|Region Sandbox will stop sharing bookings \(read\) with Bokningsappen/);
+  const version = /name="version" value="(\d+)"/.exec(confirm.text)![1]!;
+  const noToken = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen' } });
+  t.is(noToken.status, 403, 'revoking needs the token too');
+  const revoked = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen', csrf: csrfOf(confirm.text) } });
+  t.is(revoked.status, 302);
+  t.deepEqual((await regionSandboxApprovals(ua, 'bokningsappen')).map((a) => a.status), ['revoked']);
+});
+
+test.serial('a stale version is refused with "someone else changed this", and another controller\'s admin gets the 403 explained', async (t) => {
+  const sara = await staffSession('sara');
+  const other = await staffSession('sara');
+  const approved = await sara.request('/admin/products/min-vardplan/approve', { form: { ...approveForm(csrfOf((await sara.request('/admin/')).text)), access: 'care-plans:read' } });
+  t.is(approved.status, 302, approved.text.slice(0, 400));
+  const [approval] = await regionSandboxApprovals(sara, 'min-vardplan');
+  const confirmA = await sara.request(`/admin/products/min-vardplan/approvals/${approval!.id}/revoke?lang=en`);
+  const versionA = /name="version" value="(\d+)"/.exec(confirmA.text)![1]!;
+
+  const tomas = await staffSession('tomas');
+  const refused = await tomas.request(`/admin/approvals/${approval!.id}/revoke?lang=en`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf((await tomas.request('/admin/?lang=en')).text) } });
+  t.is(refused.status, 403);
+  t.regex(refused.text, /data-code="outside_controller"/);
+  t.regex(refused.text, /You administer another data controller/);
+
+  const confirmB = await other.request(`/admin/products/min-vardplan/approvals/${approval!.id}/revoke`);
+  const byOther = await other.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: /name="version" value="(\d+)"/.exec(confirmB.text)![1]!, productId: 'min-vardplan', csrf: csrfOf(confirmB.text) } });
+  t.is(byOther.status, 302);
+  const stale = await sara.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf(confirmA.text) } });
+  t.is(stale.status, 412);
+  t.regex(stale.text, /data-code="version_conflict"/);
+  t.regex(stale.text, /Någon annan har ändrat det här|Someone else changed this/);
+  t.regex(stale.text, /Ladda om|Reload/);
+});
+
+test.serial('logout ends the console session: the old cookie no longer opens a page', async (t) => {
+  const ua = await staffSession('sara');
+  const page = await ua.request('/admin/');
+  t.is(page.status, 200);
+  const oldCookie = ua.cookieHeader();
+  const noToken = await ua.request('/admin/logout', { form: {} });
+  t.is(noToken.status, 403, 'logout needs the CSRF token as well');
+  const out = await ua.request('/admin/logout', { form: { csrf: csrfOf(page.text) } });
+  t.is(out.status, 302);
+  t.regex(out.location ?? '', /\/session\/end\?/, 'the gateway session is ended too (RP-initiated logout)');
+  t.regex(out.headers.getSetCookie().join('\n'), /gw_admin=;/);
+  const replay = await fetch(`${gw.url}/admin/`, { headers: { cookie: oldCookie }, redirect: 'manual' });
+  t.is(replay.status, 302);
+  t.regex(replay.headers.get('location') ?? '', /\/admin\/login/);
 });
