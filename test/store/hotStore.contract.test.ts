@@ -10,6 +10,8 @@ import { redisForTests, startRedisServer } from '../helpers/redisServer.ts';
 interface Backend {
   name: string;
   make(): Promise<HotStore>;
+  /** Two handles on one store, as two gateway instances sharing it would have. */
+  pair(): Promise<[HotStore, HotStore]>;
   /** Lets TTLs pass: the clock for memory, real time for Redis. */
   pass(seconds: number): Promise<void>;
 }
@@ -22,8 +24,21 @@ test.before(async () => {
 test.after.always(async () => redis?.stop());
 
 const backends: Backend[] = [
-  { name: 'memory', make: async () => new MemoryStore(clock), pass: async (s) => clock.advance(s * 1000) },
-  { name: 'redis', make: () => RedisStore.connect({ url: redis.url, keyPrefix: `t${randomUUID()}:` }), pass: (s) => new Promise((r) => setTimeout(r, s * 1000 + 150)) },
+  {
+    name: 'memory',
+    make: async () => new MemoryStore(clock),
+    pair: async () => { const m = new MemoryStore(clock); return [m, m]; },
+    pass: async (s) => clock.advance(s * 1000),
+  },
+  {
+    name: 'redis',
+    make: () => RedisStore.connect({ url: redis.url, keyPrefix: `t${randomUUID()}:` }),
+    pair: async () => {
+      const prefix = `t${randomUUID()}:`;
+      return [await RedisStore.connect({ url: redis.url, keyPrefix: prefix }), await RedisStore.connect({ url: redis.url, keyPrefix: prefix })];
+    },
+    pass: (s) => new Promise((r) => setTimeout(r, s * 1000 + 150)),
+  },
 ];
 
 for (const b of backends) {
@@ -75,6 +90,52 @@ for (const b of backends) {
     await s.close();
   });
 }
+
+for (const b of backends) {
+  test(`${b.name}: publish reaches every subscriber of the channel, and only until it unsubscribes`, async (t) => {
+    const [a, c] = await b.pair();
+    const got: string[] = [];
+    const other: string[] = [];
+    const unsubscribe = await c.subscribe('registry:changed', (m) => got.push(m));
+    await c.subscribe('another', (m) => other.push(m));
+    await a.publish('registry:changed', '41');
+    await a.publish('registry:changed', '42');
+    for (let i = 0; i < 50 && got.length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+    t.deepEqual(got, ['41', '42']);
+    t.deepEqual(other, []);
+    await unsubscribe();
+    await a.publish('registry:changed', '43');
+    await new Promise((r) => setTimeout(r, 100));
+    t.deepEqual(got, ['41', '42']);
+    await a.close();
+    if (c !== a) await c.close();
+  });
+}
+
+test('redis: a subscription lost with the server comes back and says so (onReconnect)', async (t) => {
+  const server = await startRedisServer();
+  const pub = await RedisStore.connect({ url: server.url });
+  const sub = await RedisStore.connect({ url: server.url });
+  try {
+    const got: string[] = [];
+    let reconnects = 0;
+    await sub.subscribe('registry:changed', (m) => got.push(m), () => { reconnects += 1; });
+    server.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await server.restart();
+    for (let i = 0; i < 60 && reconnects === 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+    t.is(reconnects, 1, 'the subscriber was told that messages may have been lost');
+    for (let i = 0; i < 60 && got.length === 0; i += 1) {
+      await pub.publish('registry:changed', 'after').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    t.true(got.includes('after'), 'the subscription works again without a restart');
+  } finally {
+    await pub.close();
+    await sub.close();
+    await server.stop();
+  }
+});
 
 test('redis: a stopped server makes commands fail fast, without crashing, and it heals on restart', async (t) => {
   const server = await startRedisServer();
