@@ -212,7 +212,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // --- Admin console (issue 3) ---
     if (admin.consoleKey) {
       provider.use(adminConsoleRouter({
-        issuer: config.issuer, key: admin.consoleKey, store, clock, logger, sessionTtlSeconds: config.admin.console.sessionTtl,
+        issuer: config.issuer, key: admin.consoleKey, store, clock, logger, sessionTtlSeconds: config.admin.console.sessionTtl, catalogue: config.datasets,
       }).routes());
     }
     // --- end admin ---

@@ -20,7 +20,8 @@ import {
   approveConfirmPage, approveFormPage, auditPage, controllerPage, controllersPage, liveAccessOf, problemPage, productListPage,
   productPage, revokeConfirmPage, signedOutPage, type ApproveInput, type ConsoleView,
 } from './views.ts';
-import { defaultDatasetNames, type DatasetNames } from './words.ts';
+import type { DatasetConfig } from '../../config.ts';
+import { catalogueNames, defaultDatasetNames } from './words.ts';
 
 export interface ConsoleDeps {
   issuer: string;
@@ -29,7 +30,8 @@ export interface ConsoleDeps {
   clock: Clock;
   logger: Logger;
   sessionTtlSeconds: number;
-  datasetNames?: DatasetNames;
+  /** The data-set catalogue (config `datasets`): names, sensitivity and the actions each allows. */
+  catalogue?: DatasetConfig[];
 }
 
 /** An access token this close to its end is renewed (through SSO) before the next page, not after a 401. */
@@ -98,7 +100,8 @@ export function readApproveForm(body: Record<string, unknown>, locale: Locale): 
 export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { issuer, store, clock, logger } = deps;
   const origin = new URL(issuer).origin;
-  const names = deps.datasetNames ?? defaultDatasetNames;
+  const names = deps.catalogue ? catalogueNames(deps.catalogue) : defaultDatasetNames;
+  const catalogue = new Map((deps.catalogue ?? []).map((d) => [d.id, d]));
   const router = new Router({ prefix: '/admin' });
   const sessions = new ConsoleSessions({ store, clock, ttlSeconds: deps.sessionTtlSeconds, secure: issuer.startsWith('https://') });
   const getConfiguration = issuerDiscovery(issuer, ADMIN_CONSOLE_CLIENT_ID, deps.key, { id_token_signed_response_alg: 'ES256' });
@@ -291,8 +294,15 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   /** What the approve form offers: the controllers this person administers, and what the product asks for that they hold. */
   const approveChoice = async (api: AdminApiClient, session: ConsoleSession, product: Product) => {
     const controllers = await Promise.all(administered(session).map(async (id) => (await api.get<Controller>(`/controllers/${encodeURIComponent(id)}`)).body));
+    // At most what the product asks for, of what the controller holds, as the catalogue allows it.
     const held = new Set(controllers.flatMap((c) => c.datasets ?? []));
-    const options = (product.requestedAccess ?? []).filter((a) => held.size === 0 || held.has(a.dataset));
+    const options = (product.requestedAccess ?? [])
+      .filter((a) => held.has(a.dataset))
+      .map((a) => {
+        const entry = catalogue.get(a.dataset);
+        return { dataset: a.dataset, actions: entry ? a.actions.filter((x) => entry.actions.includes(x)) : a.actions, ...(entry ? { sensitivity: entry.sensitivity } : {}) };
+      })
+      .filter((a) => a.actions.length);
     return { controllers, purposes: [product.purpose], options };
   };
 
@@ -399,7 +409,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   router.get('/controllers', requireSession, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
     ctx.type = 'html';
-    ctx.body = controllersPage(v, await api.list<Controller>('/controllers'));
+    ctx.body = controllersPage(v, await api.list<Controller>('/controllers'), names);
   });
 
   router.get('/controllers/:id', requireSession, async (ctx) => {

@@ -6,7 +6,7 @@ import type { Locale } from '../../idp/views/i18n.ts';
 import type { AuditEntry, Approval, Certification, Controller, ControllerPolicy, DatasetAccess, Product } from '../model.ts';
 import type { AdminApiProblem } from '../adminApiClient.ts';
 import type { StaffSummary } from './session.ts';
-import { accessInWords, actionNames, basisNames, defaultDatasetNames, problemWords, productStatus, roleNames, SIGN_IN_AGAIN, type DatasetNames } from './words.ts';
+import { sensitivityNames, accessInWords, actionNames, basisNames, defaultDatasetNames, problemWords, productStatus, roleNames, SIGN_IN_AGAIN, type DatasetNames } from './words.ts';
 
 const DAY = 24 * 3600 * 1000;
 export const EXPIRY_WARNING_DAYS = 30;
@@ -180,7 +180,7 @@ export interface ApproveChoice {
   controllers: Controller[];
   purposes: string[];
   /** dataset -> actions the approval may cover (what the product asks for, held by the controller). */
-  options: DatasetAccess[];
+  options: Array<DatasetAccess & { sensitivity?: 'low' | 'medium' | 'high' }>;
 }
 
 export interface ApproveInput {
@@ -196,7 +196,7 @@ export function approveFormPage(v: ConsoleView, product: Product, choice: Approv
   const title = sv(v) ? `Godkänn ${product.name}` : `Approve ${product.name}`;
   const checkboxes = choice.options.flatMap((o) => o.actions.map((a) => {
     const id = `access-${o.dataset}-${a}`;
-    return html`<span><input type="checkbox" name="access" value="${o.dataset}:${a}" id="${id}"><label for="${id}">${names(o.dataset, v.locale)} – ${actionNames[a][v.locale]}</label></span> `;
+    return html`<span><input type="checkbox" name="access" value="${o.dataset}:${a}" id="${id}"><label for="${id}">${names(o.dataset, v.locale)} – ${actionNames[a][v.locale]}${o.sensitivity ? ` (${sensitivityNames[o.sensitivity][v.locale]})` : ''}</label></span> `;
   }));
   return consolePage(v, title, html`<h1>${title}</h1>
 ${errors.length ? html`<div class="message error" role="alert"><ul>${errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : html``}
@@ -291,13 +291,13 @@ const kindNames: Record<string, { sv: string; en: string }> = {
   private_provider: { sv: 'Privat vårdgivare', en: 'Private care provider' },
 };
 
-export function controllersPage(v: ConsoleView, controllers: Controller[]): string {
+export function controllersPage(v: ConsoleView, controllers: Controller[], names: DatasetNames = defaultDatasetNames): string {
   const title = sv(v) ? 'Personuppgiftsansvariga' : 'Data controllers';
   return consolePage(v, title, html`<h1>${title}</h1>
 <table><caption class="sr-only">${title}</caption><thead><tr><th scope="col">${sv(v) ? 'Namn' : 'Name'}</th><th scope="col">${sv(v) ? 'Slag' : 'Kind'}</th>
 <th scope="col">${sv(v) ? 'Organisationsnummer' : 'Organisation number'}</th><th scope="col">${sv(v) ? 'Data' : 'Data'}</th></tr></thead><tbody>
 ${controllers.map((c) => html`<tr><td><a href="/admin/controllers/${encodeURIComponent(c.id)}">${c.name}</a></td><td>${kindNames[c.kind]?.[v.locale] ?? c.kind}</td><td>${c.orgNumber}</td>
-<td>${c.datasets.map((d) => defaultDatasetNames(d, v.locale)).join(', ')}</td></tr>`)}</tbody></table>`);
+<td>${c.datasets.map((d) => names(d, v.locale)).join(', ')}</td></tr>`)}</tbody></table>`);
 }
 
 export function controllerPage(v: ConsoleView, c: Controller, policy: ControllerPolicy | AdminApiProblem | undefined, names: DatasetNames = defaultDatasetNames): string {

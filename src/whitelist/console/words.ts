@@ -1,6 +1,7 @@
 // The console's words in Swedish and English: statuses, roles, actions, data sets, and what each of
 // the admin API's problem codes means to the person who met it.
 import type { Locale, Text } from '../../idp/views/i18n.ts';
+import type { DatasetConfig } from '../../config.ts';
 import type { Action, ApprovalBasis, DatasetAccess } from '../model.ts';
 
 export const productStatus: Record<string, Text> = {
@@ -40,6 +41,21 @@ const knownDatasets: Record<string, Text> = {
 
 export type DatasetNames = (id: string, locale: Locale) => string;
 export const defaultDatasetNames: DatasetNames = (id, locale) => knownDatasets[id]?.[locale] ?? id;
+
+/** Names from the configured data-set catalogue, written to sit inside a sentence ("bokningar"). */
+export function catalogueNames(catalogue: DatasetConfig[]): DatasetNames {
+  const byId = new Map(catalogue.map((d) => [d.id, d]));
+  return (id, locale) => {
+    const name = byId.get(id)?.names[locale];
+    return name ? name.charAt(0).toLocaleLowerCase(locale) + name.slice(1) : defaultDatasetNames(id, locale);
+  };
+}
+
+export const sensitivityNames: Record<DatasetConfig['sensitivity'], Text> = {
+  low: { sv: 'låg känslighet', en: 'low sensitivity' },
+  medium: { sv: 'medelhög känslighet', en: 'medium sensitivity' },
+  high: { sv: 'hög känslighet', en: 'high sensitivity' },
+};
 
 /** "bokningar (läsa, skriva) och provsvar (läsa)". */
 export function accessInWords(access: DatasetAccess[], locale: Locale, names: DatasetNames = defaultDatasetNames): string {
