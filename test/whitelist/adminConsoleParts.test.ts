@@ -2,6 +2,12 @@
 // certification expiry warning, the return path after sign-in, reading problems, the CLI's data-set
 // syntax and exit codes, and the plain-words sentence of a confirmation page.
 import test from 'ava';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import { parseConfig, productionProblems } from '../../src/config.ts';
+import { adminClients } from '../../src/whitelist/adminClients.ts';
 import { readApproveForm } from '../../src/whitelist/console/router.ts';
 import { certificationWarning, approveConfirmPage, revokeConfirmPage, problemPage, liveAccessOf } from '../../src/whitelist/console/views.ts';
 import { safeReturnTo, sameSecret } from '../../src/whitelist/console/session.ts';
@@ -136,4 +142,49 @@ test('live access is read from the API answer whether bare or wrapped', (t) => {
   t.deepEqual(liveAccessOf([row]).map((r) => r.controllerId), ['region-sandbox']);
   t.deepEqual(liveAccessOf({ approvals: [row], lapses: [] }).map((r) => r.basis), ['policy']);
   t.deepEqual(liveAccessOf({ approvals: [{ nope: 1 }] }), []);
+});
+
+// --- Registration of the two admin clients ---
+
+test('sandbox: the console and the CLI are registered with generated keys; the console takes staff sign-ins only', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'admin-clients-'));
+  const config = parseConfig({ sandboxDir: dir });
+  const { consoleKey, clients } = await adminClients(config);
+  t.truthy(consoleKey);
+  t.true(consoleKey!.generated);
+  const byId = new Map(clients.map((c) => [c.client_id, c]));
+  t.deepEqual(byId.get('gateway-admin')?.authn_methods, ['siths-saml', 'siths-card']);
+  t.deepEqual(byId.get('gateway-admin')?.redirect_uris, [`${config.issuer}/admin/callback`]);
+  t.deepEqual(byId.get('gateway-cli')?.grant_types, ['client_credentials']);
+  t.false(JSON.stringify(byId.get('gateway-cli')?.jwks).includes('"d"'), 'only the public key is registered');
+  t.true(existsSync(join(dir, 'keys', 'gateway-cli.json')));
+  const again = await adminClients(config);
+  t.deepEqual(again.consoleKey?.publicJwk, consoleKey!.publicJwk, 'the key is generated once');
+  t.deepEqual((await adminClients(parseConfig({ sandboxDir: dir, admin: { console: { enabled: false }, cli: { enabled: false } } }))).clients, []);
+});
+
+test('production: no admin clients unless configured; sandbox keys and private JWKS are refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'admin-clients-'));
+  const production = (admin: Record<string, unknown>) => parseConfig({ mode: 'production', sandboxDir: dir, issuer: 'https://gw.example.se', admin });
+  t.deepEqual((await adminClients(production({}))).clients, []);
+  t.true(productionProblems(production({ console: { enabled: true } }), { generatedKeys: false, generatedSecrets: false }).some((p) => p.startsWith('admin.console.keyFile')));
+  t.true(productionProblems(production({ cli: { enabled: true } }), { generatedKeys: false, generatedSecrets: false }).some((p) => p.startsWith('admin.cli.jwksFile')));
+
+  await adminClients(parseConfig({ sandboxDir: dir }));
+  await t.throwsAsync(adminClients(production({ console: { keyFile: join(dir, 'keys', 'gateway-admin.json') } })), { message: /refuses a key the sandbox generated/ });
+
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = await calculateJwkThumbprint(await exportJWK(publicKey));
+  const keyFile = join(dir, 'console-key.json');
+  writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid }));
+  const jwksFile = join(dir, 'cli-jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid }] }));
+  const configured = await adminClients(production({ console: { keyFile }, cli: { jwksFile } }));
+  t.deepEqual(configured.clients.map((c) => c.client_id), ['gateway-admin', 'gateway-cli']);
+  t.false(configured.consoleKey!.generated);
+  t.is(configured.consoleKey!.publicJwk.kid, kid);
+
+  const leaky = join(dir, 'cli-private.json');
+  writeFileSync(leaky, JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid }] }));
+  await t.throwsAsync(adminClients(production({ cli: { jwksFile: leaky } })), { message: /public JWKS/ });
 });
