@@ -47,6 +47,7 @@ export function toClientMetadata(client: ClientConfig): ClientMetadata {
     require_pushed_authorization_requests: true,
     subject_type: 'pairwise',
     id_token_signed_response_alg: 'ES256',
+    authorization_details_types: [DATASET_ACCESS],
   };
   if (client.token_endpoint_auth_method === 'private_key_jwt') metadata.token_endpoint_auth_signing_alg = 'ES256';
   if (client.jwks) metadata.jwks = client.jwks as ClientMetadata['jwks'];
@@ -97,6 +98,9 @@ function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
   }));
   return policy;
 }
+
+/** The resource indicator of the data APIs behind the gateway's policy decision point. */
+export const dataApiResource = (issuer: string): string => `${issuer}/data`;
 
 /** The Client model's adapter when products come from the registry: read-only, through the gate. */
 function productClientAdapter(gate: ProductGate) {
@@ -240,14 +244,18 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspection: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       revocation: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       userinfo: { enabled: true },
-      // On because RFC 9396 needs it in oidc-provider; no resource server is registered yet, so a
-      // `resource` parameter is refused (invalid_target) and tokens stay opaque, as before.
+      // RFC 9396 needs a resource in oidc-provider. One resource stands for the data APIs behind the
+      // policy decision point; a request that narrows its data access with authorization_details gets a
+      // token for it. Other requests name no resource and get the usual token (userinfo and data alike:
+      // the data APIs read the live approvals, not the audience). Any other resource is refused.
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => undefined,
-        useGrantedResource: () => false,
-        getResourceServerInfo: () => {
-          throw new errors.InvalidTarget('no resource server is registered under that resource indicator');
+        defaultResource: (ctx: KoaContextWithOIDC, _client: unknown, oneOf?: string) =>
+          oneOf ?? (ctx.oidc.params?.authorization_details !== undefined ? dataApiResource(config.issuer) : undefined),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, resource: string) => {
+          if (resource !== dataApiResource(config.issuer)) throw new errors.InvalidTarget('no resource server is registered under that resource indicator');
+          return { scope: '', audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: config.ttl.accessToken };
         },
       },
       // RFC 9396: a client may narrow its data access with authorization_details; the gateway computes
