@@ -2,6 +2,7 @@
 // who signs in gets none, the return path stays inside the console, and the cookie is what it should be.
 import test from 'ava';
 import type { Gateway } from '../../src/gateway.ts';
+import { ManualClock } from '../../src/clock.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { browserThroughBankId, browserThroughSaml } from '../helpers/signIn.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
@@ -177,4 +178,30 @@ test.serial('logout ends the console session: the old cookie no longer opens a p
   const replay = await fetch(`${gw.url}/admin/`, { headers: { cookie: oldCookie }, redirect: 'manual' });
   t.is(replay.status, 302);
   t.regex(replay.headers.get('location') ?? '', /\/admin\/login/);
+});
+
+test.serial('when the access token runs out, the console signs in again through the SSO session without a prompt', async (t) => {
+  const clock = new ManualClock();
+  const own = await startTestGateway({ clock });
+  try {
+    const ua = new UserAgent(own.url);
+    const login = await ua.request('/admin/login');
+    const callback = await browserThroughSaml(own, new URL(login.location!), 'siths-saml', 'sara', `${own.url}/admin/callback`, { ua });
+    t.is((await ua.request(callback.href)).status, 302);
+    t.is((await ua.request('/admin/')).status, 200);
+
+    clock.advance(290_000); // the 5-minute access token is about to end
+    const visited: string[] = [];
+    let res = await ua.request('/admin/products/demo-rp');
+    for (let i = 0; i < 10 && res.location; i += 1) {
+      visited.push(new URL(res.location).pathname);
+      res = await ua.request(res.location);
+    }
+    t.is(res.status, 200, visited.join(' -> '));
+    t.is(new URL(res.url).pathname, '/admin/products/demo-rp', 'back where the person was');
+    t.true(visited.includes('/admin/login') && visited.includes('/auth') && visited.includes('/admin/callback'));
+    t.false(visited.some((p) => p.startsWith('/interaction/')), 'no login or consent page on the way');
+  } finally {
+    await own.close();
+  }
 });
