@@ -24,6 +24,9 @@ import { BankIdLogin } from './federation/bankid/login.ts';
 import { startSandboxBankId, type SandboxBankId } from './sandbox/bankid.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
+// SITHS card sign-in
+import { startSithsCard, type SithsCard } from './federation/sithsCard/index.ts';
+import { sandboxSithsPki, type SandboxSithsPki } from './sandbox/sithsCard.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -33,6 +36,8 @@ export interface Gateway {
   store: HotStore;
   server: Server;
   sandboxBankId: SandboxBankId | undefined;
+  /** SITHS card sign-in, when enabled: where the card is asked for, and the CRL reload. */
+  sithsCard: SithsCard | undefined;
   close(): Promise<void>;
 }
 
@@ -123,6 +128,15 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ? { ...config, bankid: { ...config.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } }
       : config;
 
+    // SITHS card sign-in: the sandbox PKI fills in whatever sithsCard does not configure.
+    let sithsCard: SithsCard | undefined;
+    let sithsPki: SandboxSithsPki | undefined;
+    if (config.sithsCard.enabled) {
+      sithsPki = sandbox ? await sandboxSithsPki(config.sandboxDir, clock) : undefined;
+      sithsCard = await startSithsCard({ config, store, clock, logger, sandboxPki: sithsPki });
+      closers.push(() => sithsCard!.close());
+    }
+
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
@@ -146,6 +160,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     provider.use(ops.router.routes());
     const upstreams: UpstreamRoutes[] = [];
     if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
+    if (sithsCard) upstreams.push(sithsCard.upstream);
     provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
@@ -154,9 +169,11 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         bankidUrl: sandboxBankId?.url ?? config.bankid.baseUrl,
         bankidSimulated: Boolean(sandboxBankId),
         demoRp,
+        ...(sithsCard ? { sithsCard: { publicUrl: sithsCard.publicUrl, listenerUrl: sithsCard.listenerUrl, pki: sithsPki } } : {}),
       }).routes());
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
+    if (sithsCard) provider.use(sithsCard.forwardedRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
 
     server.on('request', provider.callback());
@@ -172,6 +189,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       store,
       server,
       sandboxBankId,
+      sithsCard,
       close: closeAll,
     };
   } catch (err) {
