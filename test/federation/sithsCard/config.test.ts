@@ -41,3 +41,12 @@ test('the organisation number comes from the HSA-id', (t) => {
   t.is(orgNumberOf('SE23210000-A1B2'), undefined);
   t.is(orgNumberOf('197208142385'), undefined);
 });
+
+test('publicUrl sends the browser to another host for the card (a proxy on its own name)', async (t) => {
+  const { staffClient, startCardSignIn } = await import('./fixtures.ts');
+  const staff = await staffClient('siths-public-url-rp', 'https://public-url.example.test/cb');
+  const gw = await startTestGateway({ clients: [staff.config], overrides: { sithsCard: { trustForwardedCertificate: true, publicUrl: 'https://card.gateway.example.test/' } } });
+  t.teardown(() => gw.close());
+  const s = await startCardSignIn(gw, staff);
+  t.regex(s.cardUrl, /^https:\/\/card\.gateway\.example\.test\/siths\/card\/[A-Za-z0-9_-]{43}$/);
+});
