@@ -43,9 +43,24 @@ function checkCard(ctx: Context, deps: CardEndpointDeps): CardOutcome {
 
 export function cardEndpointRouter(deps: CardEndpointDeps): Router {
   const router = new Router();
+  /** The store could not be reached: nothing can be checked or handed back, so say so (fail closed). */
+  const unavailable = (ctx: Context, leg: string): void => {
+    deps.logger.error({ reason: 'store_unavailable', leg, via: deps.via }, 'siths card refused');
+    const locale = localeOf(ctx);
+    ctx.status = 503;
+    ctx.type = 'html';
+    ctx.body = renderErrorPage(locale, { error: 'temporarily_unavailable', error_description: refusalText('card_check_failed', locale) });
+  };
+
   router.get('/siths/card/:ticket', async (ctx) => {
     ctx.set('cache-control', 'no-store');
-    const start = await deps.tickets.takeStart(ctx.params.ticket);
+    let start;
+    try {
+      start = await deps.tickets.takeStart(ctx.params.ticket);
+    } catch {
+      unavailable(ctx, 'card');
+      return;
+    }
     if (!start) {
       deps.logger.warn({ reason: 'ticket_unknown', leg: 'card', via: deps.via }, 'siths card refused');
       const locale = localeOf(ctx);
@@ -57,7 +72,13 @@ export function cardEndpointRouter(deps: CardEndpointDeps): Router {
     const outcome = checkCard(ctx, deps);
     if (outcome.ok) deps.logger.info({ interaction: start.uid, via: deps.via }, 'siths card verified');
     else deps.logger.warn({ reason: outcome.reason, detail: outcome.detail, interaction: start.uid, via: deps.via }, 'siths card refused');
-    const result = await deps.tickets.result(start, outcome);
+    let result: string;
+    try {
+      result = await deps.tickets.result(start, outcome);
+    } catch {
+      unavailable(ctx, 'card_result');
+      return;
+    }
     ctx.redirect(`${deps.issuer}/interaction/${encodeURIComponent(start.uid)}/siths-card/resume?ticket=${result}`);
     ctx.status = 303;
   });

@@ -32,3 +32,20 @@ test('sara signs in with her card on Redis; the tickets are gone afterwards and 
   t.is(claims[SE.orgAffiliation], `${sara.hsaId}@${sara.orgAffiliation}`);
   t.is(await gw.store.get(`sithsCard:result:${resultTicket}`), undefined, 'the result ticket was taken');
 });
+
+test('with Redis gone, the card listener answers 503 with a page, never a 500', async (t) => {
+  const { startRedisServer } = await import('../../helpers/redisServer.ts');
+  const redis = await startRedisServer();
+  const staff = await staffClient('siths-redis-down-rp', 'https://redis-down.example.test/cb');
+  const gw = await startTestGateway({ clients: [staff.config], overrides: { store: { redisUrl: redis.url, keyPrefix: `down${randomUUID()}:` } } });
+  t.teardown(async () => {
+    await gw.close().catch(() => undefined);
+    await redis.stop();
+  });
+  const files = await cardFiles(gw);
+  const s = await startCardSignIn(gw, staff);
+  redis.kill('SIGKILL');
+  const answer = await presentCard(files, s.cardUrl, files.card('sara'));
+  t.is(answer.status, 503);
+  t.regex(answer.text, /temporarily_unavailable/);
+});
