@@ -326,5 +326,25 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
+  problems.push(...sithsCardProductionProblems(config));
+  return problems;
+}
+
+// SITHS card sign-in: real CAs and CRLs, and one way for the card to reach the gateway (its own TLS
+// listener, or a TLS proxy that forwards the certificate and is the only way in).
+function sithsCardProductionProblems(config: Config): string[] {
+  const card = config.sithsCard;
+  if (!card.enabled) return [];
+  const problems: string[] = [];
+  if (!card.caFiles.length || !card.crlFiles.length) {
+    problems.push('sithsCard.caFiles, sithsCard.crlFiles: production needs the SITHS root and issuing CA certificates and their CRLs (or set sithsCard.enabled=false)');
+  }
+  const ownListener = card.listen.enabled && card.listen.certFile && card.listen.keyFile;
+  if (!ownListener && !card.trustForwardedCertificate) {
+    problems.push('sithsCard.listen: production needs the card listener (listen.enabled, listen.certFile, listen.keyFile) or a TLS proxy that forwards the card certificate (trustForwardedCertificate=true)');
+  }
+  if (!card.publicUrl?.startsWith('https://')) {
+    problems.push('sithsCard.publicUrl: production needs the https:// origin where browsers present the card (the card listener\'s public name, or the proxy)');
+  }
   return problems;
 }

@@ -27,6 +27,9 @@ import { landingRouter } from './sandbox/landing.ts';
 import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
 import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
+// SITHS card sign-in
+import { startSithsCard, type SithsCard } from './federation/sithsCard/index.ts';
+import { sandboxSithsPki, type SandboxSithsPki } from './sandbox/sithsCard.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -39,6 +42,8 @@ export interface Gateway {
   /** The registry as this instance reads it (absent when no registry runs). */
   registry: RegistryCache | undefined;
   gate: ProductGate | undefined;
+  /** SITHS card sign-in, when enabled: where the card is asked for, and the CRL reload. */
+  sithsCard: SithsCard | undefined;
   close(): Promise<void>;
 }
 
@@ -131,6 +136,15 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ? { ...config, bankid: { ...config.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } }
       : config;
 
+    // SITHS card sign-in: the sandbox PKI fills in whatever sithsCard does not configure.
+    let sithsCard: SithsCard | undefined;
+    let sithsPki: SandboxSithsPki | undefined;
+    if (config.sithsCard.enabled) {
+      sithsPki = sandbox ? await sandboxSithsPki(config.sandboxDir, clock) : undefined;
+      sithsCard = await startSithsCard({ config, store, clock, logger, sandboxPki: sithsPki });
+      closers.push(() => sithsCard!.close());
+    }
+
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
@@ -171,6 +185,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     provider.use(ops.router.routes());
     const upstreams: UpstreamRoutes[] = [];
     if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
+    if (sithsCard) upstreams.push(sithsCard.upstream);
     provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
@@ -179,9 +194,11 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         bankidUrl: sandboxBankId?.url ?? config.bankid.baseUrl,
         bankidSimulated: Boolean(sandboxBankId),
         demoRp,
+        ...(sithsCard ? { sithsCard: { publicUrl: sithsCard.publicUrl, listenerUrl: sithsCard.listenerUrl, pki: sithsPki } } : {}),
       }).routes());
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
+    if (sithsCard) provider.use(sithsCard.forwardedRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
 
     server.on('request', provider.callback());
@@ -199,6 +216,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       sandboxBankId,
       registry,
       gate,
+      sithsCard,
       close: closeAll,
     };
   } catch (err) {
