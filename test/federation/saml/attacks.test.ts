@@ -152,7 +152,7 @@ test.serial('signature wrapping: a new Response root around the signed one (the 
     await postToAcs(real.acsUrl, b64(wrapped));
     return reasonSince(from);
   })();
-  t.true(['signature_reference_invalid', 'duplicate_id', 'signature_invalid', 'assertion_unsigned'].includes(reason ?? ''), `refused as ${reason}`);
+  t.is(reason, 'signature_reference_invalid', 'the signature does not name the element it sits in');
   t.notRegex(lines.slice(-3).join(''), /saml response accepted/);
 });
 
