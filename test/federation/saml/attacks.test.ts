@@ -312,3 +312,12 @@ test.serial('garbage at the ACS is a 400 with a reason, never a 500', async (t) 
   t.is(huge.status, 413);
   t.is(NS.protocol, 'urn:oasis:names:tc:SAML:2.0:protocol');
 });
+
+test.serial('nothing logged in this file names a person: no personnummer, name or HSA-id', (t) => {
+  const log = lines.join('');
+  t.true(lines.length > 20);
+  t.regex(log, /saml response accepted/);
+  for (const secret of ['197208142385', '7208142385', 'Sara', 'Sjöström', 'SE2321000016-A1B2', 'SE2321000016-EVIL']) {
+    t.false(log.includes(secret), `log contains ${secret.slice(0, 6)}…`);
+  }
+});
