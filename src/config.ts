@@ -325,6 +325,11 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   if (config.bankid.enabled && (!config.bankid.baseUrl || !config.bankid.pfxFile || !config.bankid.caFile)) {
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
+  // SAML (SITHS and the national portal): real IdPs from metadata files, the SP key from files.
+  if (config.saml.simulator.enabled) problems.push('saml.simulator.enabled: the SAML IdP simulator cannot run in production; list the real IdPs in saml.idps with their metadata files');
+  if (config.saml.enabled && config.saml.idps.length && (!config.saml.signingKeyFile || !config.saml.signingCertFile)) {
+    problems.push('saml.signingKeyFile, saml.signingCertFile: production needs the SP signing key and certificate (PEM files) that the IdPs know from the SP metadata');
+  }
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
   problems.push(...sithsCardProductionProblems(config));
   return problems;

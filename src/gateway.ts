@@ -30,6 +30,8 @@ import { toClientMetadata } from './idp/provider.ts';
 // SITHS card sign-in
 import { startSithsCard, type SithsCard } from './federation/sithsCard/index.ts';
 import { sandboxSithsPki, type SandboxSithsPki } from './sandbox/sithsCard.ts';
+import { configuredSaml, createSamlService, type SamlService } from './federation/saml/setup.ts';
+import { startSandboxSaml, type SandboxSaml } from './sandbox/saml.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -44,6 +46,8 @@ export interface Gateway {
   gate: ProductGate | undefined;
   /** SITHS card sign-in, when enabled: where the card is asked for, and the CRL reload. */
   sithsCard: SithsCard | undefined;
+  /** The simulated SAML IdPs (sandbox only, when no IdPs are configured). */
+  sandboxSaml: SandboxSaml | undefined;
   close(): Promise<void>;
 }
 
@@ -145,6 +149,20 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       closers.push(() => sithsCard!.close());
     }
 
+    // SAML (SITHS and the national portal): the IdPs in saml.idps, or in the sandbox without any,
+    // the two simulated IdPs, trusted through the metadata they publish.
+    let sandboxSaml: SandboxSaml | undefined;
+    let saml: SamlService | undefined;
+    if (config.saml.enabled) {
+      if (config.saml.simulator.enabled || (sandbox && config.saml.idps.length === 0)) {
+        sandboxSaml = await startSandboxSaml({ config, clock });
+        saml = createSamlService({ config, keys: sandboxSaml.keys, sources: sandboxSaml.sources, store, clock, logger });
+      } else if (config.saml.idps.length) {
+        const { keys, sources } = configuredSaml(config);
+        saml = createSamlService({ config, keys, sources, store, clock, logger });
+      }
+    }
+
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
@@ -186,6 +204,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const upstreams: UpstreamRoutes[] = [];
     if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
     if (sithsCard) upstreams.push(sithsCard.upstream);
+    if (saml) upstreams.push(...saml.upstreams);
     provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
@@ -199,6 +218,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
     if (sithsCard) provider.use(sithsCard.forwardedRouter.routes());
+    if (sandboxSaml) provider.use(sandboxSaml.router.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
 
     server.on('request', provider.callback());
@@ -217,6 +237,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       registry,
       gate,
       sithsCard,
+      sandboxSaml,
       close: closeAll,
     };
   } catch (err) {
