@@ -49,12 +49,13 @@ interface MethodText {
 // How the login page names each kind of SAML IdP.
 const methodText: Record<'staff' | 'citizen', MethodText> = {
   staff: {
-    name: 'SITHS',
+    name: 'SITHS eID',
     description: {
-      sv: 'För personal i vård och omsorg: SITHS-kort eller SITHS eID via Ineras inloggningstjänst.',
-      en: 'For health and care staff: SITHS card or SITHS eID through Inera\'s sign-in service.',
+      sv: 'För personal i vård och omsorg: SITHS eID-appen eller SITHS-kortet via Ineras inloggningstjänst.',
+      en: 'For health and care staff: the SITHS eID app or your SITHS card through Inera\'s sign-in service.',
     },
-    button: { sv: 'Logga in med SITHS', en: 'Sign in with SITHS' },
+    // Distinct from the direct card sign-in ("Logga in med SITHS-kort") on the same page.
+    button: { sv: 'Logga in via Ineras inloggningstjänst', en: 'Sign in through Inera\'s sign-in service' },
   },
   citizen: {
     name: 'Nationella portalen (1177)',

@@ -29,7 +29,7 @@ test('Chromium: a staff member signs in to the demo app through the SITHS SAML I
     await page.click('#sign-in');
     await page.waitForURL(/\/interaction\/[^/]+$/);
     t.deepEqual(await seriousAxeViolations(page), [], 'login page');
-    await page.getByRole('button', { name: 'Logga in med SITHS' }).click();
+    await page.getByRole('button', { name: 'Logga in via Ineras inloggningstjänst' }).click();
 
     await page.waitForURL(/\/sandbox\/saml\/idp\/siths\/sso\?/);
     t.deepEqual(await seriousAxeViolations(page), [], 'SITHS IdP page');
@@ -57,7 +57,7 @@ test('Chromium: the English IdP page passes axe and cancelling returns to the lo
     await page.goto(`${gw.url}/sandbox/rp?lang=en`);
     await page.click('#sign-in');
     await page.waitForURL(/\/interaction\/[^/]+$/);
-    await page.getByRole('button', { name: 'Sign in with SITHS' }).click();
+    await page.getByRole('button', { name: 'Sign in through Inera\'s sign-in service' }).click();
     await page.waitForURL(/\/sandbox\/saml\/idp\/siths\/sso\?/);
     t.deepEqual(await seriousAxeViolations(page), [], 'SITHS IdP page (en)');
     await page.getByRole('button', { name: 'Cancel' }).click();

@@ -106,7 +106,7 @@ test('the IdP reports a cancelled sign-in: the login page says so, and the reque
   const page = await ua.request(acs.location!);
   t.is(page.status, 400);
   t.regex(page.text, /avbröts eller misslyckades/);
-  t.regex(page.text, /Logga in med SITHS/, 'the method choice is shown again');
+  t.regex(page.text, /Logga in via Ineras inloggningstjänst/, 'the method choice is shown again');
   const again = await postToAcs(answer.acsUrl, answer.SAMLResponse);
   t.is(again.status, 400, 'the request was used up: the same answer reaches no sign-in again');
 });
