@@ -22,6 +22,11 @@ import { securityHeaders } from './http/securityHeaders.ts';
 import { BankIdClient } from './federation/bankid/client.ts';
 import { BankIdLogin } from './federation/bankid/login.ts';
 import { startSandboxBankId, type SandboxBankId } from './sandbox/bankid.ts';
+import { FrejaClient } from './federation/freja/client.ts';
+import { FrejaLogin } from './federation/freja/login.ts';
+import { SigningCertificates } from './federation/freja/result.ts';
+import { frejaRoutes } from './federation/freja/routes.ts';
+import { startSandboxFreja, type SandboxFreja } from './sandbox/freja.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
 
@@ -33,6 +38,7 @@ export interface Gateway {
   store: HotStore;
   server: Server;
   sandboxBankId: SandboxBankId | undefined;
+  sandboxFreja: SandboxFreja | undefined;
   close(): Promise<void>;
 }
 
@@ -119,9 +125,42 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         collectIntervalMs: config.bankid.collectIntervalMs,
       });
     }
-    const effectiveConfig: Config = sandboxBankId && config.bankid.launchUrl === 'bankid:///'
+    // --- Freja eID: the real REST API from configuration, or the in-process simulator in the sandbox.
+    let sandboxFreja: SandboxFreja | undefined;
+    let freja: FrejaLogin | undefined;
+    if (config.freja.enabled) {
+      let clientOptions;
+      if (config.freja.simulator.enabled || (sandbox && !config.freja.baseUrl)) {
+        sandboxFreja = await startSandboxFreja({ sandboxDir: config.sandboxDir, port: config.freja.simulator.port, clock, timeoutMs: config.freja.timeoutMs });
+        closers.push(() => sandboxFreja!.close());
+        clientOptions = sandboxFreja.clientOptions;
+      } else {
+        clientOptions = {
+          baseUrl: config.freja.baseUrl!,
+          pfx: readFileSync(config.freja.pfxFile!),
+          passphrase: config.freja.passphraseFile ? readFileSync(config.freja.passphraseFile, 'utf8').trim() : config.freja.passphrase ?? '',
+          caPem: readFileSync(config.freja.caFile!, 'utf8'),
+          signingCertPems: config.freja.signingCertFiles.map((f) => readFileSync(f, 'utf8')),
+          timeoutMs: config.freja.timeoutMs,
+        };
+      }
+      const frejaClient = new FrejaClient({
+        ...clientOptions,
+        signingCerts: await SigningCertificates.fromPem(clientOptions.signingCertPems),
+        clock,
+        logger,
+      });
+      closers.push(async () => frejaClient.close());
+      freja = new FrejaLogin({ client: frejaClient, store, clock, logger, pollIntervalMs: config.freja.pollIntervalMs });
+    }
+    // --- end Freja eID
+
+    let effectiveConfig: Config = sandboxBankId && config.bankid.launchUrl === 'bankid:///'
       ? { ...config, bankid: { ...config.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } }
       : config;
+    if (sandboxFreja && config.freja.launchUrl === 'frejaeid://bindUserToTransaction') {
+      effectiveConfig = { ...effectiveConfig, freja: { ...effectiveConfig.freja, launchUrl: `${config.issuer}/sandbox/freja/app` } };
+    }
 
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
@@ -146,6 +185,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     provider.use(ops.router.routes());
     const upstreams: UpstreamRoutes[] = [];
     if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
+    if (freja) upstreams.push(frejaRoutes(freja, effectiveConfig));
     provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
@@ -153,10 +193,13 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         store: store.kind === 'redis' ? `Redis (${config.store.redisUrl?.replace(/\/\/[^@]*@/, '//')})` : 'in-memory (sandbox)',
         bankidUrl: sandboxBankId?.url ?? config.bankid.baseUrl,
         bankidSimulated: Boolean(sandboxBankId),
+        frejaUrl: sandboxFreja?.url ?? config.freja.baseUrl,
+        frejaSimulated: Boolean(sandboxFreja),
         demoRp,
       }).routes());
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
+    if (sandboxFreja) provider.use(sandboxFreja.appRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
 
     server.on('request', provider.callback());
@@ -172,6 +215,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       store,
       server,
       sandboxBankId,
+      sandboxFreja,
       close: closeAll,
     };
   } catch (err) {
