@@ -135,6 +135,12 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         closers.push(() => sandboxFreja!.close());
         clientOptions = sandboxFreja.clientOptions;
       } else {
+        // The real API: every trust file named, or a start-up error that says which is missing.
+        const missing = [
+          ...(['baseUrl', 'pfxFile', 'caFile'] as const).filter((k) => !config.freja[k]),
+          ...(config.freja.signingCertFiles.length ? [] : ['signingCertFiles']),
+        ];
+        if (missing.length) throw new ConfigError(missing.map((k) => `freja.${k}: needed for the Freja eID REST API (or leave freja.baseUrl unset in the sandbox to run the simulator)`));
         clientOptions = {
           baseUrl: config.freja.baseUrl!,
           pfx: readFileSync(config.freja.pfxFile!),

@@ -83,7 +83,14 @@ test.serial('Chromium, other device: the QR content copied into the app, decline
   t.regex(qr, /^frejaeid:\/\/bindUserToTransaction\?transactionReference=/);
 
   const app = await context.newPage();
-  await app.goto(`${gw.url}/sandbox/freja/app?lang=en`);
+  // A reference that names nothing first: the form comes back with the reason, and passes axe.
+  await app.goto(`${gw.url}/sandbox/freja/app?lang=en&transactionReference=nope`);
+  await app.getByRole('button', { name: 'Send' }).click();
+  await app.waitForSelector('[role=alert]');
+  t.regex((await app.textContent('[role=alert]')) ?? '', /No transaction has this reference/);
+  const formError = await seriousAxeViolations(app);
+  t.deepEqual(formError, [], `Freja app with an error: ${JSON.stringify(formError)}`);
+  await app.getByLabel('Transaction reference').fill('');
   await app.getByLabel('QR code content').fill(qr);
   await app.getByLabel('Test person').selectOption(anna.personalNumber);
   await app.getByLabel('Decline (REJECTED)').check();

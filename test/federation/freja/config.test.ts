@@ -35,3 +35,12 @@ test('the sandbox may run the simulator; the environment names the real API', (t
   t.is(config.freja.passphraseFile, '/s/pass');
   t.is(config.freja.launchUrl, 'frejaeid://bindUserToTransaction');
 });
+
+test('a gateway pointed at a Freja REST API without its trust files does not start, and says which are missing', async (t) => {
+  const { startTestGateway } = await import('../../helpers/gateway.ts');
+  const { ConfigError } = await import('../../../src/config.ts');
+  const err = await t.throwsAsync(startTestGateway({ overrides: { freja: { baseUrl: 'https://services.test.frejaeid.com' } } }), { instanceOf: ConfigError });
+  t.regex(err!.message, /freja\.pfxFile/);
+  t.regex(err!.message, /freja\.caFile/);
+  t.regex(err!.message, /freja\.signingCertFiles/);
+});

@@ -233,3 +233,17 @@ test('a client requiring loa3 refuses an EXTENDED result, even when Freja approv
   t.is(s.message.text, 'The e-ID you used does not meet the level of assurance the app requires. Choose another method.');
   t.is(s.redirectTo, undefined);
 });
+
+test('without JavaScript: "I have identified myself" asks Freja once and continues to consent after approval', async (t) => {
+  const { ua, uid, page } = await startTransaction(gw, 'autostart');
+  const authRef = decodeURIComponent(/transactionReference=([^&"]+)/.exec(page.text)![1]!);
+  t.regex(page.text, /<noscript><button type="submit">I have identified myself/);
+  const early = await ua.request(`/interaction/${uid}/freja/check`, { form: {} });
+  t.is(early.status, 200, 'still waiting: the wait page again');
+  t.regex(early.text, /Freja eID/);
+  await ua.request('/sandbox/freja/app/complete', { json: { authRef, personalNumber: anna.personalNumber, registrationLevel: 'PLUS', outcome: 'approve' }, headers: { accept: 'application/json' } });
+  await new Promise((r) => setTimeout(r, 150)); // one poll interval
+  const done = await ua.request(`/interaction/${uid}/freja/check`, { form: {} });
+  t.is(done.status, 303);
+  t.truthy(done.location);
+});
