@@ -20,6 +20,7 @@ const STRICT_REDIRECT = 'https://strict.example.test/cb';
 
 let gw: Gateway;
 let client: TestClient;
+let bankIdOnly: TestClient;
 const lines: string[] = [];
 
 // A second gateway, configured as production would be (baseUrl, pfxFile, caFile, signingCertFiles),
@@ -31,9 +32,10 @@ let strict: TestClient;
 
 test.before(async () => {
   client = await makeTestClient('freja-rp', REDIRECT);
+  bankIdOnly = await makeTestClient('bankid-only-rp', 'https://bankid-only.example.test/cb', { authn_methods: ['bankid'] });
   strict = await makeTestClient('freja-strict-rp', STRICT_REDIRECT, { minimum_acr: LOA.loa3 });
   const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
-  gw = await startTestGateway({ clients: [client.config], logger: createLogger({ level: 'debug', destination: sink }) });
+  gw = await startTestGateway({ clients: [client.config, bankIdOnly.config], logger: createLogger({ level: 'debug', destination: sink }) });
 
   const certs = await tempCerts();
   lax = await startFrejaSimulator({ port: 0, certs, personas, clock: new ManualClock(Date.now()), enforceMinRegistrationLevel: false });
@@ -246,4 +248,20 @@ test('without JavaScript: "I have identified myself" asks Freja once and continu
   const done = await ua.request(`/interaction/${uid}/freja/check`, { form: {} });
   t.is(done.status, 303);
   t.truthy(done.location);
+});
+
+test.serial('a client that does not allow Freja eID is neither offered it nor able to start it', async (t) => {
+  const rp = await discoverRp(gw, bankIdOnly);
+  const auth = await pushAuthorization(rp);
+  const ua = new UserAgent(gw.url);
+  const login = await ua.follow(auth.url.href);
+  t.false(login.text.includes('method-freja'));
+  t.true(login.text.includes('method-bankid'));
+  const uid = login.url.split('/').pop()!;
+  const before = gw.sandboxFreja!.pendingTransactions();
+  const res = await ua.request(`/interaction/${uid}/freja/start`, { form: { mode: 'qr' } });
+  t.is(res.status, 403);
+  t.regex(res.text, /inte den inloggningsmetoden|does not allow that sign-in method/);
+  t.false(res.text.includes('transactionReference'));
+  t.is(gw.sandboxFreja!.pendingTransactions(), before, 'no transaction was started');
 });
