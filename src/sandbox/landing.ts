@@ -9,6 +9,8 @@ export interface LandingFacts {
   store: string;
   bankidUrl: string | undefined;
   bankidSimulated: boolean;
+  frejaUrl?: string | undefined;
+  frejaSimulated?: boolean;
   demoRp: boolean;
   /** SITHS card sign-in: where the card is asked for, and the sandbox cards to try it with. */
   sithsCard?: { publicUrl: string; listenerUrl: string | undefined; pki: SandboxSithsPki | undefined };
@@ -31,12 +33,14 @@ export function landingRouter(facts: LandingFacts): Router {
 <li>${sv ? 'Lagring av sessioner och token' : 'Session and token store'}: <code>${facts.store}</code></li>
 <li>BankID RP API v6: <code>${facts.bankidUrl ?? '-'}</code>${facts.bankidSimulated ? (sv ? ' (simulator, sandlåda)' : ' (simulator, sandbox)') : ''}</li>
 ${facts.sithsCard ? html`<li>${sv ? 'SITHS-kort (TLS-klientcertifikat)' : 'SITHS card (TLS client certificate)'}: <code id="siths-card-url">${facts.sithsCard.publicUrl}</code>${facts.sithsCard.listenerUrl ? (sv ? ' (gatewayens kortlyssnare)' : ' (the gateway\'s card listener)') : (sv ? ' (bakom TLS-proxy)' : ' (behind a TLS proxy)')}</li>` : html``}
+<li>Freja eID REST API: <code>${facts.frejaUrl ?? '-'}</code>${facts.frejaSimulated ? (sv ? ' (simulator, sandlåda)' : ' (simulator, sandbox)') : ''}</li>
 </ul></div>
 ${facts.sithsCard?.pki ? sithsCardHelp(facts.sithsCard.pki, sv) : html``}
 <div class="card"><h2>${sv ? 'Sidor och gränssnitt' : 'Pages and endpoints'}</h2>
 <table><caption class="sr-only">${sv ? 'Adresser' : 'Addresses'}</caption><thead><tr><th scope="col">${sv ? 'Adress' : 'Path'}</th><th scope="col">${sv ? 'Vad' : 'What'}</th></tr></thead><tbody>
 ${facts.demoRp ? row('/sandbox/rp', 'Demoappen: logga in med hela FAPI 2.0-flödet', 'The demo app: sign in with the full FAPI 2.0 flow') : html``}
 ${facts.bankidSimulated ? row('/sandbox/bankid/app', 'Simulerad BankID-app: slutför eller avbryt en order', 'Simulated BankID app: complete or cancel an order') : html``}
+${facts.frejaSimulated ? row('/sandbox/freja/app', 'Simulerad Freja eID-app: godkänn eller neka en inloggning', 'Simulated Freja eID app: approve or decline a sign-in') : html``}
 ${row('/.well-known/openid-configuration', 'Discovery', 'Discovery')}
 ${row('/jwks', 'Publika signeringsnycklar', 'Public signing keys')}
 ${row('/healthz', 'Liveness', 'Liveness')}
