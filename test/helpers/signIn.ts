@@ -126,6 +126,46 @@ export async function finishAfterAcs(ua: UserAgent, acs: UaResponse, redirectUri
   return new URL(res.location);
 }
 
+export interface FrejaRun {
+  /** PLUS (default) or EXTENDED: the level the persona holds in the simulated app. */
+  registrationLevel?: 'PLUS' | 'EXTENDED';
+  /** Where the simulated Freja app is served, when it is not on the gateway (a gateway pointed at an external simulator). */
+  appUrl?: string;
+}
+
+/** Drives the browser from the authorization URL through Freja eID (same device) and consent to the client's redirect. */
+export async function browserThroughFreja(gw: Gateway, authUrl: URL, personalNumber: string, redirectUri: string, run: FrejaRun = {}, ua = new UserAgent(gw.url)): Promise<URL> {
+  const leaves = (u: string) => u.startsWith(redirectUri);
+  let res = await ua.follow(authUrl.href, {}, leaves);
+  if (res.status !== 200 || !/\/interaction\/[^/]+$/.test(res.url)) throw new Error(`expected the login page, got ${res.status} ${res.url}`);
+  const uid = res.url.split('/').pop()!;
+  res = await ua.request(`/interaction/${uid}/freja/start`, { form: { mode: 'autostart' } });
+  const authRef = /transactionReference=([^&"]+)/.exec(res.text)?.[1];
+  if (!authRef) throw new Error(`no transaction reference on the Freja page (${res.status})`);
+  const app = await fetch(`${run.appUrl ?? gw.url}/sandbox/freja/app/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ authRef: decodeURIComponent(authRef), personalNumber, registrationLevel: run.registrationLevel ?? 'PLUS', outcome: 'approve' }),
+  });
+  if (app.status !== 200) throw new Error(`simulated Freja app refused: ${app.status} ${await app.text()}`);
+  let redirectTo: string | undefined;
+  for (let i = 0; i < 50 && !redirectTo; i += 1) {
+    const status = await ua.request(`/interaction/${uid}/freja/status`, { headers: { accept: 'application/json' } });
+    const body = JSON.parse(status.text) as { status: string; redirectTo?: string };
+    if (body.status === 'failed') throw new Error(`Freja sign-in failed: ${status.text}`);
+    redirectTo = body.redirectTo;
+    if (!redirectTo) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!redirectTo) throw new Error('Freja transaction never completed');
+  res = await ua.follow(redirectTo, {}, leaves);
+  if (!res.location || !leaves(res.location)) {
+    const consentUid = res.url.split('/').pop()!;
+    res = await ua.follow(`/interaction/${consentUid}/consent`, { form: {} }, leaves);
+  }
+  if (!res.location || !leaves(res.location)) throw new Error(`expected a redirect to the client, got ${res.status} ${res.url}`);
+  return new URL(res.location);
+}
+
 /** Drives the browser from the authorization URL through a simulated SAML IdP and consent to the client. */
 export async function browserThroughSaml(gw: Gateway, authUrl: URL, upstream: SamlUpstream, persona: string, redirectUri: string, opts: { level?: string; ua?: UserAgent } = {}): Promise<URL> {
   const ua = opts.ua ?? new UserAgent(gw.url);

@@ -25,6 +25,10 @@ const messages = {
     sv: 'E-legitimationstjänsten lämnade inte de uppgifter som behövs för inloggningen.',
     en: 'The e-ID service did not provide the information the sign-in needs.',
   },
+  unavailable: {
+    sv: 'Inloggningstjänsten kan inte ta emot svaret just nu. Försök igen om en stund.',
+    en: 'The sign-in service cannot take the answer right now. Try again in a while.',
+  },
   invalid: {
     sv: 'Svaret från e-legitimationstjänsten kunde inte godtas. Försök igen eller välj en annan metod.',
     en: 'The answer from the e-ID service could not be accepted. Try again or choose another method.',
@@ -41,6 +45,7 @@ const byReason: Record<string, keyof typeof messages> = {
   ticket_unknown: 'unknown_request',
   ticket_mismatch: 'unknown_request',
   attribute_missing: 'missing_attribute',
+  temporarily_unavailable: 'unavailable',
 };
 
 export function refusalMessage(reason: string, locale: Locale): string {

@@ -49,12 +49,13 @@ interface MethodText {
 // How the login page names each kind of SAML IdP.
 const methodText: Record<'staff' | 'citizen', MethodText> = {
   staff: {
-    name: 'SITHS',
+    name: 'SITHS eID',
     description: {
-      sv: 'För personal i vård och omsorg: SITHS-kort eller SITHS eID via Ineras inloggningstjänst.',
-      en: 'For health and care staff: SITHS card or SITHS eID through Inera\'s sign-in service.',
+      sv: 'För personal i vård och omsorg: SITHS eID-appen eller SITHS-kortet via Ineras inloggningstjänst.',
+      en: 'For health and care staff: the SITHS eID app or your SITHS card through Inera\'s sign-in service.',
     },
-    button: { sv: 'Logga in med SITHS', en: 'Sign in with SITHS' },
+    // Distinct from the direct card sign-in ("Logga in med SITHS-kort") on the same page.
+    button: { sv: 'Logga in via Ineras inloggningstjänst', en: 'Sign in through Inera\'s sign-in service' },
   },
   citizen: {
     name: 'Nationella portalen (1177)',
@@ -93,11 +94,15 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
       try {
         await next();
       } catch (err) {
+        // A body the parser refuses is the sender's fault (4xx); anything else (the store cannot be
+        // reached) refuses the sign-in too, as unavailable rather than as a bad response.
         const status = (err as { status?: number }).status;
-        ctx.status = typeof status === 'number' && status >= 400 && status < 500 ? status : 400;
+        const clientError = typeof status === 'number' && status >= 400 && status < 500;
+        const reason = clientError ? 'response_malformed' : 'temporarily_unavailable';
+        ctx.status = clientError ? status : 503;
         ctx.type = 'html';
-        ctx.body = renderErrorPage(localeOf(ctx), { error: 'response_malformed', error_description: refusalMessage('response_malformed', localeOf(ctx)) });
-        logger.warn({ reason: 'response_malformed', upstream: 'saml' }, 'saml response refused');
+        ctx.body = renderErrorPage(localeOf(ctx), { error: reason, error_description: refusalMessage(reason, localeOf(ctx)) });
+        logger.warn({ reason, upstream: 'saml', err: clientError ? undefined : (err as Error).message }, 'saml response refused');
       }
     }, form, async (ctx: Context) => {
       const body = ((ctx.request as { body?: Record<string, unknown> }).body ?? {});

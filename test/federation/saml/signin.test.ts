@@ -86,6 +86,13 @@ test('the AuthnRequest is signed and asks for the levels that reach the requeste
   const refused = await fetch(forged);
   t.is(refused.status, 400);
   t.regex(await refused.text(), /request_signature_invalid/);
+  // An unsigned request is refused too: the IdP's metadata says WantAuthnRequestsSigned.
+  const bare = new URL(authnRequestUrl);
+  bare.searchParams.delete('Signature');
+  bare.searchParams.delete('SigAlg');
+  const unsigned = await fetch(bare);
+  t.is(unsigned.status, 400);
+  t.regex(await unsigned.text(), /request_unsigned/);
 });
 
 test('the IdP reports a cancelled sign-in: the login page says so, and the request is used up', async (t) => {
@@ -99,7 +106,7 @@ test('the IdP reports a cancelled sign-in: the login page says so, and the reque
   const page = await ua.request(acs.location!);
   t.is(page.status, 400);
   t.regex(page.text, /avbröts eller misslyckades/);
-  t.regex(page.text, /Logga in med SITHS/, 'the method choice is shown again');
+  t.regex(page.text, /Logga in via Ineras inloggningstjänst/, 'the method choice is shown again');
   const again = await postToAcs(answer.acsUrl, answer.SAMLResponse);
   t.is(again.status, 400, 'the request was used up: the same answer reaches no sign-in again');
 });
