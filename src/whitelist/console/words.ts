@@ -138,4 +138,4 @@ export const problemWords: Record<string, ProblemWords> = {
 };
 
 /** Token problems all mean the same thing to a person: sign in again. */
-export const SIGN_IN_AGAIN = new Set(['invalid_token', 'token_missing', 'token_invalid', 'token_inactive', 'dpop_missing', 'dpop_invalid', 'dpop_replayed', 'dpop_key_mismatch', 'session_expired']);
+export const SIGN_IN_AGAIN = new Set(['invalid_token', 'invalid_dpop_proof', 'token_missing', 'token_malformed', 'token_invalid', 'token_inactive', 'dpop_missing', 'dpop_invalid', 'dpop_stale', 'dpop_mismatch', 'dpop_replayed', 'dpop_key_mismatch', 'unbound_token', 'session_expired']);
