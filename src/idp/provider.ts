@@ -10,6 +10,8 @@ import { knownAcrs, loaRank, neededLoa } from '../federation/loa.ts';
 import { renderErrorPage, renderLogoutPrompt, renderLoggedOut } from './views/errors.ts';
 import { localeOf } from './views/i18n.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
+import type { ProductGate } from '../whitelist/productGate.ts';
+import { DATASET_ACCESS, narrow, requestedDetailSchema, withinLive, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -19,6 +21,8 @@ export interface ProviderDeps {
   secrets: Secrets;
   clients: ClientConfig[];
   logger: Logger;
+  /** The product whitelist: products become clients only through it. Without it, only configured clients exist. */
+  gate?: ProductGate | undefined;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -43,6 +47,7 @@ export function toClientMetadata(client: ClientConfig): ClientMetadata {
     require_pushed_authorization_requests: true,
     subject_type: 'pairwise',
     id_token_signed_response_alg: 'ES256',
+    authorization_details_types: [DATASET_ACCESS],
   };
   if (client.token_endpoint_auth_method === 'private_key_jwt') metadata.token_endpoint_auth_signing_alg = 'ES256';
   if (client.jwks) metadata.jwks = client.jwks as ClientMetadata['jwks'];
@@ -94,11 +99,89 @@ function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
   return policy;
 }
 
+/** The resource indicator of the data APIs behind the gateway's policy decision point. */
+export const dataApiResource = (issuer: string): string => `${issuer}/data`;
+
+/** The Client model's adapter when products come from the registry: read-only, through the gate. */
+function productClientAdapter(gate: ProductGate) {
+  const refuse = async () => {
+    throw new Error('products are registered through the admin API, not through oidc-provider');
+  };
+  return {
+    find: async (id: string) => gate.clientMetadata(id) as Promise<Record<string, unknown> | undefined>,
+    upsert: refuse,
+    destroy: refuse,
+    consume: refuse,
+    revokeByGrantId: refuse,
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+  };
+}
+
+function requestedFrom(param: unknown): RequestedDetail[] | undefined {
+  if (typeof param !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(param) as unknown[];
+    return Array.isArray(parsed) ? parsed.filter((d) => requestedDetailSchema.safeParse(d).success) as RequestedDetail[] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live details cut to a request; [] (no details) when the gate refuses or no gate runs. */
+async function liveNarrowed(gate: ProductGate | undefined, clientId: string, requested: RequestedDetail[] | undefined) {
+  const live = gate ? await gate.liveDetails(clientId) : [];
+  return narrow(live ?? [], requested);
+}
+
+/**
+ * Every access token carries its live authorization_details, also when the client asked for none
+ * (oidc-provider only runs the RAR hooks for requests that used RAR): this adds them to token
+ * responses, and makes introspection follow the registry — a product the gate refuses now has only
+ * inactive tokens, and a revoked controller drops out of the details at once.
+ */
+export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> {
+  return async (ctx, next) => {
+    await next();
+    const route = ctx.oidc?.route;
+    if (route !== 'token' && route !== 'introspection') return;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object' || ctx.status !== 200) return;
+    if (route === 'token') {
+      if (typeof body.access_token !== 'string' || body.authorization_details !== undefined) return;
+      const live = await gate.liveDetails(ctx.oidc.client!.clientId);
+      if (live?.length) body.authorization_details = live;
+      return;
+    }
+    if (body.active !== true) return;
+    const entities = ctx.oidc.entities as Record<string, { clientId: string; rar?: unknown[] } | undefined>;
+    const token = entities.AccessToken ?? entities.ClientCredentials ?? entities.RefreshToken;
+    if (!token) return;
+    const live = await gate.liveDetails(token.clientId);
+    if (live === undefined) {
+      ctx.body = { active: false };
+      return;
+    }
+    if (!token.rar) {
+      if (live.length) body.authorization_details = live;
+      else delete body.authorization_details;
+    }
+  };
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts, keys, secrets, logger } = deps;
 
+  const { gate } = deps;
+  const baseAdapter = deps.adapter as (name: string) => ReturnType<Extract<NonNullable<Configuration['adapter']>, (name: string) => unknown>>;
+  // Products are never stored as clients: the Client model reads the registry through the token gate,
+  // so a product exists for oidc-provider exactly while the gate lets it through.
+  const adapter = gate
+    ? (name: string) => (name === 'Client' ? productClientAdapter(gate) : baseAdapter(name))
+    : deps.adapter;
+
   const configuration: Configuration = {
-    adapter: deps.adapter,
+    adapter: adapter as Configuration['adapter'],
     clients: deps.clients.map(toClientMetadata),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
@@ -161,13 +244,52 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspection: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       revocation: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       userinfo: { enabled: true },
-      resourceIndicators: { enabled: false },
+      // RFC 9396 needs a resource in oidc-provider. One resource stands for the data APIs behind the
+      // policy decision point; a request that narrows its data access with authorization_details gets a
+      // token for it. Other requests name no resource and get the usual token (userinfo and data alike:
+      // the data APIs read the live approvals, not the audience). Any other resource is refused.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx: KoaContextWithOIDC, _client: unknown, oneOf?: string) =>
+          oneOf ?? (ctx.oidc.params?.authorization_details !== undefined ? dataApiResource(config.issuer) : undefined),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, resource: string) => {
+          if (resource !== dataApiResource(config.issuer)) throw new errors.InvalidTarget('no resource server is registered under that resource indicator');
+          return { scope: '', audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: config.ttl.accessToken };
+        },
+      },
+      // RFC 9396: a client may narrow its data access with authorization_details; the gateway computes
+      // what every token carries from the live approvals, so a request can never widen it.
+      richAuthorizationRequests: {
+        enabled: true,
+        types: {
+          [DATASET_ACCESS]: {
+            async validate(_ctx: unknown, detail: unknown, client: { clientId: string }) {
+              const parsed = requestedDetailSchema.safeParse(detail);
+              if (!parsed.success) throw new errors.InvalidAuthorizationDetails(`dataset_access: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+              const live = gate ? await gate.liveDetails(client.clientId) : [];
+              if (!live || !withinLive(live, parsed.data)) {
+                throw new errors.InvalidAuthorizationDetails(`dataset_access: ${parsed.data.dataset} is not approved for this product by the controllers asked for`);
+              }
+            },
+          },
+        },
+        async authorizationDetailsForGrantSource(ctx: KoaContextWithOIDC) {
+          return liveNarrowed(gate, ctx.oidc.client!.clientId, requestedFrom(ctx.oidc.params?.authorization_details));
+        },
+        async authorizationDetailsForAccessToken(ctx: KoaContextWithOIDC, _token: unknown, source: { rar?: unknown[] } | undefined) {
+          return liveNarrowed(gate, ctx.oidc.client!.clientId, (source?.rar as RequestedDetail[] | undefined) ?? requestedFrom(ctx.oidc.params?.authorization_details));
+        },
+        async authorizationDetailsForIntrospection(_ctx: unknown, token: { clientId: string; rar?: unknown[] }) {
+          return liveNarrowed(gate, token.clientId, token.rar as RequestedDetail[] | undefined);
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx, form) => {
+        logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
           ctx.body = renderLogoutPrompt(localeOf(ctx), form);
         },
-        postLogoutSuccessSource: async (ctx) => {
+        postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
           ctx.body = renderLoggedOut(localeOf(ctx));
         },
       },
@@ -190,7 +312,7 @@ export function createProvider(deps: ProviderDeps): Provider {
             },
           }
         : {}),
-    } as Configuration['features'],
+    } as unknown as Configuration['features'],
     // Refresh tokens are rotated on every use (FAPI 2.0 §5.3.2.1 allows rotation or binding; we do both
     // where DPoP binds them) and only issued for offline_access.
     rotateRefreshToken: true,
@@ -235,6 +357,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.http.trustProxy;
+  if (gate) provider.use(liveAuthorizationDetails(gate));
 
   // oidc-provider answers bad input with RFC-defined errors itself; a server_error is ours to look at.
   provider.on('server_error', (_ctx, err) => logger.error({ err: err.message, stack: err.stack }, 'oidc server_error'));

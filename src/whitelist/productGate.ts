@@ -1,0 +1,86 @@
+// Where the registry meets oidc-provider: products become clients only through the token gate, and
+// every access token's authorization_details are the product's live approvals at that moment. The
+// registry is read through the per-instance cache; when it cannot be read the answer is "no such
+// client" and "no access" (fail closed), never the last thing we happened to know.
+import type { ClientMetadata } from 'oidc-provider';
+import type { Clock } from '../clock.ts';
+import type { ClientConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Product } from './model.ts';
+import type { CatalogueEntry } from './liveApprovals.ts';
+import type { RegistryCache } from './registryCache.ts';
+import { runTokenGate, type GateResult } from './tokenGate.ts';
+import { detailsFromLive, type DatasetAccessDetail } from './authorizationDetails.ts';
+
+/** A product's OAuth client in the shape the provider's client mapping takes. */
+export function productClient(product: Product): ClientConfig {
+  const c = product.client;
+  return {
+    client_id: c.clientId,
+    client_name: product.name,
+    product_id: product.id,
+    redirect_uris: c.redirectUris,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    ...(c.tlsClientAuthSubjectDn ? { tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn } : {}),
+    ...(c.jwks ? { jwks: c.jwks } : {}),
+    ...(c.jwksUri ? { jwks_uri: c.jwksUri } : {}),
+    scope: c.scope,
+    authn_methods: product.authnMethods,
+    ...(product.minimumAcr ? { minimum_acr: product.minimumAcr } : {}),
+    grant_types: c.grantTypes,
+  };
+}
+
+export interface ProductGateDeps {
+  cache: RegistryCache;
+  clock: Clock;
+  logger: Logger;
+  catalogue?: CatalogueEntry[] | undefined;
+  /** The operator's own configured clients (admin console, CLI, tests): not products, never data access. */
+  staticClientIds: ReadonlySet<string>;
+  toMetadata(client: ClientConfig): ClientMetadata;
+}
+
+export class ProductGate {
+  readonly #d: ProductGateDeps;
+
+  constructor(deps: ProductGateDeps) {
+    this.#d = deps;
+  }
+
+  /** Runs the gate for a client id; a registry that cannot be read is a refusal. */
+  async check(clientId: string): Promise<GateResult> {
+    let snapshot;
+    try {
+      snapshot = await this.#d.cache.snapshot();
+    } catch (err) {
+      this.#d.logger.error({ err: (err as Error).message }, 'registry unavailable: refusing product clients');
+      return { ok: false, check: 'registry_readable', reason: 'registry_unavailable' };
+    }
+    return runTokenGate({ snapshot, clientId, now: this.#d.clock.now(), catalogue: this.#d.catalogue });
+  }
+
+  /** The client as oidc-provider should see it, or undefined (and the reason logged) when refused. */
+  async clientMetadata(clientId: string): Promise<ClientMetadata | undefined> {
+    const result = await this.check(clientId);
+    if (!result.ok) {
+      // Unknown ids are what every probe looks like: log those at debug only.
+      const level = result.reason === 'product_unknown' ? 'debug' : 'info';
+      this.#d.logger[level]({ client: clientId, gate: result.check, reason: result.reason }, 'token gate refused the product');
+      return undefined;
+    }
+    return this.#d.toMetadata(productClient(result.product));
+  }
+
+  /**
+   * The live authorization_details of a client: the product's live approvals now; [] for the
+   * operator's own configured clients (they are not products and never carry data access);
+   * undefined when the client is a product the gate refuses now (its tokens are then inactive).
+   */
+  async liveDetails(clientId: string): Promise<DatasetAccessDetail[] | undefined> {
+    if (this.#d.staticClientIds.has(clientId)) return [];
+    const result = await this.check(clientId);
+    return result.ok ? detailsFromLive(result.live.approvals) : undefined;
+  }
+}

@@ -1,0 +1,107 @@
+// The token gate and the live approvals it rests on, check by check (src/whitelist/tokenGate.ts,
+// liveApprovals.ts): each refusal reason, each approval basis of §5.3, and the cut to what the
+// product asked for, what the controller holds and what the catalogue allows.
+import test from 'ava';
+import { runTokenGate, GATE_CHECKS } from '../../src/whitelist/tokenGate.ts';
+import { liveApprovals, intersectAccess } from '../../src/whitelist/liveApprovals.ts';
+import { approval, certification, controller, DAY, iso, NOW, policy, product, snapshot } from './snapshotFixture.ts';
+
+const gate = (s = snapshot(), clientId = 'p1-client', now = NOW) => runTokenGate({ snapshot: s, clientId, now });
+const reasonOf = (r: ReturnType<typeof gate>) => (r.ok ? 'ok' : r.reason);
+
+test('the checks run in the documented order', (t) => {
+  t.deepEqual(GATE_CHECKS, ['product_known', 'product_active', 'approved_by_a_controller']);
+});
+
+test('an unknown client is refused as product_unknown', (t) => {
+  t.is(reasonOf(gate(snapshot(), 'nobody')), 'product_unknown');
+});
+
+test('registered, suspended and retired products are refused, each with its own reason', (t) => {
+  const approved = [approval('a1', 'region-a', 'p1')];
+  t.is(reasonOf(gate(snapshot({ products: [product('p1', { status: 'registered' })], approvals: approved }))), 'product_not_active');
+  t.is(reasonOf(gate(snapshot({ products: [product('p1', { status: 'suspended' })], approvals: approved }))), 'product_suspended');
+  t.is(reasonOf(gate(snapshot({ products: [product('p1', { status: 'retired' })], approvals: approved }))), 'product_retired');
+  t.is(reasonOf(gate(snapshot({ approvals: approved }))), 'ok');
+});
+
+test('approved by nobody: no_approval; certified under a framework no controller accepts: framework_not_accepted', (t) => {
+  t.is(reasonOf(gate()), 'no_approval');
+  const certified = snapshot({ certifications: [certification('c1', 'p1', 'np')] });
+  t.is(reasonOf(gate(certified)), 'framework_not_accepted');
+});
+
+test('own review and trusted reviewer approvals count while active and before their end date', (t) => {
+  const s = snapshot({ approvals: [approval('a1', 'region-a', 'p1'), approval('a2', 'kommun-b', 'p1', { basis: 'trusted_reviewer', reviewer: 'Granskarna AB', expiresAt: iso(NOW + DAY) })] });
+  const result = gate(s);
+  t.true(result.ok);
+  if (result.ok) t.deepEqual(result.live.approvals.map((a) => [a.controllerId, a.basis]), [['kommun-b', 'trusted_reviewer'], ['region-a', 'own_review']]);
+  const later = gate(s, 'p1-client', NOW + 2 * DAY);
+  t.true(later.ok && later.live.approvals.length === 1, 'the one with an end date stops counting after it');
+  s.approvals[0]!.status = 'revoked';
+  t.is(reasonOf(gate(s, 'p1-client', NOW + 2 * DAY)), 'approval_expired');
+});
+
+test('a policy that accepts the framework for the purpose approves every certified product automatically, until the certification expires', (t) => {
+  const s = snapshot({
+    certifications: [certification('c1', 'p1', 'nordic-medtest', { expiresAt: iso(NOW + DAY) })],
+    policies: [policy('region-a', [{ frameworkId: 'nordic-medtest', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read', 'write'] }, { dataset: 'lab-results', actions: ['read'] }] }])],
+  });
+  const now = gate(s);
+  t.true(now.ok);
+  if (now.ok) {
+    t.is(now.live.approvals[0]!.basis, 'policy');
+    // lab-results is accepted by the policy but not asked for by the product: never given.
+    t.deepEqual(now.live.approvals[0]!.access, [{ dataset: 'bookings', actions: ['read', 'write'] }]);
+  }
+  t.is(reasonOf(gate(s, 'p1-client', NOW + 2 * DAY)), 'certification_expired');
+  s.certifications[0]!.status = 'withdrawn';
+  t.is(reasonOf(gate(s)), 'certification_withdrawn');
+});
+
+test('a certification for another purpose, or a policy for another purpose, gives nothing', (t) => {
+  const s = snapshot({
+    certifications: [certification('c1', 'p1', 'nordic-medtest', { purpose: 'diabetes-care' })],
+    policies: [policy('region-a', [{ frameworkId: 'nordic-medtest', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }] }])],
+  });
+  t.is(reasonOf(gate(s)), 'no_approval');
+});
+
+test('a controller revoking a certification-based approval blocks its automatic approval', (t) => {
+  const s = snapshot({
+    certifications: [certification('c1', 'p1', 'nordic-medtest')],
+    policies: [
+      policy('region-a', [{ frameworkId: 'nordic-medtest', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }] }]),
+      policy('kommun-b', [{ frameworkId: 'nordic-medtest', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }] }]),
+    ],
+    approvals: [approval('a1', 'region-a', 'p1', { basis: 'certification', certificationId: 'c1', status: 'revoked' })],
+  });
+  const result = gate(s);
+  t.true(result.ok);
+  if (result.ok) t.deepEqual(result.live.approvals.map((a) => a.controllerId), ['kommun-b']);
+});
+
+test('an approval on a certification needs the certification valid and the framework still accepted', (t) => {
+  const s = snapshot({
+    certifications: [certification('c1', 'p1', 'nordic-medtest')],
+    approvals: [approval('a1', 'kommun-b', 'p1', { basis: 'certification', certificationId: 'c1' })],
+    policies: [policy('kommun-b', [{ frameworkId: 'nordic-medtest', purpose: 'self-care', access: [] }])],
+  });
+  t.true(gate(s).ok, 'the explicit approval counts (the policy line itself grants nothing)');
+  s.policies = [];
+  t.is(reasonOf(gate(s)), 'framework_not_accepted');
+});
+
+test('access is cut to what the product asked for and what the controller holds', (t) => {
+  const s = snapshot({
+    controllers: [controller('region-a', ['vaccinations'])],
+    approvals: [approval('a1', 'region-a', 'p1', { access: [{ dataset: 'bookings', actions: ['read'] }, { dataset: 'vaccinations', actions: ['read', 'write'] }] })],
+  });
+  const live = liveApprovals(s, s.products[0]!, NOW);
+  t.deepEqual(live.approvals[0]!.access, [{ dataset: 'vaccinations', actions: ['read'] }]);
+  t.deepEqual(liveApprovals(s, s.products[0]!, NOW, [{ id: 'bookings', actions: ['read'] }]).approvals, [], 'the catalogue can take away the rest');
+});
+
+test('intersectAccess keeps only shared data sets and actions', (t) => {
+  t.deepEqual(intersectAccess([{ dataset: 'a', actions: ['read', 'write'] }, { dataset: 'b', actions: ['read'] }], [{ dataset: 'a', actions: ['write'] }]), [{ dataset: 'a', actions: ['write'] }]);
+});
