@@ -59,6 +59,8 @@ const registrySchema = z.object({
   appRole: z.string().regex(/^([a-z_][a-z0-9_]*)?$/, 'a PostgreSQL role name').default('gateway_app'),
   /** PGlite's folder (default <sandboxDir>/registry), or `memory`. */
   pglite: z.string().optional(),
+  /** client_ids whose tokens the admin API accepts: the console's (staff sign-in) and the CLI's. */
+  adminClients: z.array(z.string().min(1)).default(['gateway-admin', 'gateway-cli']),
   /** Seed the sandbox registry on first start (sandbox only, and only into an empty registry). */
   seed: bool.default(true),
 }).prefault({});

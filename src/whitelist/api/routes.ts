@@ -80,6 +80,8 @@ export const routes: RouteSpec[] = [
     handle: async (s, c) => { const v = await s.createProduct(c.principal, c.body); return { ...object(v, 201), location: `/products/${v.id}` }; } },
   { method: 'get', path: '/products/{id}', summary: 'One product', who: 'as GET /products', response: S.product, status: 200,
     handle: async (s, c) => object(await s.getProduct(c.principal, c.params.id!)) },
+  { method: 'get', path: '/products/{id}/access', summary: 'The product\'s live approvals per controller, right now', who: 'as GET /products/{id}', response: S.productAccess, status: 200,
+    handle: async (s, c) => ({ body: await s.productAccess(c.principal, c.params.id!) }) },
   { method: 'put', path: '/products/{id}', summary: 'Replace a product\'s registration (not its status)', who: 'operator', body: S.productUpdate, response: S.product, status: 200, ifMatch: 'required',
     handle: async (s, c) => object(await s.updateProduct(c.principal, c.params.id!, c.expected!, c.body)) },
   { method: 'post', path: '/products/{id}/status', summary: 'Activate, suspend or retire a product', who: 'operator', body: S.productStatusInput, response: S.product, status: 200, ifMatch: 'required',
