@@ -59,6 +59,8 @@ const registrySchema = z.object({
   appRole: z.string().regex(/^([a-z_][a-z0-9_]*)?$/, 'a PostgreSQL role name').default('gateway_app'),
   /** PGlite's folder (default <sandboxDir>/registry), or `memory`. */
   pglite: z.string().optional(),
+  /** client_ids whose tokens the admin API accepts: the console's (staff sign-in) and the CLI's. */
+  adminClients: z.array(z.string().min(1)).default(['gateway-admin', 'gateway-cli']),
   /** Seed the sandbox registry on first start (sandbox only, and only into an empty registry). */
   seed: bool.default(true),
 }).prefault({});
@@ -400,6 +402,7 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   if (config.saml.enabled && config.saml.idps.length && (!config.saml.signingKeyFile || !config.saml.signingCertFile)) {
     problems.push('saml.signingKeyFile, saml.signingCertFile: production needs the SP signing key and certificate (PEM files) that the IdPs know from the SP metadata');
   }
+  // Registry (issue 3): PostgreSQL is the system of record.
   if (!config.registry.databaseUrl) problems.push('registry.databaseUrl: production keeps the registry in PostgreSQL (set DATABASE_URL); PGlite is the sandbox\'s embedded database');
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
   // Freja eID: the real REST API only, with every file it needs to be trusted.

@@ -30,6 +30,9 @@ import { startSandboxFreja, type SandboxFreja } from './sandbox/freja.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
 import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
+import { openRegistry, type Registry } from './whitelist/registry.ts';
+import { seedSandboxRegistry } from './whitelist/seed.ts';
+import { adminApiRouter } from './whitelist/api/router.ts';
 import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
 import { adminClients } from './whitelist/adminClients.ts';
@@ -50,6 +53,8 @@ export interface Gateway {
   sandboxBankId: SandboxBankId | undefined;
   /** The registry as this instance reads it (absent when no registry runs). */
   registry: RegistryCache | undefined;
+  /** The registry's system of record (PostgreSQL or PGlite) and its service; absent when options.registry replaces it. */
+  registryDb: Registry | undefined;
   gate: ProductGate | undefined;
   /** SITHS card sign-in, when enabled: where the card is asked for, and the CRL reload. */
   sithsCard: SithsCard | undefined;
@@ -219,11 +224,21 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     clients.push(...admin.clients);
     // --- end admin ---
 
+    // --- Registry and admin API (issue 3): the system of record, PostgreSQL or PGlite; seeded once in
+    // the sandbox. A test may replace it with its own RegistrySource (then no admin API runs).
+    const registryDb = options.registry ? undefined : await openRegistry(config, { hot: store, clock, logger });
+    if (registryDb) closers.push(() => registryDb.close());
+    if (registryDb && sandbox && config.registry.seed) {
+      await seedSandboxRegistry(registryDb.service, { demoRp: rpKey ? demoRpClient(config.issuer, rpKey) : undefined, now: clock.now() });
+    }
+    const registrySource: RegistrySource | undefined = options.registry ?? registryDb?.store;
+    // --- end registry ---
+
     // The product whitelist: one snapshot cache per instance, dropped on every announced change.
     let registry: RegistryCache | undefined;
     let gate: ProductGate | undefined;
-    if (options.registry) {
-      registry = new RegistryCache(options.registry, store, clock);
+    if (registrySource) {
+      registry = new RegistryCache(registrySource, store, clock);
       await registry.start();
       closers.push(() => registry!.close());
       gate = new ProductGate({
@@ -231,6 +246,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         clock,
         logger,
         staticClientIds: new Set(clients.map((c) => c.client_id)),
+        catalogue: config.datasets,
         toMetadata: toClientMetadata,
       });
     }
@@ -282,6 +298,11 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       }).routes());
     }
     // --- end admin ---
+    // --- Registry admin API (issue 3) ---
+    if (registryDb) {
+      provider.use(adminApiRouter({ provider, service: registryDb.service, accounts, store, clock, logger, adminClients: config.registry.adminClients }).routes());
+    }
+    // --- end registry admin API ---
 
     server.on('request', provider.callback());
     closers.push(() => new Promise<void>((resolve) => {
@@ -297,6 +318,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       server,
       sandboxBankId,
       registry,
+      registryDb,
       gate,
       sithsCard,
       sandboxSaml,
