@@ -3,6 +3,7 @@
 // API gives as problem+json becomes an AdminApiProblem the caller can show in plain words; a network
 // failure or a non-JSON answer becomes one too, so no caller ever shows a stack trace.
 import * as oidc from 'openid-client';
+import type { DatasetAccess } from './model.ts';
 
 export const ADMIN_API_PATH = '/admin/api/v1';
 
@@ -121,4 +122,32 @@ export class AdminApiClient {
   post<T = unknown>(path: string, body: unknown, ifMatch?: number | string): Promise<AdminApiResponse<T>> {
     return this.request<T>('POST', path, { body, ...(ifMatch !== undefined ? { ifMatch } : {}) });
   }
+}
+
+export interface LiveAccess {
+  controllerId: string;
+  access: DatasetAccess[];
+  basis?: string;
+}
+
+/** The live approvals of GET /products/{id}/access ({ approvals: [...] }, or a bare list). */
+export function liveAccessOf(body: unknown): LiveAccess[] {
+  const rows = Array.isArray(body) ? body
+    : typeof body === 'object' && body !== null
+      ? ((body as Record<string, unknown>).controllers ?? (body as Record<string, unknown>).items ?? (body as Record<string, unknown>).approvals ?? [])
+      : [];
+  if (!Array.isArray(rows)) return [];
+  return rows.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null && typeof (r as Record<string, unknown>).controllerId === 'string')
+    .map((r) => ({
+      controllerId: r.controllerId as string,
+      access: Array.isArray(r.access) ? r.access as DatasetAccess[] : [],
+      ...(typeof r.basis === 'string' ? { basis: r.basis } : {}),
+    }));
+}
+
+
+/** Why candidate approvals do not count right now (liveApprovals' lapses), e.g. `certification_expired`. */
+export function lapsesOf(body: unknown): string[] {
+  const lapses = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).lapses : undefined;
+  return Array.isArray(lapses) ? [...new Set(lapses.filter((l): l is string => typeof l === 'string'))] : [];
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as oidc from 'openid-client';
 import { issuerDiscovery, readClientKey } from '../idp/ownClients.ts';
-import { AdminApiClient, AdminApiProblem, listOf } from './adminApiClient.ts';
+import { AdminApiClient, AdminApiProblem, lapsesOf, liveAccessOf } from './adminApiClient.ts';
 import { ADMIN_CLI_CLIENT_ID, CLI_KEY_FILE } from './adminClients.ts';
 import { ACTIONS, type Action, type Approval, type AuditEntry, type Certification, type DatasetAccess, type Product, type RoleAssignment } from './model.ts';
 
@@ -244,8 +244,8 @@ const commands: Record<string, (c: CommandContext) => Promise<void>> = {
       'certifications:',
       ...certifications.map((x) => `  ${x.id}  ${x.frameworkId}/${x.purpose}  ${x.status}  expires ${x.expiresAt.slice(0, 10)}`),
       'live access:',
-      ...listOf<{ controllerId: string; access: DatasetAccess[] }>(access).map((a) => `  ${a.controllerId}: ${accessText(a.access ?? [])}`),
-      ...(Array.isArray(access) || listOf(access).length ? [] : [`  ${JSON.stringify(access)}`]),
+      ...liveAccessOf(access).map((a) => `  ${a.controllerId}: ${accessText(a.access)}${a.basis ? ` (${a.basis})` : ''}`),
+      ...(lapsesOf(access).length ? [`not counting: ${lapsesOf(access).join(', ')}`] : []),
     ].join('\n'));
   },
 

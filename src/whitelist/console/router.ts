@@ -12,7 +12,7 @@ import type { Logger } from '../../log.ts';
 import { localeOf, type Locale } from '../../idp/views/i18n.ts';
 import { SE } from '../../idp/claims.ts';
 import { dpopHandleFor, issuerDiscovery, newKeyPair, type ClientKey } from '../../idp/ownClients.ts';
-import { AdminApiClient, AdminApiProblem } from '../adminApiClient.ts';
+import { AdminApiClient, AdminApiProblem, lapsesOf } from '../adminApiClient.ts';
 import { ACTIONS, type Action, type Approval, type Certification, type Controller, type ControllerPolicy, type DatasetAccess, type Product, type AuditEntry } from '../model.ts';
 import { ADMIN_CONSOLE_CLIENT_ID, ADMIN_CONSOLE_SCOPE } from '../adminClients.ts';
 import { ConsoleSessions, safeReturnTo, sameSecret, type ConsoleSession, type StaffSummary } from './session.ts';
@@ -272,7 +272,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     const [certifications, approvals, access, controllers] = await Promise.all([
       api.list<Certification>('/certifications', { productId: id }),
       soft(api.list<Approval>('/approvals', { productId: id })),
-      soft(api.get(`/products/${encodeURIComponent(id)}/access`).then((r) => liveAccessOf(r.body))),
+      soft(api.get(`/products/${encodeURIComponent(id)}/access`).then((r) => r.body)),
       soft(api.list<Controller>('/controllers')),
     ]);
     ctx.type = 'html';
@@ -280,7 +280,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       product,
       certifications,
       approvals,
-      access,
+      access: access instanceof AdminApiProblem ? access : liveAccessOf(access),
+      lapses: access instanceof AdminApiProblem ? [] : lapsesOf(access),
       controllers: new Map(Array.isArray(controllers) ? controllers.map((c) => [c.id, c]) : []),
       administers: administered(session),
       now: clock.now(),

@@ -4,9 +4,10 @@
 import { html, page, raw, type Html } from '../../idp/views/html.ts';
 import type { Locale } from '../../idp/views/i18n.ts';
 import type { AuditEntry, Approval, Certification, Controller, ControllerPolicy, DatasetAccess, Product } from '../model.ts';
-import type { AdminApiProblem } from '../adminApiClient.ts';
+import type { AdminApiProblem, LiveAccess } from '../adminApiClient.ts';
+export { liveAccessOf } from '../adminApiClient.ts';
 import type { StaffSummary } from './session.ts';
-import { sensitivityNames, accessInWords, actionNames, basisNames, defaultDatasetNames, problemWords, productStatus, roleNames, SIGN_IN_AGAIN, type DatasetNames } from './words.ts';
+import { lapseWords, sensitivityNames, accessInWords, actionNames, basisNames, defaultDatasetNames, problemWords, productStatus, roleNames, SIGN_IN_AGAIN, type DatasetNames } from './words.ts';
 
 const DAY = 24 * 3600 * 1000;
 export const EXPIRY_WARNING_DAYS = 30;
@@ -84,32 +85,13 @@ export function productListPage(v: ConsoleView, products: Product[], certs: Map<
 </tr></thead><tbody>${rows.length ? rows : [html`<tr><td colspan="5">${sv(v) ? 'Inga produkter som du får se.' : 'No products you may see.'}</td></tr>`]}</tbody></table>`);
 }
 
-export interface LiveAccess {
-  controllerId: string;
-  access: DatasetAccess[];
-  basis?: string;
-}
-
-/** The live approvals of GET /products/{id}/access, in whichever of the plausible shapes they came. */
-export function liveAccessOf(body: unknown): LiveAccess[] {
-  const rows = Array.isArray(body) ? body
-    : typeof body === 'object' && body !== null
-      ? ((body as Record<string, unknown>).controllers ?? (body as Record<string, unknown>).items ?? (body as Record<string, unknown>).approvals ?? [])
-      : [];
-  if (!Array.isArray(rows)) return [];
-  return rows.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null && typeof (r as Record<string, unknown>).controllerId === 'string')
-    .map((r) => ({
-      controllerId: r.controllerId as string,
-      access: Array.isArray(r.access) ? r.access as DatasetAccess[] : [],
-      ...(typeof r.basis === 'string' ? { basis: r.basis } : {}),
-    }));
-}
-
 export interface ProductPageData {
   product: Product;
   certifications: Certification[];
   approvals: Approval[] | AdminApiProblem;
   access: LiveAccess[] | AdminApiProblem;
+  /** Why candidate approvals do not count right now. */
+  lapses?: string[];
   controllers: Map<string, Controller>;
   /** Controllers this person administers (controller_admin scopes). */
   administers: string[];
@@ -140,6 +122,10 @@ export function productPage(v: ConsoleView, d: ProductPageData): string {
       ? html`<ul id="live-access">${d.access.map((a) => html`<li data-controller="${a.controllerId}"><strong>${ctrlName(a.controllerId)}</strong>: ${accessInWords(a.access, v.locale, names)}${a.basis && basisNames[a.basis as keyof typeof basisNames] ? html` <span class="muted">(${basisNames[a.basis as keyof typeof basisNames][v.locale]})</span>` : html``}</li>`)}</ul>`
       : html`<p id="live-access">${sv(v) ? 'Ingen personuppgiftsansvarig delar data med produkten just nu.' : 'No data controller shares data with the product right now.'}</p>`)
     : unavailable(v, d.access);
+  const lapses = (d.lapses ?? []).filter((l) => lapseWords[l]);
+  const lapseNote = lapses.length
+    ? html`<p class="warn" id="lapses">${sv(v) ? 'Räknas inte just nu: ' : 'Not counting right now: '}${lapses.map((l) => lapseWords[l]![v.locale]).join('; ')}.</p>`
+    : html``;
   const approvalRows = Array.isArray(d.approvals) ? d.approvals.map((a) => html`<tr id="approval-${a.id}" data-status="${a.status}">
 <td>${ctrlName(a.controllerId)}</td><td>${a.purpose}</td><td>${accessInWords(a.access, v.locale, names)}</td>
 <td>${basisNames[a.basis]?.[v.locale] ?? a.basis}</td>
@@ -165,7 +151,7 @@ export function productPage(v: ConsoleView, d: ProductPageData): string {
 <dt>${sv(v) ? 'Klient' : 'Client'}</dt><dd><code>${p.client?.clientId ?? ''}</code></dd>
 <dt>${sv(v) ? 'Kontakt' : 'Contact'}</dt><dd>${p.contact?.name ?? ''} ${p.contact?.email ? html`&lt;${p.contact.email}&gt;` : html``}</dd>
 </dl><p><a href="/admin/audit/product/${encodeURIComponent(p.id)}">${sv(v) ? 'Produktens historik' : 'The product\'s history'}</a></p></div>
-<h2>${sv(v) ? 'Åtkomst just nu' : 'Access right now'}</h2>${accessSection}
+<h2>${sv(v) ? 'Åtkomst just nu' : 'Access right now'}</h2>${accessSection}${lapseNote}
 <h2>${sv(v) ? 'Godkännanden per personuppgiftsansvarig' : 'Approvals per data controller'}</h2>${approvalsSection}
 ${canApprove ? html`<p><a class="button" id="approve" href="/admin/products/${encodeURIComponent(p.id)}/approve">${sv(v) ? 'Godkänn produkten' : 'Approve the product'}</a></p>` : html``}
 <h2>${sv(v) ? 'Certifieringar' : 'Certifications'}</h2>

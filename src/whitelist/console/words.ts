@@ -139,3 +139,12 @@ export const problemWords: Record<string, ProblemWords> = {
 
 /** Token problems all mean the same thing to a person: sign in again. */
 export const SIGN_IN_AGAIN = new Set(['invalid_token', 'invalid_dpop_proof', 'token_missing', 'token_malformed', 'token_invalid', 'token_inactive', 'dpop_missing', 'dpop_invalid', 'dpop_stale', 'dpop_mismatch', 'dpop_replayed', 'dpop_key_mismatch', 'unbound_token', 'session_expired']);
+
+/** Why an approval does not count right now (src/whitelist/liveApprovals.ts lapses). */
+export const lapseWords: Record<string, Text> = {
+  approval_expired: { sv: 'ett godkännande har passerat sitt slutdatum', en: 'an approval has passed its end date' },
+  certification_expired: { sv: 'en certifiering har gått ut', en: 'a certification has expired' },
+  certification_withdrawn: { sv: 'en certifiering har återkallats', en: 'a certification was withdrawn' },
+  framework_not_accepted: { sv: 'en certifiering gäller ett tillitsramverk som den personuppgiftsansvarige inte godtar för ändamålet', en: 'a certification is under a trust framework the data controller does not accept for the purpose' },
+  nothing_in_common: { sv: 'ett godkännande täcker inget som produkten begär och den personuppgiftsansvarige förvaltar', en: 'an approval covers nothing the product asks for that the data controller holds' },
+};
