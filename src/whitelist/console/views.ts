@@ -182,7 +182,7 @@ export function approveFormPage(v: ConsoleView, product: Product, choice: Approv
   const title = sv(v) ? `Godkänn ${product.name}` : `Approve ${product.name}`;
   const checkboxes = choice.options.flatMap((o) => o.actions.map((a) => {
     const id = `access-${o.dataset}-${a}`;
-    return html`<span><input type="checkbox" name="access" value="${o.dataset}:${a}" id="${id}"><label for="${id}">${names(o.dataset, v.locale)} – ${actionNames[a][v.locale]}${o.sensitivity ? ` (${sensitivityNames[o.sensitivity][v.locale]})` : ''}</label></span> `;
+    return html`<div><input type="checkbox" name="access" value="${o.dataset}:${a}" id="${id}"><label for="${id}">${names(o.dataset, v.locale)} – ${actionNames[a][v.locale]}${o.sensitivity ? ` (${sensitivityNames[o.sensitivity][v.locale]})` : ''}</label></div>`;
   }));
   return consolePage(v, title, html`<h1>${title}</h1>
 ${errors.length ? html`<div class="message error" role="alert"><ul>${errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : html``}
