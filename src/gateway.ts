@@ -220,7 +220,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
     if (rpKey) clients.push(demoRpClient(config.issuer, rpKey));
     // --- Admin console and CLI (issue 3): clients gateway-admin and gateway-cli ---
-    const admin = await adminClients(config);
+    const admin = await adminClients(config, new Set(clients.map((c) => c.client_id)));
     clients.push(...admin.clients);
     // --- end admin ---
 

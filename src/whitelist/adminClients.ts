@@ -40,13 +40,18 @@ function readPublicJwks(file: string): { keys: Array<Record<string, unknown>> } 
   return { keys };
 }
 
-export async function adminClients(config: Config): Promise<AdminClients> {
+/**
+ * `taken`: client ids already registered (configuration file, tests); a client registered there wins
+ * and this one is left out (and without its own client the console does not run).
+ */
+export async function adminClients(config: Config, taken: ReadonlySet<string> = new Set()): Promise<AdminClients> {
   const sandbox = config.mode === 'sandbox';
   const clients: ClientConfig[] = [];
   const issuer = config.issuer;
 
   let consoleKey: ClientKey | undefined;
-  const consoleOn = sandbox ? config.admin.console.enabled !== false : config.admin.console.enabled !== false && Boolean(config.admin.console.keyFile);
+  const consoleOn = !taken.has(ADMIN_CONSOLE_CLIENT_ID)
+    && (sandbox ? config.admin.console.enabled !== false : config.admin.console.enabled !== false && Boolean(config.admin.console.keyFile));
   if (consoleOn) {
     consoleKey = config.admin.console.keyFile
       ? readClientKey(config.admin.console.keyFile, 'admin.console.keyFile')
@@ -66,7 +71,8 @@ export async function adminClients(config: Config): Promise<AdminClients> {
     });
   }
 
-  const cliOn = sandbox ? config.admin.cli.enabled !== false : config.admin.cli.enabled !== false && Boolean(config.admin.cli.jwksFile);
+  const cliOn = !taken.has(ADMIN_CLI_CLIENT_ID)
+    && (sandbox ? config.admin.cli.enabled !== false : config.admin.cli.enabled !== false && Boolean(config.admin.cli.jwksFile));
   if (cliOn) {
     const jwks = config.admin.cli.jwksFile
       ? readPublicJwks(config.admin.cli.jwksFile)

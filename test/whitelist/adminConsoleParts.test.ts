@@ -161,6 +161,9 @@ test('sandbox: the console and the CLI are registered with generated keys; the c
   const again = await adminClients(config);
   t.deepEqual(again.consoleKey?.publicJwk, consoleKey!.publicJwk, 'the key is generated once');
   t.deepEqual((await adminClients(parseConfig({ sandboxDir: dir, admin: { console: { enabled: false }, cli: { enabled: false } } }))).clients, []);
+  const overridden = await adminClients(config, new Set(['gateway-cli', 'gateway-admin']));
+  t.deepEqual(overridden.clients, [], 'clients registered elsewhere (configuration, tests) win');
+  t.is(overridden.consoleKey, undefined, 'and without its own client the console does not run');
 });
 
 test('production: no admin clients unless configured; sandbox keys and private JWKS are refused', async (t) => {
