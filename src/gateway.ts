@@ -283,6 +283,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         frejaUrl: sandboxFreja?.url ?? config.freja.baseUrl,
         frejaSimulated: Boolean(sandboxFreja),
         demoRp,
+        adminConsole: Boolean(admin.consoleKey),
         ...(sithsCard ? { sithsCard: { publicUrl: sithsCard.publicUrl, listenerUrl: sithsCard.listenerUrl, pki: sithsPki } } : {}),
       }).routes());
     }
