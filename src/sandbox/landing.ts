@@ -13,9 +13,9 @@ export interface LandingFacts {
   frejaSimulated?: boolean;
   demoRp: boolean;
   /** SITHS card sign-in: where the card is asked for, and the sandbox cards to try it with. */
-  sithsCard?: { publicUrl: string; listenerUrl: string | undefined; pki: SandboxSithsPki | undefined   /** The admin console runs (issue 3). */
+  sithsCard?: { publicUrl: string; listenerUrl: string | undefined; pki: SandboxSithsPki | undefined };
+  /** The admin console runs (issue 3). */
   adminConsole?: boolean;
-};
 }
 
 export function landingRouter(facts: LandingFacts): Router {
