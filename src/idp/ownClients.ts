@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as oidc from 'openid-client';
 import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from 'jose';
 import { sandboxFile } from './keys.ts';
+import type { Clock } from '../clock.ts';
 
 const SANDBOX_MARK = 'sandbox';
 
@@ -69,21 +70,30 @@ export async function sandboxClientKey(sandboxDir: string, name: string): Promis
 
 /**
  * Discovery of the issuer for one of its own clients, on first use: the gateway must be listening
- * before it can discover itself. A failed discovery is retried on the next call.
+ * before it can discover itself. A failed discovery is retried on the next call. With a clock, the
+ * client's notion of now (DPoP proof iat, ID token checks) follows it, so the gateway and its own
+ * clients agree on the time when tests move it; with the system clock nothing changes.
  */
-export function issuerDiscovery(issuer: string, clientId: string, key: ClientKey, metadata: Partial<oidc.ClientMetadata> = {}): () => Promise<oidc.Configuration> {
+export function issuerDiscovery(issuer: string, clientId: string, key: ClientKey, metadata: Partial<oidc.ClientMetadata> = {}, clock?: Clock): () => Promise<oidc.Configuration> {
   let configuration: Promise<oidc.Configuration> | undefined;
-  return () => {
-    configuration ??= (async () => {
-      const clientKey = await importJWK(key.privateJwk, 'ES256') as CryptoKey;
-      return oidc.discovery(new URL(issuer), clientId, metadata,
-        oidc.PrivateKeyJwt({ key: clientKey, kid: key.privateJwk.kid as string }),
-        issuer.startsWith('http://') ? { execute: [oidc.allowInsecureRequests] } : undefined);
-    })().catch((err: unknown) => {
+  let skewed: { skew: number; config: oidc.Configuration } | undefined;
+  const insecure = issuer.startsWith('http://');
+  const clientAuth = async () => oidc.PrivateKeyJwt({ key: await importJWK(key.privateJwk, 'ES256') as CryptoKey, kid: key.privateJwk.kid as string });
+  return async () => {
+    configuration ??= (async () => oidc.discovery(new URL(issuer), clientId, metadata, await clientAuth(),
+      insecure ? { execute: [oidc.allowInsecureRequests] } : undefined))().catch((err: unknown) => {
       configuration = undefined;
       throw err;
     });
-    return configuration;
+    const base = await configuration;
+    const skew = clock ? Math.round((clock.now() - Date.now()) / 1000) : 0;
+    if (skew === 0) return base;
+    if (skewed?.skew !== skew) {
+      const config = new oidc.Configuration(base.serverMetadata(), clientId, { ...metadata, [oidc.clockSkew]: skew }, await clientAuth());
+      if (insecure) oidc.allowInsecureRequests(config);
+      skewed = { skew, config };
+    }
+    return skewed.config;
   };
 }
 

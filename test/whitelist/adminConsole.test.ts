@@ -2,6 +2,7 @@
 // who signs in gets none, the return path stays inside the console, and the cookie is what it should be.
 import test from 'ava';
 import type { Gateway } from '../../src/gateway.ts';
+import { ManualClock } from '../../src/clock.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { browserThroughBankId, browserThroughSaml } from '../helpers/signIn.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
@@ -201,6 +202,48 @@ test.serial('when the access token runs out, the console signs in again through 
     t.is(new URL(res.url).pathname, '/admin/products/demo-rp', 'back where the person was');
     t.true(visited.includes('/admin/login') && visited.includes('/auth') && visited.includes('/admin/callback'), visited.join(' -> '));
     t.false(visited.some((p) => p.startsWith('/interaction/')), 'no login or consent page on the way');
+  } finally {
+    await own.close();
+  }
+});
+
+test.serial('what a page shows is what the API lets this role see: a supplier sees its own products, a certifier no approvals', async (t) => {
+  const lars = await staffSession('lars');
+  const list = await lars.request('/admin/?lang=en');
+  t.is(list.status, 200);
+  const ids = [...list.text.matchAll(/<tr id="product-([^"]+)"/g)].map((m) => m[1]).sort();
+  t.deepEqual(ids, ['demo-rp', 'stegraknaren'], 'Appbolaget\'s products only');
+  const foreign = await lars.request('/admin/products/bokningsappen?lang=en');
+  t.true(foreign.status === 403 || foreign.status === 404, `another supplier's product is not shown (${foreign.status})`);
+  t.regex(foreign.text, /id="problem"/);
+  const own = await lars.request('/admin/products/demo-rp?lang=en');
+  t.is(own.status, 200);
+  t.notRegex(own.text, /id="approve"/, 'no approve button for a supplier');
+
+  const maria = await staffSession('maria');
+  const page = await maria.request('/admin/products/demo-rp?lang=en');
+  t.is(page.status, 200, 'the page still works when one of its parts is not the role\'s to see');
+  t.notRegex(page.text, /id="approvals"/);
+  t.regex(page.text, /id="certifications"/);
+});
+
+test.serial('a console session ends at its TTL, by the injectable clock', async (t) => {
+  const clock = new ManualClock();
+  // A one-hour access token, so that only the session's own TTL can end it here.
+  const own = await startTestGateway({ clock, overrides: { ttl: { accessToken: 3600 }, admin: { console: { sessionTtl: 600 } } } });
+  try {
+    const ua = new UserAgent(own.url);
+    const login = await ua.request('/admin/login');
+    const callback = await browserThroughSaml(own, new URL(login.location!), 'siths-saml', 'sara', `${own.url}/admin/callback`, { ua });
+    const signedIn = await ua.request(callback.href);
+    t.regex(signedIn.headers.getSetCookie().find((c) => c.startsWith('gw_admin='))!, /max-age=600|expires=/i);
+    t.is((await ua.request('/admin/')).status, 200);
+    clock.advance(590_000);
+    t.is((await ua.request('/admin/')).status, 200, 'still inside the session TTL');
+    clock.advance(11_000);
+    const after = await ua.request('/admin/');
+    t.is(after.status, 302);
+    t.regex(after.location ?? '', /\/admin\/login/);
   } finally {
     await own.close();
   }

@@ -104,7 +104,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const catalogue = new Map((deps.catalogue ?? []).map((d) => [d.id, d]));
   const router = new Router({ prefix: '/admin' });
   const sessions = new ConsoleSessions({ store, clock, ttlSeconds: deps.sessionTtlSeconds, secure: issuer.startsWith('https://') });
-  const getConfiguration = issuerDiscovery(issuer, ADMIN_CONSOLE_CLIENT_ID, deps.key, { id_token_signed_response_alg: 'ES256' });
+  const getConfiguration = issuerDiscovery(issuer, ADMIN_CONSOLE_CLIENT_ID, deps.key, { id_token_signed_response_alg: 'ES256' }, clock);
   const body = bodyParser({ enableTypes: ['form'], formLimit: '8kb' });
 
   const view = (ctx: Context, session?: ConsoleSession): ConsoleView => ({
