@@ -128,6 +128,10 @@ export interface LiveAccess {
   controllerId: string;
   access: DatasetAccess[];
   basis?: string;
+  purpose?: string;
+  /** For an automatic (policy) or certification-based approval: the certification it rests on. */
+  certificationId?: string;
+  frameworkId?: string;
 }
 
 /** The live approvals of GET /products/{id}/access ({ approvals: [...] }, or a bare list). */
@@ -142,9 +146,11 @@ export function liveAccessOf(body: unknown): LiveAccess[] {
       controllerId: r.controllerId as string,
       access: Array.isArray(r.access) ? r.access as DatasetAccess[] : [],
       ...(typeof r.basis === 'string' ? { basis: r.basis } : {}),
+      ...(typeof r.purpose === 'string' ? { purpose: r.purpose } : {}),
+      ...(typeof r.certificationId === 'string' ? { certificationId: r.certificationId } : {}),
+      ...(typeof r.frameworkId === 'string' ? { frameworkId: r.frameworkId } : {}),
     }));
 }
-
 
 /** Why candidate approvals do not count right now (liveApprovals' lapses), e.g. `certification_expired`. */
 export function lapsesOf(body: unknown): string[] {

@@ -92,12 +92,22 @@ test.serial('Chromium: sara approves Bokningsappen for Region Sandbox, sees it, 
   t.true((await page.locator('#audit tbody tr').count()) >= 2, 'the approval and the revocation');
   await axe('audit page');
 
+  // The automatic sharing Region Sandbox's policy gives the certified demo app, stopped for that product.
+  await page.goto(`${gw.url}/admin/products/demo-rp`);
+  await page.click('#stop-region-sandbox');
+  await page.waitForSelector('#what-changes');
+  t.regex(await page.textContent('#what-changes') ?? '', /Region Sandbox slutar dela bokningar \(läsa, skriva\)/);
+  await axe('stop automatic sharing confirmation');
+  await page.click('#confirm');
+  await page.waitForURL(/\/admin\/products\/demo-rp\?done=stopped$/);
+  t.notRegex(await page.textContent('#live-access') ?? '', /Region Sandbox/);
+
   // English, and logout.
   await page.goto(`${gw.url}/admin/?lang=en`);
   t.is(await page.getAttribute('html', 'lang'), 'en');
   await page.click('#logout');
   await page.waitForURL(/\/session\/end/);
   t.deepEqual(errors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violations');
-  t.true(checked.length >= 6);
+  t.true(checked.length >= 7);
   await context.close();
 });

@@ -248,3 +248,29 @@ test.serial('a console session ends at its TTL, by the injectable clock', async 
     await own.close();
   }
 });
+
+test.serial('a controller stops the automatic sharing its policy gives one product, through a confirmation page', async (t) => {
+  const sara = await staffSession('sara');
+  const before = await sara.request('/admin/products/demo-rp?lang=sv');
+  t.regex(before.text, /<li data-controller="region-sandbox">[\s\S]*?automatiskt, enligt den personuppgiftsansvariges policy/);
+  t.regex(before.text, /id="stop-region-sandbox"/);
+  t.notRegex(before.text, /id="stop-sandvik-kommun"/, 'only for controllers this person administers');
+
+  const confirm = await sara.request('/admin/products/demo-rp/automatic/region-sandbox/stop?lang=sv');
+  t.is(confirm.status, 200);
+  t.regex(confirm.text, /Region Sandbox slutar dela bokningar \(läsa, skriva\), provsvar \(läsa\) och vaccinationer \(läsa\) med Demoappen \(sandlåda\)\./);
+  t.regex(confirm.text, /policyn gäller som förut för andra produkter/);
+  const noToken = await sara.request('/admin/products/demo-rp/automatic/region-sandbox/stop', { form: {} });
+  t.is(noToken.status, 403);
+  t.regex((await sara.request('/admin/products/demo-rp')).text, /id="stop-region-sandbox"/, 'nothing changed without the token');
+
+  const stopped = await sara.request('/admin/products/demo-rp/automatic/region-sandbox/stop', { form: { csrf: csrfOf(confirm.text) } });
+  t.is(stopped.status, 302, stopped.text.slice(0, 400));
+  t.is(stopped.location, `${gw.url}/admin/products/demo-rp?done=stopped`);
+  const after = await sara.request('/admin/products/demo-rp?lang=en');
+  t.notRegex(after.text, /<li data-controller="region-sandbox">/, 'Region Sandbox no longer shares with the product');
+  t.regex(after.text, /<li data-controller="sandvik-kommun">/, 'the other controller\'s approval is untouched');
+  t.deepEqual((await regionSandboxApprovals(sara, 'demo-rp')).map((a) => a.status), ['revoked'], 'the "no" is recorded as a revoked certification-based approval');
+  const again = await sara.request('/admin/products/demo-rp/automatic/region-sandbox/stop');
+  t.is(again.status, 404, 'nothing automatic left to stop');
+});

@@ -18,7 +18,7 @@ import { ADMIN_CONSOLE_CLIENT_ID, ADMIN_CONSOLE_SCOPE } from '../adminClients.ts
 import { ConsoleSessions, safeReturnTo, sameSecret, type ConsoleSession, type StaffSummary } from './session.ts';
 import {
   approveConfirmPage, approveFormPage, auditPage, controllerPage, controllersPage, liveAccessOf, problemPage, productListPage,
-  productPage, revokeConfirmPage, signedOutPage, type ApproveInput, type ConsoleView,
+  productPage, revokeConfirmPage, signedOutPage, stopAutomaticConfirmPage, type ApproveInput, type ConsoleView,
 } from './views.ts';
 import type { DatasetConfig } from '../../config.ts';
 import { catalogueNames, defaultDatasetNames } from './words.ts';
@@ -41,6 +41,7 @@ const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const flashes: Record<string, Record<Locale, string>> = {
   approved: { sv: 'Godkännandet är sparat.', en: 'The approval is saved.' },
+  stopped: { sv: 'Den automatiska delningen är stoppad.', en: 'The automatic sharing is stopped.' },
   revoked: { sv: 'Godkännandet är återkallat.', en: 'The approval is revoked.' },
 };
 
@@ -392,6 +393,37 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       throw err;
     }
     ctx.redirect(ID.test(productId) ? `/admin/products/${encodeURIComponent(productId)}?done=revoked` : '/admin/');
+  });
+
+  // --- Stopping an automatic (policy) approval: the controller's explicit "no" for one product ---
+  /** The live automatic approval of this product by this controller, as the API computes it now. */
+  const automaticApproval = async (api: AdminApiClient, productId: string, controllerId: string) => {
+    const live = liveAccessOf((await api.get(`/products/${encodeURIComponent(productId)}/access`)).body)
+      .find((a) => a.controllerId === controllerId && a.basis === 'policy' && a.certificationId);
+    if (!live) throw new AdminApiProblem(404, 'not_found', 'Not found', controllerId);
+    return live;
+  };
+
+  router.get('/products/:id/automatic/:controllerId/stop', requireSession, async (ctx) => {
+    const { api, view: v } = stateOf(ctx);
+    const product = (await api.get<Product>(`/products/${encodeURIComponent(ctx.params.id!)}`)).body;
+    const live = await automaticApproval(api, product.id, ctx.params.controllerId!);
+    const controller = (await api.get<Controller>(`/controllers/${encodeURIComponent(live.controllerId)}`)).body;
+    ctx.type = 'html';
+    ctx.body = stopAutomaticConfirmPage(v, product, controller, live, names);
+  });
+
+  router.post('/products/:id/automatic/:controllerId/stop', body, requireSession, requireCsrf, async (ctx) => {
+    const { api } = stateOf(ctx);
+    const productId = ctx.params.id!;
+    const live = await automaticApproval(api, productId, ctx.params.controllerId!);
+    // The registry's way to say no to what a policy gives: a certification-based approval, revoked.
+    // It names exactly what is live, so even between the two calls nothing more is shared than before.
+    const created = (await api.post<Approval>('/approvals', {
+      controllerId: live.controllerId, productId, purpose: live.purpose, access: live.access, basis: 'certification', certificationId: live.certificationId,
+    })).body;
+    await api.post(`/approvals/${encodeURIComponent(created.id)}/revoke`, {}, created.version);
+    ctx.redirect(`/admin/products/${encodeURIComponent(productId)}?done=stopped`);
   });
 
   // --- Audit trail, controllers ---

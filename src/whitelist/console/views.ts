@@ -119,7 +119,10 @@ export function productPage(v: ConsoleView, d: ProductPageData): string {
   });
   const accessSection = Array.isArray(d.access)
     ? (d.access.length
-      ? html`<ul id="live-access">${d.access.map((a) => html`<li data-controller="${a.controllerId}"><strong>${ctrlName(a.controllerId)}</strong>: ${accessInWords(a.access, v.locale, names)}${a.basis && basisNames[a.basis as keyof typeof basisNames] ? html` <span class="muted">(${basisNames[a.basis as keyof typeof basisNames][v.locale]})</span>` : html``}</li>`)}</ul>`
+      ? html`<ul id="live-access">${d.access.map((a) => html`<li data-controller="${a.controllerId}"><strong>${ctrlName(a.controllerId)}</strong>: ${accessInWords(a.access, v.locale, names)}${a.basis && basisNames[a.basis as keyof typeof basisNames] ? html` <span class="muted">(${basisNames[a.basis as keyof typeof basisNames][v.locale]})</span>` : html``}
+${a.basis === 'policy' && a.certificationId && d.administers.includes(a.controllerId)
+    ? html` <a class="button secondary" id="stop-${a.controllerId}" href="/admin/products/${encodeURIComponent(p.id)}/automatic/${encodeURIComponent(a.controllerId)}/stop">${sv(v) ? 'Stoppa den automatiska delningen' : 'Stop the automatic sharing'}<span class="sr-only"> – ${ctrlName(a.controllerId)}</span></a>`
+    : html``}</li>`)}</ul>`
       : html`<p id="live-access">${sv(v) ? 'Ingen personuppgiftsansvarig delar data med produkten just nu.' : 'No data controller shares data with the product right now.'}</p>`)
     : unavailable(v, d.access);
   const lapses = (d.lapses ?? []).filter((l) => lapseWords[l]);
@@ -325,4 +328,22 @@ ${p.code === 'version_conflict' && back ? html`<p><a class="button" href="${back
 export function signedOutPage(v: ConsoleView): string {
   const title = sv(v) ? 'Du är utloggad från konsolen' : 'You are signed out of the console';
   return consolePage(v, title, html`<div class="card"><h1>${title}</h1><p><a class="button" href="/admin/login">${sv(v) ? 'Logga in igen' : 'Sign in again'}</a></p></div>`);
+}
+
+/** Saying "no" to a product the controller's policy approved automatically (a revoked certification-based approval). */
+export function stopAutomaticConfirmPage(v: ConsoleView, product: Product, controller: Controller, live: LiveAccess, names: DatasetNames = defaultDatasetNames): string {
+  const title = sv(v) ? 'Bekräfta att den automatiska delningen stoppas' : 'Confirm stopping the automatic sharing';
+  const what = accessInWords(live.access, v.locale, names);
+  const framework = live.frameworkId ?? '';
+  const sentence = sv(v)
+    ? `${controller.name} slutar dela ${what} med ${product.name}.`
+    : `${controller.name} will stop sharing ${what} with ${product.name}.`;
+  return consolePage(v, title, html`<h1>${title}</h1>
+<div class="card"><p class="message" id="what-changes">${sentence}</p>
+<p>${sv(v)
+    ? `Produkten delar i dag data automatiskt, eftersom den är certifierad enligt ${framework} och ${controller.name}s policy godtar det ramverket för ändamålet ${live.purpose ?? product.purpose}. Stoppet gäller bara ${product.name}: policyn gäller som förut för andra produkter. Produkten får inga nya token för ${controller.name}, och token som redan finns slutar gälla för ${controller.name} inom en sekund.`
+    : `The product shares data automatically today, because it is certified under ${framework} and ${controller.name}'s policy accepts that framework for the purpose ${live.purpose ?? product.purpose}. The stop applies to ${product.name} only: the policy applies to other products as before. The product gets no new tokens for ${controller.name}, and tokens it already holds stop covering ${controller.name} within a second.`}</p>
+<form method="post" action="/admin/products/${encodeURIComponent(product.id)}/automatic/${encodeURIComponent(controller.id)}/stop">${csrfField(v.csrf)}
+<button type="submit" id="confirm">${sv(v) ? 'Stoppa delningen' : 'Stop the sharing'}</button>
+<a class="button secondary" href="/admin/products/${encodeURIComponent(product.id)}">${sv(v) ? 'Avbryt' : 'Cancel'}</a></form></div>`);
 }
