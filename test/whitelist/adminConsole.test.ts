@@ -274,3 +274,26 @@ test.serial('a controller stops the automatic sharing its policy gives one produ
   const again = await sara.request('/admin/products/demo-rp/automatic/region-sandbox/stop');
   t.is(again.status, 404, 'nothing automatic left to stop');
 });
+
+test.serial('bad input to console pages is a 4xx page that names the problem, never a 500', async (t) => {
+  const sara = await staffSession('sara');
+  const csrf = csrfOf((await sara.request('/admin/')).text);
+  const cases: Array<[string, Parameters<UserAgent['request']>[1], number, RegExp]> = [
+    ['/admin/products/no-such-product?lang=en', {}, 404, /data-code="not_found"/],
+    ['/admin/products/..%2Fcontrollers', {}, 404, /data-code="not_found"/],
+    ['/admin/audit/spaceship/x', {}, 404, /data-code="not_found"/],
+    ['/admin/products/demo-rp/approvals/nope/revoke', {}, 404, /data-code="not_found"/],
+    ['/admin/products/bokningsappen/approve/review?lang=en', { form: { csrf, controllerId: 'region-sandbox', purpose: 'self-care', basis: 'own_review' } }, 400, /Choose at least one data set/],
+    ['/admin/products/bokningsappen/approve', { form: { csrf, controllerId: 'region-sandbox', purpose: 'self-care', basis: 'own_review', access: 'bookings:teleport' } }, 400, /Unknown choice/],
+    ['/admin/products/bokningsappen/approve', { form: { csrf, controllerId: 'region-sandbox', purpose: 'something-else', basis: 'own_review', access: 'bookings:read' } }, 422, /data-code="purpose_mismatch"/],
+    ['/admin/approvals/x/revoke', { form: { csrf, productId: 'bokningsappen', version: 'seven' } }, 428, /data-code="precondition_required"/],
+    ['/admin/approvals/x/revoke', { json: { csrf, productId: 'bokningsappen', version: '1' } }, 403, /data-code="csrf"/],
+  ];
+  for (const [path, init, status, body] of cases) {
+    const res = await sara.request(path, init);
+    t.is(res.status, status, `${path}: ${res.text.slice(0, 200)}`);
+    t.regex(res.text, body, path);
+  }
+  const huge = await sara.request('/admin/approvals/x/revoke', { form: { csrf, productId: 'x'.repeat(20_000) } });
+  t.true(huge.status >= 400 && huge.status < 500, `an oversized form is a 4xx (${huge.status})`);
+});
