@@ -459,14 +459,3 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   return router;
 }
-
-/** /admin without the slash goes to the console's start page. */
-export function adminConsoleRedirect(): Middleware {
-  return async (ctx, next) => {
-    if (ctx.path === '/admin' && ctx.method === 'GET') {
-      ctx.redirect('/admin/');
-      return;
-    }
-    await next();
-  };
-}
