@@ -286,6 +286,21 @@ test.serial('bad input is a 4xx that names the problem, and leaves no row and no
   t.is((await call(cli, 'GET', '/admin/api/v1/certifications?productId=min-vardplan')).body.items.length, 0);
 });
 
+test.serial('a controller admin sets its policy: the first without If-Match, each later one a new version', async (t) => {
+  const tomas = await staff(TOMAS);
+  const path = '/admin/api/v1/controllers/sandvik-kommun/policy';
+  t.deepEqual(refused(await call(tomas, 'GET', path)), [404, 'not_found']);
+  const accepts = [{ frameworkId: 'np', purpose: 'self-care', access: [{ dataset: 'home-care-decisions', actions: ['read'] }] }];
+  const first = await call(tomas, 'PUT', path, { body: { accepts } });
+  t.is(first.status, 200);
+  t.is(first.headers.get('etag'), '"1"');
+  t.deepEqual(refused(await call(tomas, 'PUT', path, { body: { accepts: [] } })), [428, 'precondition_required']);
+  const second = await call(tomas, 'PUT', path, { body: { accepts: [] }, ifMatch: '"1"' });
+  t.is(second.headers.get('etag'), '"2"');
+  t.deepEqual((await call(tomas, 'GET', path)).body.accepts, []);
+  t.deepEqual((await gw.registryDb!.store.policyHistory('sandvik-kommun')).map((v) => [v.version, v.accepts.length, v.decidedBy]), [[1, 1, TOMAS], [2, 0, TOMAS]]);
+});
+
 test.serial('an operator registers, updates and activates a product; a stale update is refused', async (t) => {
   const cli = await clientCredentials(cliClient);
   const body = await productBody('nytt-app', {}, { redirectUris: ['http://localhost:8080/cb'] });
