@@ -319,6 +319,35 @@ test.serial('an operator registers, updates and activates a product; a stale upd
   t.is(active.headers.get('etag'), '"3"');
 });
 
+test.serial('end to end: a product registered and approved through the API gets a token with exactly that approval, and loses it on revocation', async (t) => {
+  const cli = await clientCredentials(cliClient);
+  const sara = await staff(SARA);
+  const product = await makeTestClient('e2e-product-client', 'https://e2e.example.se/cb', { grant_types: ['client_credentials'], scope: 'openid' });
+  const body = await productBody('e2e-product', { requestedAccess: [{ dataset: 'bookings', actions: ['read', 'write'] }] },
+    { clientId: 'e2e-product-client', redirectUris: ['https://e2e.example.se/cb'], jwks: product.config.jwks, grantTypes: ['client_credentials'], scope: 'openid' });
+  t.is((await call(cli, 'POST', '/admin/api/v1/products', { body })).status, 201);
+  t.is((await call(cli, 'POST', '/admin/api/v1/products/e2e-product/status', { body: { status: 'active' }, ifMatch: '"1"' })).status, 200);
+  const tokenFor = async () => {
+    try {
+      return await clientCredentials(product);
+    } catch (err) {
+      return (err as { error?: string }).error ?? (err as Error).message;
+    }
+  };
+  t.is(await tokenFor(), 'invalid_client', 'active but approved by nobody');
+
+  const approval = await call(sara, 'POST', '/admin/api/v1/approvals', { body: { controllerId: 'region-sandbox', productId: 'e2e-product', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }], basis: 'own_review' } });
+  t.is(approval.status, 201);
+  const config = await oidc.discovery(new URL(gw.url), 'e2e-product-client', {}, oidc.PrivateKeyJwt({ key: product.privateKey, kid: product.kid }), { execute: [oidc.allowInsecureRequests] });
+  const tokens = await oidc.clientCredentialsGrant(config, {}, { DPoP: oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256')) });
+  t.deepEqual(tokens.authorization_details, [{ type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['region-sandbox'] }]);
+
+  t.is((await call(sara, 'POST', `/admin/api/v1/approvals/${approval.body.id}/revoke`, { ifMatch: '"1"' })).status, 200);
+  t.is(await tokenFor(), 'invalid_client', 'revoked: no token any more');
+  const introspection = await oidc.tokenIntrospection(config, tokens.access_token).catch((err: { error?: string }) => err.error);
+  t.is(introspection, 'invalid_client', 'the product is no client any more, not even to introspect its old token');
+});
+
 test.serial('the OpenAPI document is valid JSON, OpenAPI 3.1, and lists every path of the contract', async (t) => {
   const res = await fetch(`${gw.url}/admin/api/openapi.json`);
   t.is(res.status, 200);
