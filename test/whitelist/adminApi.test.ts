@@ -368,3 +368,26 @@ test.serial('the OpenAPI document is valid JSON, OpenAPI 3.1, and lists every pa
   t.true(doc.paths['/approvals/{id}/revoke']!.post!.parameters.some((p) => p.name === 'If-Match'));
   t.true(doc.paths['/approvals']!.get!.parameters.some((p) => p.name === 'controllerId'));
 });
+
+test.serial('roles: an operator assigns and removes; the last operator cannot be removed', async (t) => {
+  const cli = await clientCredentials(cliClient);
+  const olof = await staff(OLOF);
+  const bad = await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'controller_admin', scope: 'no-such-controller' } });
+  t.deepEqual(refused(bad), [422, 'invalid_scope']);
+  t.deepEqual(refused(await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'operator', scope: 'x' } })), [422, 'invalid_scope']);
+  const created = await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'certifier', scope: 'np' } });
+  t.is(created.status, 201);
+  t.deepEqual(refused(await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'certifier', scope: 'np' } })), [409, 'duplicate']);
+  t.is((await call(await staff(NOBODY), 'GET', '/admin/api/v1/me')).status, 200, 'the new role works at once');
+  t.deepEqual(refused(await call(cli, 'DELETE', `/admin/api/v1/roles/${created.body.id}`, { ifMatch: '"9"' })), [412, 'version_conflict']);
+  t.is((await call(cli, 'DELETE', `/admin/api/v1/roles/${created.body.id}`, { ifMatch: '"1"' })).status, 204);
+  t.deepEqual(refused(await call(cli, 'DELETE', `/admin/api/v1/roles/${created.body.id}`)), [404, 'not_found']);
+  t.deepEqual(refused(await call(await staff(NOBODY), 'GET', '/admin/api/v1/me')), [403, 'no_role']);
+
+  const operators = (await call(cli, 'GET', '/admin/api/v1/roles')).body.items.filter((r: { role: string }) => r.role === 'operator');
+  const olofRole = operators.find((r: { subject: { hsaId?: string } }) => r.subject.hsaId === OLOF);
+  const cliRole = operators.find((r: { subject: { clientId?: string } }) => r.subject.clientId === 'gateway-cli');
+  t.is((await call(cli, 'DELETE', `/admin/api/v1/roles/${olofRole.id}`)).status, 204);
+  t.deepEqual(refused(await call(olof, 'GET', '/admin/api/v1/roles')), [403, 'no_role']);
+  t.deepEqual(refused(await call(cli, 'DELETE', `/admin/api/v1/roles/${cliRole.id}`)), [409, 'last_operator']);
+});
