@@ -168,6 +168,18 @@ for (const b of backends) {
     await r.close();
   });
 
+  test.serial(`${b.name}: two operators removed at once: one stays`, async (t) => {
+    const r = await b.open();
+    const { service, store } = makeService(r.db);
+    const a = await service.assignRole(SYSTEM, { subject: { kind: 'staff', hsaId: 'SE5565594230-OP01' }, role: 'operator' });
+    const c = await service.assignRole(SYSTEM, { subject: { kind: 'client', clientId: 'gateway-cli' }, role: 'operator' });
+    const results = await Promise.allSettled([service.removeRole(SYSTEM, a.id, 1), service.removeRole(SYSTEM, c.id, 1)]);
+    t.is(results.filter((x) => x.status === 'fulfilled').length, 1);
+    t.is(((results.find((x) => x.status === 'rejected') as PromiseRejectedResult).reason as RegistryError).code, 'last_operator');
+    t.is((await store.listRoles()).filter((x) => x.role === 'operator').length, 1);
+    await r.close();
+  });
+
   test.serial(`${b.name}: concurrent writers never fork the audit chain`, async (t) => {
     const r = await b.open();
     const { service, store } = makeService(r.db);
