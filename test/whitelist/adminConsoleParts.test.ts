@@ -3,6 +3,11 @@
 // syntax and exit codes, and the plain-words sentence of a confirmation page.
 import test from 'ava';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { ManualClock } from '../../src/clock.ts';
+import { createHotStore } from '../../src/store/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
@@ -10,7 +15,7 @@ import { parseConfig, productionProblems } from '../../src/config.ts';
 import { adminClients } from '../../src/whitelist/adminClients.ts';
 import { readApproveForm } from '../../src/whitelist/console/router.ts';
 import { certificationWarning, approveConfirmPage, revokeConfirmPage, problemPage, liveAccessOf } from '../../src/whitelist/console/views.ts';
-import { safeReturnTo, sameSecret } from '../../src/whitelist/console/session.ts';
+import { ConsoleSessions, safeReturnTo, sameSecret } from '../../src/whitelist/console/session.ts';
 import { AdminApiProblem, problemFromBody, listOf } from '../../src/whitelist/adminApiClient.ts';
 import { parseDataset, exitCodeFor, EXIT } from '../../src/whitelist/cli.ts';
 import type { Approval, Certification, Controller, Product } from '../../src/whitelist/model.ts';
@@ -190,4 +195,32 @@ test('production: no admin clients unless configured; sandbox keys and private J
   const leaky = join(dir, 'cli-private.json');
   writeFileSync(leaky, JSON.stringify({ keys: [{ ...(await exportJWK(privateKey)), kid }] }));
   await t.throwsAsync(adminClients(production({ cli: { jwksFile: leaky } })), { message: /public JWKS/ });
+});
+
+test('under an https issuer the session cookie is Secure (also behind a proxy that Koa does not see as TLS)', async (t) => {
+  const clock = new ManualClock();
+  const store = await createHotStore({ keyPrefix: 't:' }, clock);
+  const sessions = new ConsoleSessions({ store, clock, ttlSeconds: 600, secure: true });
+  const app = new Koa();
+  app.use(async (ctx) => {
+    await sessions.create(ctx, {
+      accessToken: 't', accessTokenExpiresAt: clock.now() + 300_000, idToken: undefined,
+      dpop: { privateJwk: {}, publicJwk: {} }, staff: { name: 'x', hsaId: undefined, orgName: undefined, roles: [] },
+    });
+    ctx.body = 'ok';
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('gw_admin='))!;
+    t.regex(cookie, /; secure/i);
+    t.regex(cookie, /httponly/i);
+    const id = /^gw_admin=([^;]+)/.exec(cookie)![1]!;
+    t.true(id.length >= 43, 'at least 256 bits of randomness');
+    t.is(await store.get(`admin-session:${id}`), undefined, 'the store keys sessions by a hash of the id, not the id');
+  } finally {
+    server.close();
+    await store.close();
+  }
 });
