@@ -1,6 +1,7 @@
 // The admin console's session rules over plain HTTP (no Chromium): pages need a session, a citizen
 // who signs in gets none, the return path stays inside the console, and the cookie is what it should be.
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import type { Gateway } from '../../src/gateway.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
@@ -296,4 +297,19 @@ test.serial('bad input to console pages is a 4xx page that names the problem, ne
   }
   const huge = await sara.request('/admin/approvals/x/revoke', { form: { csrf, productId: 'x'.repeat(20_000) } });
   t.true(huge.status >= 400 && huge.status < 500, `an oversized form is a 4xx (${huge.status})`);
+});
+
+test.serial('a token the API no longer accepts ends the console session with a "sign in again" page', async (t) => {
+  const ua = await staffSession('sara');
+  const key = `admin-session:${createHash('sha256').update(/gw_admin=([^;]+)/.exec(ua.cookieHeader())![1]!).digest('base64url')}`;
+  const session = JSON.parse((await gw.store.get(key))!) as { accessToken: string };
+  // As if the token had been revoked at the gateway: the API finds no such token.
+  await gw.store.set(key, JSON.stringify({ ...session, accessToken: 'revoked-or-unknown-token' }), 600);
+  const res = await ua.request('/admin/?lang=en');
+  t.is(res.status, 401);
+  t.regex(res.text, /Sign in again/);
+  t.is(await gw.store.get(key), undefined, 'the session is gone');
+  const next = await ua.request('/admin/');
+  t.is(next.status, 302);
+  t.regex(next.location ?? '', /\/admin\/login/);
 });

@@ -145,6 +145,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     } catch (err) {
       if (!(err instanceof AdminApiProblem)) throw err;
       logger.info({ reason: err.code, status: err.status, path: ctx.path }, 'admin console: api problem');
+      // A token the API no longer accepts (revoked, expired early) ends the session: the next page signs in again.
+      if (err.status === 401) await sessions.destroy(ctx);
       showProblem(ctx, err, ctx.method === 'GET' ? ctx.path : undefined);
     }
   };
@@ -173,8 +175,20 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   });
 
   // --- Sign-in, callback, logout ---
+  /** The issuer's metadata, or a page saying sign-in cannot start (the console reaches the gateway at its issuer URL). */
+  const configurationOrPage = async (ctx: Context): Promise<oidc.Configuration | undefined> => {
+    try {
+      return await getConfiguration();
+    } catch (err) {
+      logger.error({ reason: 'discovery_failed', err: (err as Error).message }, 'admin console: cannot discover the issuer');
+      showProblem(ctx, { status: 502, code: 'sign_in_failed', title: 'Sign-in unavailable' });
+      return undefined;
+    }
+  };
+
   router.get('/login', async (ctx) => {
-    const config = await getConfiguration();
+    const config = await configurationOrPage(ctx);
+    if (!config) return;
     const dpop = await newKeyPair();
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
@@ -196,7 +210,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       showProblem(ctx, { status: 400, code: 'sign_in_failed', title: 'Sign-in expired' });
       return;
     }
-    const config = await getConfiguration();
+    const config = await configurationOrPage(ctx);
+    if (!config) return;
     const DPoP = await dpopHandleFor(config, pending.dpop);
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
