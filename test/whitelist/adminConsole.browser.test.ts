@@ -102,12 +102,26 @@ test.serial('Chromium: sara approves Bokningsappen for Region Sandbox, sees it, 
   await page.waitForURL(/\/admin\/products\/demo-rp\?done=stopped$/);
   t.notRegex(await page.textContent('#live-access') ?? '', /Region Sandbox/);
 
-  // English, and logout.
-  await page.goto(`${gw.url}/admin/?lang=en`);
+  // Controllers and their policy, a problem page, in English; then logout through the gateway.
+  await page.goto(`${gw.url}/admin/controllers?lang=en`);
   t.is(await page.getAttribute('html', 'lang'), 'en');
+  await axe('controllers');
+  await page.click('text=Region Sandbox');
+  await page.waitForSelector('#policy');
+  t.regex(await page.textContent('#policy') ?? '', /Accepts nordic-medtest for the purpose self-care/);
+  await axe('controller and policy');
+  await page.goto(`${gw.url}/admin/products/no-such-product`);
+  t.is(await page.getAttribute('#problem', 'data-code'), 'not_found');
+  await axe('problem page');
   await page.click('#logout');
   await page.waitForURL(/\/session\/end/);
+  await page.click('button[name=logout][value=yes]');
+  await page.waitForURL(`${gw.url}/admin/signed-out`);
+  await axe('signed out');
+  await page.goto(`${gw.url}/admin/`);
+  await page.waitForURL(/\/interaction\/[^/]+$/);
+  t.pass('signed out of the console and of the gateway: the console asks for a new sign-in');
   t.deepEqual(errors.filter((e) => /Content Security Policy/i.test(e)), [], 'no CSP violations');
-  t.true(checked.length >= 7);
+  t.true(checked.length >= 11);
   await context.close();
 });
