@@ -124,3 +124,31 @@ test.serial('a key the gateway does not know gets no token: exit code 3', async 
   t.is(run.code, EXIT.unauthenticated);
   t.regex(run.stderr, /error: 401 invalid_client/);
 });
+
+test.serial('certifications: refused without the certifier role; with it, added and withdrawn, each in the audit trail', async (t) => {
+  const args = ['certifications', 'add', '--product', 'min-vardplan', '--framework', 'nordic-medtest', '--purpose', 'self-care',
+    '--certified-by', 'Nordic MedTest (sandlåda)', '--issued', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), '--expires', '2030-12-31', '--evidence', 'NMT-TEST-1', '--json'];
+  const refused = await cli(args);
+  t.is(refused.code, EXIT.forbidden);
+  t.is((JSON.parse(refused.stdout) as { type: string }).type, 'urn:gateway:problem:forbidden_role');
+
+  t.is((await cli(['roles', 'add', '--client', 'gateway-cli', '--role', 'certifier', '--scope', 'nordic-medtest'])).code, EXIT.ok);
+  const roles = await cli(['roles', 'list']);
+  t.regex(roles.stdout, /client:gateway-cli\s+certifier\s+nordic-medtest/);
+
+  const added = await cli(args);
+  t.is(added.code, EXIT.ok, added.stderr);
+  const cert = JSON.parse(added.stdout) as { id: string; status: string; expiresAt: string };
+  t.is(cert.status, 'valid');
+  t.is(cert.expiresAt.slice(0, 10), '2030-12-31');
+  const other = await cli(['certifications', 'add', '--product', 'min-vardplan', '--framework', 'np', '--purpose', 'self-care', '--certified-by', 'X', '--issued', '2026-01-01', '--expires', '2030-01-01', '--evidence', 'E']);
+  t.is(other.code, EXIT.forbidden, 'not under another framework');
+  t.regex(other.stderr, /403 outside_framework/);
+
+  const withdrawn = await cli(['certifications', 'withdraw', cert.id, '--json']);
+  t.is(withdrawn.code, EXIT.ok, withdrawn.stderr);
+  t.is((JSON.parse(withdrawn.stdout) as { status: string }).status, 'withdrawn');
+  const audit = await cli(['audit', 'certification', cert.id]);
+  t.is(audit.code, EXIT.ok, audit.stderr);
+  t.true(audit.stdout.trim().split('\n').length >= 3, 'a header and two entries');
+});
