@@ -23,3 +23,18 @@ test('a restarted sandbox finds its registry as it left it, and does not seed ag
   t.true((await second.registryDb!.store.verifyAudit()).ok);
   await second.close();
 });
+
+test('a PGlite registry folder is one process\'s: audit:verify refuses it while the sandbox runs, and verifies it after', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  const folder = join(dir, 'locked');
+  const gw = await startTestGateway({ overrides: { registry: { pglite: folder } } });
+  const env = { ...process.env, GATEWAY__registry__pglite: folder };
+  const busy = await t.throwsAsync(run(process.execPath, ['src/whitelist/auditVerify.ts'], { env })) as Error & { code?: number; stderr?: string };
+  t.is(busy.code, 2);
+  t.regex(busy.stderr ?? '', /in use by process \d+/);
+  await gw.close();
+  const { stdout } = await run(process.execPath, ['src/whitelist/auditVerify.ts'], { env });
+  t.regex(stdout, /audit chain intact: \d+ entries/);
+});
