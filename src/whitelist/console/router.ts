@@ -165,11 +165,10 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/', requireSession, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
-    const products = await api.list<Product>('/products');
+    // One call for all certifications (the API filters them to what this role may see), not one per product.
+    const [products, all] = await Promise.all([api.list<Product>('/products'), api.list<Certification>('/certifications')]);
     const certs = new Map<string, Certification[]>();
-    await Promise.all(products.map(async (p) => {
-      certs.set(p.id, await api.list<Certification>('/certifications', { productId: p.id }));
-    }));
+    for (const c of all) certs.set(c.productId, [...(certs.get(c.productId) ?? []), c]);
     ctx.type = 'html';
     ctx.body = productListPage(v, products.sort((a, b) => a.name.localeCompare(b.name)), certs, clock.now(), flashes[one(ctx.query.done)]?.[v.locale]);
   });
@@ -300,6 +299,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       lapses: access instanceof AdminApiProblem ? [] : lapsesOf(access),
       controllers: new Map(Array.isArray(controllers) ? controllers.map((c) => [c.id, c]) : []),
       administers: administered(session),
+      operator: session.staff.roles.some((r) => r.role === 'operator'),
       now: clock.now(),
       datasetNames: names,
       ...(flashes[one(ctx.query.done)] ? { flash: flashes[one(ctx.query.done)]![v.locale] } : {}),

@@ -95,6 +95,8 @@ export interface ProductPageData {
   controllers: Map<string, Controller>;
   /** Controllers this person administers (controller_admin scopes). */
   administers: string[];
+  /** The person is a federation operator (sees every approval). */
+  operator?: boolean;
   now: number;
   datasetNames?: DatasetNames;
   flash?: string;
@@ -144,6 +146,9 @@ ${a.basis === 'policy' && a.certificationId && d.administers.includes(a.controll
 </tr></thead><tbody>${approvalRows.length ? approvalRows : [html`<tr><td colspan="6">${sv(v) ? 'Inga godkännanden.' : 'No approvals.'}</td></tr>`]}</tbody></table>`
     : unavailable(v, d.approvals);
   const canApprove = d.administers.length > 0;
+  const scopeNote = Array.isArray(d.approvals) && d.administers.length && !d.operator
+    ? html`<p class="muted">${sv(v) ? 'Du ser godkännanden för de personuppgiftsansvariga du administrerar.' : 'You see the approvals of the data controllers you administer.'}</p>`
+    : html``;
   return consolePage(v, p.name, html`<h1>${p.name}</h1>${notice(d.flash)}
 <div class="card"><dl class="claims">
 <dt>Id</dt><dd><code>${p.id}</code></dd>
@@ -155,7 +160,7 @@ ${a.basis === 'policy' && a.certificationId && d.administers.includes(a.controll
 <dt>${sv(v) ? 'Kontakt' : 'Contact'}</dt><dd>${p.contact?.name ?? ''} ${p.contact?.email ? html`&lt;${p.contact.email}&gt;` : html``}</dd>
 </dl><p><a href="/admin/audit/product/${encodeURIComponent(p.id)}">${sv(v) ? 'Produktens historik' : 'The product\'s history'}</a></p></div>
 <h2>${sv(v) ? 'Åtkomst just nu' : 'Access right now'}</h2>${accessSection}${lapseNote}
-<h2>${sv(v) ? 'Godkännanden per personuppgiftsansvarig' : 'Approvals per data controller'}</h2>${approvalsSection}
+<h2>${sv(v) ? 'Godkännanden per personuppgiftsansvarig' : 'Approvals per data controller'}</h2>${scopeNote}${approvalsSection}
 ${canApprove ? html`<p><a class="button" id="approve" href="/admin/products/${encodeURIComponent(p.id)}/approve">${sv(v) ? 'Godkänn produkten' : 'Approve the product'}</a></p>` : html``}
 <h2>${sv(v) ? 'Certifieringar' : 'Certifications'}</h2>
 <p class="${w.level === 'none' ? 'muted' : w.level}">${w.text}</p>
