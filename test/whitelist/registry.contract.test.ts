@@ -255,3 +255,13 @@ test.serial('postgres: the audit:verify command passes an intact chain', async (
   t.regex(stdout, /audit chain intact: 1 entries/);
   await admin.close();
 });
+
+test.serial('postgres: instances migrating at once take turns; each migration runs once', async (t) => {
+  const url = await pgServer.createDatabase();
+  const instances = [new PostgresDb({ url }), new PostgresDb({ url }), new PostgresDb({ url })];
+  const applied = await Promise.all(instances.map((db) => migrate(db)));
+  t.deepEqual(applied.flat().sort(), ['001_registry', '002_audit', '003_app_role']);
+  const rows = await instances[0]!.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
+  t.deepEqual(rows.rows.map((r) => r.version), ['001', '002', '003']);
+  await Promise.all(instances.map((db) => db.close()));
+});

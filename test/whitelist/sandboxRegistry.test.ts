@@ -38,3 +38,13 @@ test('a PGlite registry folder is one process\'s: audit:verify refuses it while 
   const { stdout } = await run(process.execPath, ['src/whitelist/auditVerify.ts'], { env });
   t.regex(stdout, /audit chain intact: \d+ entries/);
 });
+
+test('the gateway is not ready while the registry\'s database cannot answer', async (t) => {
+  const gw = await startTestGateway();
+  t.deepEqual(await (await fetch(`${gw.url}/readyz`)).json(), { status: 'ready', store: 'memory' });
+  await gw.registryDb!.db.close();
+  const res = await fetch(`${gw.url}/readyz`);
+  t.is(res.status, 503);
+  t.deepEqual(((await res.json()) as { failing: string[] }).failing, ['registry']);
+  await gw.close();
+});

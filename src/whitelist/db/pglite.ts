@@ -32,7 +32,10 @@ export class PgliteDb implements Db {
     try {
       return new PgliteDb(await PGlite.create(dir), lockFile);
     } catch (err) {
-      if (lockFile) rmSync(lockFile, { force: true });
+      if (lockFile) {
+        rmSync(lockFile, { force: true });
+        held.delete(lockFile);
+      }
       throw err;
     }
   }
@@ -72,10 +75,16 @@ export class PgliteDb implements Db {
   close(): Promise<void> {
     return this.#serial(async () => {
       await this.#pg.close();
-      if (this.#lockFile) rmSync(this.#lockFile, { force: true });
+      if (this.#lockFile) {
+        rmSync(this.#lockFile, { force: true });
+        held.delete(this.#lockFile);
+      }
     });
   }
 }
+
+/** Lock files this process holds: a second open in the same process is refused too. */
+const held = new Set<string>();
 
 const alive = (pid: number): boolean => {
   try {
@@ -88,14 +97,17 @@ const alive = (pid: number): boolean => {
 
 /** Creates the lock file, or takes over one whose process is gone (a crash); refuses a live owner. */
 function takeLock(file: string): void {
+  if (held.has(file)) throw new Error('the PGlite registry is already open in this process');
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
+      held.add(file);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8').trim());
-      if (owner && alive(owner)) {
+      // Our own pid in a lock we do not hold is a previous life (a container restarted as pid 1, say).
+      if (owner && owner !== process.pid && alive(owner)) {
         throw new Error(`the PGlite registry is in use by process ${owner}: stop it first (or use PostgreSQL, DATABASE_URL)`);
       }
       rmSync(file, { force: true });
