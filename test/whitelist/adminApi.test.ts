@@ -10,12 +10,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Gateway } from '../../src/gateway.ts';
 import { AccountStore } from '../../src/idp/accounts.ts';
 import { startTestGateway, makeTestClient, type TestClient } from '../helpers/gateway.ts';
+import { STAFF, callApi, clientCredentials as issueClientCredentials, consoleToken as mintConsoleToken, refused, type Caller, type Reply } from '../helpers/adminApi.ts';
 
-const OLOF = 'SE5565594230-OP01'; // operator
-const SARA = 'SE2321000016-A1B2'; // controller_admin of region-sandbox
-const TOMAS = 'SE2120001234-T001'; // controller_admin of sandvik-kommun
-const MARIA = 'SE5560000001-CB01'; // certifier of nordic-medtest
-const LARS = 'SE5591234567-LV01'; // supplier 5591234567 (demo-rp, stegraknaren)
+
+const { OLOF, SARA, TOMAS, MARIA, LARS } = STAFF;
 const NOBODY = 'SE5560000099-X001'; // staff without a role
 const LISA = 'SE5591234567-LV02'; // supplier 5591234567 and, in one test, also admin of Vårdbolaget
 
@@ -25,17 +23,6 @@ let adminClient: TestClient;
 let otherClient: TestClient;
 let accounts: AccountStore;
 
-interface Caller {
-  token: string;
-  keys: CryptoKeyPair;
-}
-
-interface Reply {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
 test.before(async () => {
   cliClient = await makeTestClient('gateway-cli', 'https://cli.example.test/cb', { grant_types: ['client_credentials'], scope: 'openid' });
   adminClient = await makeTestClient('gateway-admin', 'https://console.example.test/cb', { scope: 'openid' });
@@ -43,52 +30,22 @@ test.before(async () => {
   gw = await startTestGateway({ clients: [cliClient.config, adminClient.config, otherClient.config] });
   accounts = new AccountStore(gw.store, 'test-account-key', 3600);
 });
-
 test.after.always(async () => {
   await gw?.close();
 });
 
-async function clientCredentials(client: TestClient): Promise<Caller> {
-  const config = await oidc.discovery(new URL(gw.url), client.config.client_id, {},
-    oidc.PrivateKeyJwt({ key: client.privateKey, kid: client.kid }), { execute: [oidc.allowInsecureRequests] });
-  const keys = await oidc.randomDPoPKeyPair('ES256');
-  const tokens = await oidc.clientCredentialsGrant(config, {}, { DPoP: oidc.getDPoPHandle(config, keys) });
-  return { token: tokens.access_token, keys };
+function clientCredentials(client: TestClient) {
+  return issueClientCredentials(gw, client);
 }
-
-/** A console token for a signed-in account, bound to a fresh DPoP key. */
-async function consoleToken(accountId: string): Promise<Caller> {
-  const keys = await generateKeyPair('ES256', { extractable: true });
-  const jkt = await calculateJwkThumbprint(await exportJWK(keys.publicKey));
-  const client = await gw.provider.Client.find('gateway-admin');
-  const token = new gw.provider.AccessToken({ client: client!, accountId, scope: 'openid', gty: 'authorization_code' } as never);
-  (token as unknown as { setThumbprint(p: string, v: string): void }).setThumbprint('jkt', jkt);
-  return { token: await token.save(), keys };
+function consoleToken(accountId: string) {
+  return mintConsoleToken(gw, accountId);
 }
-
-const staff = async (hsaId: string) => consoleToken(await accounts.remember({ kind: 'staff', hsaId, givenName: 'Test', surname: 'Person' }));
-
-async function call(caller: Caller | undefined, method: string, path: string, options: { body?: unknown; raw?: string; type?: string; ifMatch?: string } = {}): Promise<Reply> {
-  const url = `${gw.url}${path}`;
-  const headers: Record<string, string> = {};
-  if (caller) {
-    const jwk = await exportJWK(caller.keys.publicKey);
-    headers.authorization = `DPoP ${caller.token}`;
-    headers.dpop = await new SignJWT({ htm: method, htu: url.split('?')[0], jti: randomUUID(), iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(caller.token).digest('base64url') })
-      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(caller.keys.privateKey);
-  }
-  if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
-  let body: string | undefined;
-  if (options.raw !== undefined) body = options.raw;
-  else if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined) headers['content-type'] = options.type ?? 'application/json';
-  const res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+async function staff(hsaId: string) {
+  return consoleToken(await accounts.remember({ kind: 'staff', hsaId, givenName: 'Test', surname: 'Person' }));
 }
-
-/** The status and problem code of a refusal. */
-const refused = (r: Reply) => [r.status, String(r.body?.type ?? '').replace('urn:gateway:problem:', '')];
+function call(caller: Caller | undefined, method: string, path: string, options: Parameters<typeof callApi>[4] = {}) {
+  return callApi(gw, caller, method, path, options);
+}
 
 async function auditCount(): Promise<number> {
   return gw.registryDb!.store.revision();
