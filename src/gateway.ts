@@ -274,7 +274,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     if (sithsCard) upstreams.push(sithsCard.upstream);
     if (saml) upstreams.push(...saml.upstreams);
     if (freja) upstreams.push(frejaRoutes(freja, effectiveConfig));
-    provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
+    provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger, gate }).routes());
     if (sandbox) {
       provider.use(landingRouter({
         issuer: config.issuer,

@@ -14,7 +14,9 @@ import { IdentityRejected, type AccountStore, type UpstreamIdentity } from './ac
 import { SE } from './claims.ts';
 import { clientLoginRules } from './provider.ts';
 import { localeOf, type Locale } from './views/i18n.ts';
-import { loginPage, consentPage, type MethodChoice } from './views/interaction.ts';
+import { loginPage, consentPage, type DataLine, type MethodChoice } from './views/interaction.ts';
+import type { ProductGate } from '../whitelist/productGate.ts';
+import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
 
@@ -61,6 +63,35 @@ export interface InteractionDeps {
   accounts: AccountStore;
   upstreams: UpstreamRoutes[];
   logger: Logger;
+  /** The product whitelist, to tell the citizen which data at which controllers the app will reach. */
+  gate?: ProductGate | undefined;
+}
+
+const actionWords: Record<Locale, Record<string, string>> = {
+  sv: { read: 'läsa', 'read,write': 'läsa och ändra', write: 'ändra' },
+  en: { read: 'read', 'read,write': 'read and change', write: 'change' },
+};
+
+/** The app's data access as the consent page says it: live details (narrowed by the request), in words. */
+async function dataLines(gate: ProductGate | undefined, config: Config, clientId: string, requested: unknown, loc: Locale): Promise<DataLine[]> {
+  if (!gate) return [];
+  const live = await gate.liveDetails(clientId);
+  if (!live?.length) return [];
+  let wanted: RequestedDetail[] | undefined;
+  if (typeof requested === 'string') {
+    try {
+      wanted = (JSON.parse(requested) as unknown[]).filter((d) => requestedDetailSchema.safeParse(d).success) as RequestedDetail[];
+    } catch { /* PAR validated it already */ }
+  }
+  const names = await gate.controllerNames();
+  return narrow(live, wanted).map((d) => {
+    const entry = config.datasets.find((x) => x.id === d.dataset);
+    return {
+      dataset: (entry?.names[loc] ?? d.dataset).toLowerCase(),
+      actions: actionWords[loc][d.actions.join(',')] ?? d.actions.join(', '),
+      controllers: d.controllers.map((c) => names.get(c) ?? c),
+    };
+  });
 }
 
 const scopeText: Record<string, Record<Locale, string>> = {
@@ -101,7 +132,7 @@ const refusals: Record<string, Record<Locale, string>> = {
 };
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { provider, config, accounts, upstreams, logger } = deps;
+  const { provider, config, accounts, upstreams, logger, gate } = deps;
   const router = new Router();
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
@@ -223,6 +254,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
         uid: details.uid,
         clientName: ctx.state.clientName as string,
         scopes: requested.filter((s) => scopeText[s]).map((s) => ({ scope: s, text: scopeText[s]![loc] })),
+        data: await dataLines(gate, config, details.params.client_id as string, details.params.authorization_details, loc),
       });
       return;
     }

@@ -73,6 +73,12 @@ export class ProductGate {
     return this.#d.toMetadata(productClient(result.product));
   }
 
+  /** The controllers' names by id, for pages that tell a citizen who is responsible for what. */
+  async controllerNames(): Promise<Map<string, string>> {
+    const snapshot = await this.#d.cache.snapshot();
+    return new Map(snapshot.controllers.map((c) => [c.id, c.name]));
+  }
+
   /**
    * The live authorization_details of a client: the product's live approvals now; [] for the
    * operator's own configured clients (they are not products and never carry data access);

@@ -148,7 +148,11 @@ test('a citizen sign-in yields an access token carrying the live approvals; narr
   try {
     const rp = await discoverRp(gw, client);
     const auth = await pushAuthorization(rp);
-    const callback = await browserThroughBankId(gw, auth.url, '198003121236', REDIRECT);
+    let consent = '';
+    const callback = await browserThroughBankId(gw, auth.url, '198003121236', REDIRECT, undefined, (page) => { consent = page; });
+    // The citizen is told, before approving, which data at which controllers the app will reach.
+    t.regex(consent, /läsa bokningar<\/strong> hos kommun-b/);
+    t.regex(consent, /läsa och ändra bokningar<\/strong> hos region-a/);
     const tokens = await oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: auth.verifier, expectedState: auth.state }, undefined, { DPoP: rp.dpop });
     t.deepEqual(tokens.authorization_details, [
       { type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['kommun-b'] },
@@ -156,7 +160,10 @@ test('a citizen sign-in yields an access token carrying the live approvals; narr
     ]);
 
     const narrowedAuth = await pushAuthorization(rp, { authorization_details: JSON.stringify([{ type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['region-a'] }]) });
-    const narrowedCallback = await browserThroughBankId(gw, narrowedAuth.url, '198003121236', REDIRECT);
+    let narrowedConsent = '';
+    const narrowedCallback = await browserThroughBankId(gw, narrowedAuth.url, '198003121236', REDIRECT, undefined, (page) => { narrowedConsent = page; });
+    t.regex(narrowedConsent, /läsa bokningar<\/strong> hos region-a/);
+    t.notRegex(narrowedConsent, /kommun-b/, 'the consent names only what the narrowed request reaches');
     const narrowed = await oidc.authorizationCodeGrant(rp.config, narrowedCallback, { pkceCodeVerifier: narrowedAuth.verifier, expectedState: narrowedAuth.state }, undefined, { DPoP: rp.dpop });
     t.deepEqual(narrowed.authorization_details, [{ type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['region-a'] }]);
 
