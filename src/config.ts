@@ -29,6 +29,41 @@ const clientSchema = z.object({
   message: 'private_key_jwt needs the client\'s public keys: set "jwks" or "jwks_uri"',
 });
 
+// --- Registry and data-set catalogue (issue 3) -------------------------------------------------
+/** A data set (informationsmängd) approvals can cover; scopes are derived as `<id>.<action>`. */
+const datasetSchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
+  names: z.object({ sv: z.string().min(1), en: z.string().min(1) }),
+  /** How much harm a leak does; the console shows it beside every approval. */
+  sensitivity: z.enum(['low', 'medium', 'high']),
+  actions: z.array(z.enum(['read', 'write'])).min(1),
+});
+
+export const defaultDatasets: Array<z.infer<typeof datasetSchema>> = [
+  { id: 'bookings', names: { sv: 'Bokningar', en: 'Bookings' }, sensitivity: 'medium', actions: ['read', 'write'] },
+  { id: 'vaccinations', names: { sv: 'Vaccinationer', en: 'Vaccinations' }, sensitivity: 'high', actions: ['read'] },
+  { id: 'lab-results', names: { sv: 'Provsvar', en: 'Lab results' }, sensitivity: 'high', actions: ['read'] },
+  { id: 'home-care-decisions', names: { sv: 'Biståndsbeslut om hemtjänst', en: 'Home-care decisions' }, sensitivity: 'high', actions: ['read'] },
+  { id: 'care-documentation', names: { sv: 'Journalanteckningar', en: 'Care documentation' }, sensitivity: 'high', actions: ['read'] },
+  { id: 'care-plans', names: { sv: 'Vårdplaner', en: 'Care plans' }, sensitivity: 'high', actions: ['read'] },
+  { id: 'listing', names: { sv: 'Listning', en: 'Listing' }, sensitivity: 'low', actions: ['read'] },
+  { id: 'patient-measurements', names: { sv: 'Egna mätvärden', en: 'Patient-reported measurements' }, sensitivity: 'high', actions: ['read', 'write'] },
+];
+
+const registrySchema = z.object({
+  /** PostgreSQL, the system of record (postgres://user@host/db). Without it: PGlite (sandbox only). */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  /** A login allowed to create tables and the app role, for migrations; defaults to databaseUrl. */
+  adminDatabaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  /** The role the application works as (only INSERT and SELECT on the audit log); '' = the login's own. */
+  appRole: z.string().regex(/^([a-z_][a-z0-9_]*)?$/, 'a PostgreSQL role name').default('gateway_app'),
+  /** PGlite's folder (default <sandboxDir>/registry), or `memory`. */
+  pglite: z.string().optional(),
+  /** Seed the sandbox registry on first start (sandbox only, and only into an empty registry). */
+  seed: bool.default(true),
+}).prefault({});
+// --- end registry ---------------------------------------------------------------------------------
+
 export const configSchema = z.object({
   mode: z.enum(['sandbox', 'production']).default('sandbox'),
   /** The issuer identifier; every URL the gateway hands out is built from it. */
@@ -195,11 +230,15 @@ export const configSchema = z.object({
   sandbox: z.object({
     demoRp: bool.default(true),
   }).prefault({}),
+  datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
+    .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique'),
+  registry: registrySchema,
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type ClientConfig = z.infer<typeof clientSchema>;
+export type DatasetConfig = z.infer<typeof datasetSchema>;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -223,6 +262,8 @@ const namedEnv: Record<string, string> = {
   BANKID_CA_FILE: 'bankid.caFile',
   GATEWAY_JWKS_FILE: 'keys.jwksFile',
   GATEWAY_SECRETS_FILE: 'keys.secretsFile',
+  DATABASE_URL: 'registry.databaseUrl',
+  DATABASE_ADMIN_URL: 'registry.adminDatabaseUrl',
 };
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -325,6 +366,7 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   if (config.bankid.enabled && (!config.bankid.baseUrl || !config.bankid.pfxFile || !config.bankid.caFile)) {
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
+  if (!config.registry.databaseUrl) problems.push('registry.databaseUrl: production keeps the registry in PostgreSQL (set DATABASE_URL); PGlite is the sandbox\'s embedded database');
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
   return problems;
 }

@@ -1,0 +1,143 @@
+// The audit trail: every registry change appended in the same transaction as the change, each entry
+// hashed together with the previous entry's hash. Appends lock the single audit_head row, so two
+// concurrent writers queue instead of forking the chain. verifyAuditChain() recomputes every link.
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Queryable } from './db/db.ts';
+import type { AuditEntry, Role } from './model.ts';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface AuditActor {
+  /** HSA-id, client_id or `system`; never a personnummer or a name. */
+  actor: string;
+  role: Role | 'system';
+}
+
+export interface AuditRecord {
+  action: string;
+  objectType: AuditEntry['objectType'];
+  objectId: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** JSON with object keys sorted at every depth and undefined members dropped: one byte string per value. */
+export function canonicalJson(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
+  const { seq, at, actor, role, action, objectType, objectId, before, after, prevHash } = entry;
+  return createHash('sha256')
+    .update(canonicalJson({ seq, at, actor, role, action, objectType, objectId, before: before ?? null, after: after ?? null }))
+    .update('\n')
+    .update(prevHash)
+    .digest('hex');
+}
+
+/** What jsonb will give back: plain JSON, no undefined, no Date objects. */
+const asStored = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
+
+export async function appendAudit(tx: Queryable, clock: Clock, who: AuditActor, record: AuditRecord): Promise<AuditEntry> {
+  const head = (await tx.query<{ seq: string | number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')).rows[0];
+  if (!head) throw new Error('audit_head is missing: the audit migration has not run');
+  const partial: Omit<AuditEntry, 'hash'> = {
+    seq: Number(head.seq) + 1,
+    at: new Date(clock.now()).toISOString(),
+    actor: who.actor,
+    role: who.role,
+    action: record.action,
+    objectType: record.objectType,
+    objectId: record.objectId,
+    before: asStored(record.before),
+    after: asStored(record.after),
+    prevHash: head.hash,
+  };
+  const entry: AuditEntry = { ...partial, hash: entryHash(partial) };
+  await tx.query(
+    `INSERT INTO audit_log (seq, at, actor, role, action, object_type, object_id, before, after, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [entry.seq, entry.at, entry.actor, entry.role, entry.action, entry.objectType, entry.objectId,
+      JSON.stringify(entry.before), JSON.stringify(entry.after), entry.prevHash, entry.hash],
+  );
+  await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [entry.seq, entry.hash]);
+  return entry;
+}
+
+interface AuditRow {
+  seq: string | number;
+  at: Date | string;
+  actor: string;
+  role: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  before: unknown;
+  after: unknown;
+  prev_hash: string;
+  hash: string;
+}
+
+export const AUDIT_COLUMNS = 'seq, at, actor, role, action, object_type, object_id, before, after, prev_hash, hash';
+
+export function auditFromRow(r: AuditRow): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: new Date(r.at).toISOString(),
+    actor: r.actor,
+    role: r.role as AuditEntry['role'],
+    action: r.action,
+    objectType: r.object_type as AuditEntry['objectType'],
+    objectId: r.object_id,
+    before: r.before ?? null,
+    after: r.after ?? null,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+export interface BrokenLink {
+  seq: number;
+  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'seq_gap' | 'head_mismatch';
+  detail: string;
+}
+
+export interface ChainReport {
+  ok: boolean;
+  entries: number;
+  firstBroken?: BrokenLink;
+}
+
+/** Walks the whole chain in seq order and stops at the first link that does not hold. */
+export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<ChainReport> {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let entries = 0;
+  for (;;) {
+    const rows = (await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, [expectedSeq, batch])).rows;
+    for (const row of rows) {
+      const e = auditFromRow(row);
+      if (e.seq !== expectedSeq) return { ok: false, entries, firstBroken: { seq: expectedSeq, reason: 'seq_gap', detail: `entry ${expectedSeq} is missing (next is ${e.seq})` } };
+      if (e.prevHash !== prevHash) return { ok: false, entries, firstBroken: { seq: e.seq, reason: 'prev_hash_mismatch', detail: `entry ${e.seq} does not point at entry ${e.seq - 1}` } };
+      if (entryHash(e) !== e.hash) return { ok: false, entries, firstBroken: { seq: e.seq, reason: 'hash_mismatch', detail: `entry ${e.seq} was changed after it was written` } };
+      prevHash = e.hash;
+      expectedSeq += 1;
+      entries += 1;
+    }
+    if (rows.length < batch) break;
+  }
+  const head = (await db.query<{ seq: string | number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1')).rows[0];
+  if (head && (Number(head.seq) !== entries || head.hash !== prevHash)) {
+    return { ok: false, entries, firstBroken: { seq: entries + 1, reason: 'head_mismatch', detail: `the chain ends at entry ${entries} but ${Number(head?.seq)} were written: entries were removed` } };
+  }
+  return { ok: true, entries };
+}

@@ -1,0 +1,130 @@
+// The admin API's input and output shapes, as zod schemas: the same objects validate requests and
+// generate the OpenAPI document (src/whitelist/api/openapi.ts). Inputs are strict, so a server-set
+// field (version, createdAt, status where the server sets it) is refused with its name.
+import { z } from 'zod';
+import { HSA_ID } from '../idp/accounts.ts';
+
+export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2-63 characters');
+export const orgNumber = z.string().regex(/^\d{10}$/, 'a Swedish organisation number: 10 digits');
+const purpose = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'a purpose id such as self-care');
+const hsaId = z.string().regex(HSA_ID, 'an HSA-id such as SE2321000016-A1B2');
+const clientId = z.string().min(3).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+const text = (max = 200) => z.string().trim().min(1).max(max);
+const instant = z.iso.datetime({ offset: true });
+
+export const action = z.enum(['read', 'write']);
+export const datasetAccess = z.strictObject({
+  dataset: z.string().min(1).max(63),
+  actions: z.array(action).min(1).max(2),
+});
+
+const versioned = { version: z.number().int(), createdAt: instant, updatedAt: instant };
+
+export const controllerInput = z.strictObject({
+  id: slug,
+  orgNumber,
+  name: text(),
+  kind: z.enum(['region', 'municipality', 'private_provider']),
+  hsaId: hsaId.optional(),
+  datasets: z.array(z.string().min(1).max(63)).max(100).default([]),
+  webhookUrl: z.url({ protocol: /^https$/ }).optional(),
+});
+export const controllerUpdate = controllerInput.extend({ id: slug.optional() });
+export const controller = controllerInput.extend(versioned);
+
+export const frameworkInput = z.strictObject({ id: slug, name: text(), description: text(2000).optional() });
+export const frameworkUpdate = frameworkInput.extend({ id: slug.optional() });
+export const framework = frameworkInput.extend(versioned);
+
+export const policyAcceptance = z.strictObject({ frameworkId: slug, purpose, access: z.array(datasetAccess).min(1).max(50) });
+export const policyInput = z.strictObject({ accepts: z.array(policyAcceptance).max(100) });
+export const policy = policyInput.extend({ controllerId: slug, ...versioned });
+
+export const productClient = z.strictObject({
+  clientId,
+  redirectUris: z.array(z.string().max(2000)).min(1).max(20),
+  postLogoutRedirectUris: z.array(z.string().max(2000)).max(20).default([]),
+  tokenEndpointAuthMethod: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt'),
+  jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) }).optional(),
+  jwksUri: z.string().max(2000).optional(),
+  tlsClientAuthSubjectDn: z.string().max(1000).optional(),
+  grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).default(['authorization_code']),
+  scope: z.string().max(2000).default('openid'),
+});
+export const productStatus = z.enum(['registered', 'active', 'suspended', 'retired']);
+export const productInput = z.strictObject({
+  id: slug,
+  name: text(),
+  supplierOrgNumber: orgNumber,
+  supplierName: text(),
+  purpose,
+  contact: z.strictObject({ name: text(), email: z.email() }),
+  client: productClient,
+  authnMethods: z.array(z.string().min(1).max(63)).min(1).max(20),
+  minimumAcr: z.string().max(200).optional(),
+  requestedAccess: z.array(datasetAccess).min(1).max(50),
+});
+export const productUpdate = productInput.extend({ id: slug.optional() });
+export const productStatusInput = z.strictObject({ status: productStatus });
+export const product = productInput.extend({ status: productStatus, ...versioned });
+
+export const certificationInput = z.strictObject({
+  productId: slug,
+  frameworkId: slug,
+  purpose,
+  certifiedBy: text(),
+  issuedAt: instant,
+  expiresAt: instant,
+  evidenceRef: text(2000),
+});
+export const certification = certificationInput.extend({ id: z.string(), status: z.enum(['valid', 'withdrawn']), ...versioned });
+
+export const approvalInput = z.strictObject({
+  controllerId: slug,
+  productId: slug,
+  purpose,
+  access: z.array(datasetAccess).min(1).max(50),
+  basis: z.enum(['own_review', 'trusted_reviewer', 'certification']),
+  reviewer: text().optional(),
+  certificationId: z.string().max(64).optional(),
+  expiresAt: instant.optional(),
+});
+export const approval = approvalInput.extend({
+  id: z.string(), status: z.enum(['active', 'revoked']), decidedBy: z.string(), revokedAt: instant.optional(), ...versioned,
+});
+
+export const roleName = z.enum(['operator', 'certifier', 'controller_admin', 'supplier']);
+export const roleSubject = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('staff'), hsaId }),
+  z.strictObject({ kind: z.literal('client'), clientId }),
+]);
+export const roleInput = z.strictObject({ subject: roleSubject, role: roleName, scope: z.string().min(1).max(63).optional() });
+export const roleAssignment = roleInput.extend({ id: z.string(), ...versioned });
+
+export const auditEntry = z.object({
+  seq: z.number().int(), at: instant, actor: z.string(), role: z.string(), action: z.string(),
+  objectType: z.enum(['controller', 'framework', 'policy', 'product', 'certification', 'approval', 'role']),
+  objectId: z.string(), before: z.unknown(), after: z.unknown(), prevHash: z.string(), hash: z.string(),
+});
+
+export const me = z.object({
+  actor: z.string(),
+  subject: roleSubject,
+  roles: z.array(roleAssignment),
+});
+
+export const problem = z.object({
+  type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+/** Query parameters of the list endpoints. */
+export const certificationQuery = z.strictObject({ productId: slug.optional() });
+export const approvalQuery = z.strictObject({ controllerId: slug.optional(), productId: slug.optional() });
+export const auditQuery = z.strictObject({
+  objectType: auditEntry.shape.objectType.optional(),
+  objectId: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(5000).optional(),
+});
