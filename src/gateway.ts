@@ -27,6 +27,26 @@ import { landingRouter } from './sandbox/landing.ts';
 import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
 import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
+// --- policy decision point (issue 4) ---
+import type { Db } from './whitelist/db/db.ts';
+import { openRegistryDb } from './whitelist/registry.ts';
+import { DecisionAudit } from './scopes/decisionAudit.ts';
+import { Containment, withExposure } from './scopes/containment.ts';
+import { PolicyDecisionPoint } from './scopes/pdp.ts';
+import { pdpRouter } from './scopes/http.ts';
+import { RouteTable, sandboxRoutes } from './scopes/routeTable.ts';
+import { dataApiRouter } from './sandbox/dataApis.ts';
+
+/** The decision point's parts, for tests and the admin API. */
+export interface PdpParts {
+  db: Db;
+  /** Pseudonyms for cohorts and reports (accountIdFor). */
+  accounts: AccountStore;
+  decisionPoint: PolicyDecisionPoint;
+  audit: DecisionAudit;
+  containment: Containment;
+}
+// --- end policy decision point ---
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -39,6 +59,8 @@ export interface Gateway {
   /** The registry as this instance reads it (absent when no registry runs). */
   registry: RegistryCache | undefined;
   gate: ProductGate | undefined;
+  /** The policy decision point (present when a registry runs and pdp.enabled). */
+  pdp: PdpParts | undefined;
   close(): Promise<void>;
 }
 
@@ -54,6 +76,8 @@ export interface StartOptions {
   issuerFromListen?: boolean;
   /** Where products come from (the registry). Without it, only configured clients exist. */
   registry?: RegistrySource;
+  /** The database for limits, cohorts, suspensions and the decision audit; default: the registry's (openRegistryDb). */
+  db?: Db;
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -139,8 +163,14 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // The product whitelist: one snapshot cache per instance, dropped on every announced change.
     let registry: RegistryCache | undefined;
     let gate: ProductGate | undefined;
+    // Issue 4: limits, cohorts and containment suspensions live in the database beside the registry.
+    let db: Db | undefined;
+    if (options.registry && config.pdp.enabled) {
+      db = options.db ?? await openRegistryDb(config);
+      if (!options.db) closers.push(() => db!.close());
+    }
     if (options.registry) {
-      registry = new RegistryCache(options.registry, store, clock);
+      registry = new RegistryCache(db ? withExposure(options.registry, db) : options.registry, store, clock);
       await registry.start();
       closers.push(() => registry!.close());
       gate = new ProductGate({
@@ -184,6 +214,32 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
 
+    // --- policy decision point and enforcement proxy (issue 4) ---
+    let pdp: PdpParts | undefined;
+    if (db && registry) {
+      const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
+      await audit.maintain();
+      audit.start();
+      closers.push(() => audit.stop());
+      const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
+      const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
+      const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, registry, accounts, audit, containment, catalogue });
+      const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : sandbox ? sandboxRoutes(config.issuer) : []);
+      provider.use(pdpRouter({
+        pdp: decisionPoint,
+        issuer: config.issuer,
+        publicOrigin: config.pdp.publicOrigin ?? config.issuer,
+        routes,
+        upstreamTimeoutMs: config.pdp.upstreamTimeoutMs,
+        retryAfterSeconds: config.pdp.retryAfterSeconds,
+        mtlsCertificateHeader: config.mtls.enabled ? config.mtls.certificateHeader : undefined,
+        logger,
+      }).routes());
+      if (sandbox) provider.use(dataApiRouter(registry).routes());
+      pdp = { db, accounts, decisionPoint, audit, containment };
+    }
+    // --- end policy decision point ---
+
     server.on('request', provider.callback());
     closers.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -199,6 +255,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       sandboxBankId,
       registry,
       gate,
+      pdp,
       close: closeAll,
     };
   } catch (err) {
