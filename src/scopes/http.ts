@@ -137,9 +137,9 @@ export function pdpRouter(o: PdpHttpOptions): Router {
   };
   router.get('/pdp/v1/auth-request', authRequest);
   router.post('/pdp/v1/auth-request', authRequest);
-  router.all('/pdp/v1/auth-request/(.*)', authRequest);
+  router.all('/pdp/v1/auth-request/*rest', authRequest);
 
-  router.all('/pep/(.*)', async (ctx) => {
+  router.all('/pep/*rest', async (ctx) => {
     if (oversized(ctx)) return sendProblem(ctx, { status: 431, type: 'header_too_large', title: 'Credential header too large' });
     const uri = ctx.originalUrl.slice('/pep'.length);
     const target = o.routes.match(ctx.method, uri);
