@@ -118,7 +118,7 @@ export class MemoryStore implements HotStore {
 
   #stream(key: string): StreamState {
     const e = this.#live(key);
-    if (e && typeof e.value === 'object' && 'entries' in e.value) return e.value;
+    if (e && typeof e.value === 'object' && 'entries' in e.value) return e.value as StreamState;
     const state: StreamState = { entries: [], groups: new Map(), seq: 0 };
     this.#data.set(key, { value: state });
     return state;

@@ -100,8 +100,8 @@ async function answer(res: Response): Promise<Answer> {
   return { status: res.status, body, headers: res.headers };
 }
 
-/** POST /pdp/v1/decide with the holder's token and a fresh proof. */
-export async function decide(gw: Gateway, holder: Holder | undefined, target: Record<string, unknown>, signer = holder?.keys): Promise<Answer> {
+/** POST /pdp/v1/decide with the holder's token and a fresh proof (signer null: no proof). */
+export async function decide(gw: Gateway, holder: Holder | undefined, target: Record<string, unknown>, signer: CryptoKeyPair | null | undefined = holder?.keys): Promise<Answer> {
   const url = `${gw.url}/pdp/v1/decide`;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (holder) {
