@@ -212,7 +212,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       }).routes());
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
-    if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
+    if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger, pep: Boolean(db && registry) }).routes());
 
     // --- policy decision point and enforcement proxy (issue 4) ---
     let pdp: PdpParts | undefined;
