@@ -8,7 +8,7 @@
 // its files is missing or a certificate is about to expire.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAY_MS, type Bundle, type BundlePaths } from './pki.ts';
@@ -74,7 +74,8 @@ async function bundleIsUsable(dir: string, bundle: Bundle, manifest: Manifest | 
 }
 
 // A directory lock across processes (the sandbox and parallel test workers may start together):
-// mkdir is atomic. A lock older than a minute is left over from a crash and is broken.
+// mkdir is atomic. A lock untouched for a minute is left over from a crash and is broken; the holder
+// touches it every few seconds, so a generation slowed down by a busy machine is never taken for one.
 async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, '.lock');
   for (let attempt = 0; ; attempt += 1) {
@@ -89,9 +90,15 @@ async function withDirLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
       else await new Promise((r) => setTimeout(r, 50));
     }
   }
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(lock, now, now).catch(() => undefined);
+  }, 5_000);
+  heartbeat.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(heartbeat);
     await rm(lock, { recursive: true, force: true });
   }
 }

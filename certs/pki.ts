@@ -28,8 +28,19 @@ export async function rsaKeyPair(): Promise<{ privateKey: forge.pki.rsa.PrivateK
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e), keyPem: privateKey };
 }
 
-// Positive, 16 random bytes: unique without bookkeeping (RFC 5280 allows up to 20 octets).
-export const serialNumber = (): string => `0${randomBytes(16).toString('hex')}`;
+/**
+ * A certificate serial: 16 random bytes, unique without bookkeeping (RFC 5280 allows up to 20 octets),
+ * written so that its DER INTEGER is positive and minimal. forge writes the hex as given (a leading "0"
+ * nibble becomes a 0x00 octet) and removes at most one leading zero octet, so a serial whose random bytes
+ * start with 0x00 would come out as 00 0x.. — padding OpenSSL refuses ("illegal padding"), which made one
+ * certificate in about 512 unreadable. Top bit clear (positive, no sign octet), next bit set (never a
+ * leading zero octet): always 16 octets, 126 random bits.
+ */
+export function serialNumber(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x3f) | 0x40;
+  return bytes.toString('hex');
+}
 
 export interface CertSpec {
   commonName: string;

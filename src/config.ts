@@ -170,6 +170,8 @@ export const configSchema = z.object({
     signingCertFiles: z.array(z.string()).default([]),
     timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000),
     pollIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000),
+    /** Where "open Freja eID on this device" points (with ?transactionReference=); the sandbox points at its simulated app. */
+    launchUrl: z.string().default('frejaeid://bindUserToTransaction'),
     simulator: z.object({
       enabled: bool.default(false),
       port: z.coerce.number().int().min(0).max(65535).default(0),
@@ -303,6 +305,10 @@ const namedEnv: Record<string, string> = {
   BANKID_PFX_FILE: 'bankid.pfxFile',
   BANKID_PASSPHRASE_FILE: 'bankid.passphraseFile',
   BANKID_CA_FILE: 'bankid.caFile',
+  FREJA_BASE_URL: 'freja.baseUrl',
+  FREJA_PFX_FILE: 'freja.pfxFile',
+  FREJA_PASSPHRASE_FILE: 'freja.passphraseFile',
+  FREJA_CA_FILE: 'freja.caFile',
   GATEWAY_JWKS_FILE: 'keys.jwksFile',
   GATEWAY_SECRETS_FILE: 'keys.secretsFile',
   DATABASE_URL: 'registry.databaseUrl',
@@ -410,6 +416,37 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
   if (!config.registry.databaseUrl) problems.push('registry.databaseUrl: production keeps the registry in PostgreSQL (set DATABASE_URL); PGlite is the sandbox\'s embedded database');
+  // SAML (SITHS and the national portal): real IdPs from metadata files, the SP key from files.
+  if (config.saml.simulator.enabled) problems.push('saml.simulator.enabled: the SAML IdP simulator cannot run in production; list the real IdPs in saml.idps with their metadata files');
+  if (config.saml.enabled && config.saml.idps.length && (!config.saml.signingKeyFile || !config.saml.signingCertFile)) {
+    problems.push('saml.signingKeyFile, saml.signingCertFile: production needs the SP signing key and certificate (PEM files) that the IdPs know from the SP metadata');
+  }
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
+  // Freja eID: the real REST API only, with every file it needs to be trusted.
+  if (config.freja.simulator.enabled) problems.push('freja.simulator.enabled: the Freja eID simulator cannot run in production; set freja.baseUrl, pfxFile, caFile and signingCertFiles for the real REST API');
+  if (config.freja.enabled && (!config.freja.baseUrl || !config.freja.pfxFile || !config.freja.caFile || config.freja.signingCertFiles.length === 0)) {
+    problems.push('freja: production needs freja.baseUrl, freja.pfxFile, freja.caFile and freja.signingCertFiles (the RP certificate, the pinned server CA and Freja\'s result-signing certificates)');
+  }
+  if (config.freja.pollIntervalMs < 1000) problems.push('freja.pollIntervalMs: ask Freja eID for a result no more often than every 1-2 seconds; use 2000');
+  problems.push(...sithsCardProductionProblems(config));
+  return problems;
+}
+
+// SITHS card sign-in: real CAs and CRLs, and one way for the card to reach the gateway (its own TLS
+// listener, or a TLS proxy that forwards the certificate and is the only way in).
+function sithsCardProductionProblems(config: Config): string[] {
+  const card = config.sithsCard;
+  if (!card.enabled) return [];
+  const problems: string[] = [];
+  if (!card.caFiles.length || !card.crlFiles.length) {
+    problems.push('sithsCard.caFiles, sithsCard.crlFiles: production needs the SITHS root and issuing CA certificates and their CRLs (or set sithsCard.enabled=false)');
+  }
+  const ownListener = card.listen.enabled && card.listen.certFile && card.listen.keyFile;
+  if (!ownListener && !card.trustForwardedCertificate) {
+    problems.push('sithsCard.listen: production needs the card listener (listen.enabled, listen.certFile, listen.keyFile) or a TLS proxy that forwards the card certificate (trustForwardedCertificate=true)');
+  }
+  if (!card.publicUrl?.startsWith('https://')) {
+    problems.push('sithsCard.publicUrl: production needs the https:// origin where browsers present the card (the card listener\'s public name, or the proxy)');
+  }
   return problems;
 }

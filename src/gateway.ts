@@ -22,6 +22,11 @@ import { securityHeaders } from './http/securityHeaders.ts';
 import { BankIdClient } from './federation/bankid/client.ts';
 import { BankIdLogin } from './federation/bankid/login.ts';
 import { startSandboxBankId, type SandboxBankId } from './sandbox/bankid.ts';
+import { FrejaClient } from './federation/freja/client.ts';
+import { FrejaLogin } from './federation/freja/login.ts';
+import { SigningCertificates } from './federation/freja/result.ts';
+import { frejaRoutes } from './federation/freja/routes.ts';
+import { startSandboxFreja, type SandboxFreja } from './sandbox/freja.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
 import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
@@ -47,6 +52,11 @@ export interface PdpParts {
   containment: Containment;
 }
 // --- end policy decision point ---
+// SITHS card sign-in
+import { startSithsCard, type SithsCard } from './federation/sithsCard/index.ts';
+import { sandboxSithsPki, type SandboxSithsPki } from './sandbox/sithsCard.ts';
+import { configuredSaml, createSamlService, type SamlService } from './federation/saml/setup.ts';
+import { startSandboxSaml, type SandboxSaml } from './sandbox/saml.ts';
 
 export interface Gateway {
   /** The issuer, which is also the base URL the gateway listens on. */
@@ -61,6 +71,11 @@ export interface Gateway {
   gate: ProductGate | undefined;
   /** The policy decision point (present when a registry runs and pdp.enabled). */
   pdp: PdpParts | undefined;
+  /** SITHS card sign-in, when enabled: where the card is asked for, and the CRL reload. */
+  sithsCard: SithsCard | undefined;
+  /** The simulated SAML IdPs (sandbox only, when no IdPs are configured). */
+  sandboxSaml: SandboxSaml | undefined;
+  sandboxFreja: SandboxFreja | undefined;
   close(): Promise<void>;
 }
 
@@ -151,9 +166,71 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         collectIntervalMs: config.bankid.collectIntervalMs,
       });
     }
-    const effectiveConfig: Config = sandboxBankId && config.bankid.launchUrl === 'bankid:///'
+    // --- Freja eID: the real REST API from configuration, or the in-process simulator in the sandbox.
+    let sandboxFreja: SandboxFreja | undefined;
+    let freja: FrejaLogin | undefined;
+    if (config.freja.enabled) {
+      let clientOptions;
+      if (config.freja.simulator.enabled || (sandbox && !config.freja.baseUrl)) {
+        sandboxFreja = await startSandboxFreja({ sandboxDir: config.sandboxDir, port: config.freja.simulator.port, clock, timeoutMs: config.freja.timeoutMs });
+        closers.push(() => sandboxFreja!.close());
+        clientOptions = sandboxFreja.clientOptions;
+      } else {
+        // The real API: every trust file named, or a start-up error that says which is missing.
+        const missing = [
+          ...(['baseUrl', 'pfxFile', 'caFile'] as const).filter((k) => !config.freja[k]),
+          ...(config.freja.signingCertFiles.length ? [] : ['signingCertFiles']),
+        ];
+        if (missing.length) throw new ConfigError(missing.map((k) => `freja.${k}: needed for the Freja eID REST API (or leave freja.baseUrl unset in the sandbox to run the simulator)`));
+        clientOptions = {
+          baseUrl: config.freja.baseUrl!,
+          pfx: readFileSync(config.freja.pfxFile!),
+          passphrase: config.freja.passphraseFile ? readFileSync(config.freja.passphraseFile, 'utf8').trim() : config.freja.passphrase ?? '',
+          caPem: readFileSync(config.freja.caFile!, 'utf8'),
+          signingCertPems: config.freja.signingCertFiles.map((f) => readFileSync(f, 'utf8')),
+          timeoutMs: config.freja.timeoutMs,
+        };
+      }
+      const frejaClient = new FrejaClient({
+        ...clientOptions,
+        signingCerts: await SigningCertificates.fromPem(clientOptions.signingCertPems),
+        clock,
+        logger,
+      });
+      closers.push(async () => frejaClient.close());
+      freja = new FrejaLogin({ client: frejaClient, store, clock, logger, pollIntervalMs: config.freja.pollIntervalMs });
+    }
+    // --- end Freja eID
+
+    let effectiveConfig: Config = sandboxBankId && config.bankid.launchUrl === 'bankid:///'
       ? { ...config, bankid: { ...config.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } }
       : config;
+    if (sandboxFreja && config.freja.launchUrl === 'frejaeid://bindUserToTransaction') {
+      effectiveConfig = { ...effectiveConfig, freja: { ...effectiveConfig.freja, launchUrl: `${config.issuer}/sandbox/freja/app` } };
+    }
+
+    // SITHS card sign-in: the sandbox PKI fills in whatever sithsCard does not configure.
+    let sithsCard: SithsCard | undefined;
+    let sithsPki: SandboxSithsPki | undefined;
+    if (config.sithsCard.enabled) {
+      sithsPki = sandbox ? await sandboxSithsPki(config.sandboxDir, clock) : undefined;
+      sithsCard = await startSithsCard({ config, store, clock, logger, sandboxPki: sithsPki });
+      closers.push(() => sithsCard!.close());
+    }
+
+    // SAML (SITHS and the national portal): the IdPs in saml.idps, or in the sandbox without any,
+    // the two simulated IdPs, trusted through the metadata they publish.
+    let sandboxSaml: SandboxSaml | undefined;
+    let saml: SamlService | undefined;
+    if (config.saml.enabled) {
+      if (config.saml.simulator.enabled || (sandbox && config.saml.idps.length === 0)) {
+        sandboxSaml = await startSandboxSaml({ config, clock });
+        saml = createSamlService({ config, keys: sandboxSaml.keys, sources: sandboxSaml.sources, store, clock, logger });
+      } else if (config.saml.idps.length) {
+        const { keys, sources } = configuredSaml(config);
+        saml = createSamlService({ config, keys, sources, store, clock, logger });
+      }
+    }
 
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
@@ -201,6 +278,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     provider.use(ops.router.routes());
     const upstreams: UpstreamRoutes[] = [];
     if (bankid) upstreams.push(bankIdRoutes(bankid, effectiveConfig));
+    if (sithsCard) upstreams.push(sithsCard.upstream);
+    if (saml) upstreams.push(...saml.upstreams);
+    if (freja) upstreams.push(frejaRoutes(freja, effectiveConfig));
     provider.use(interactionRouter({ provider, config: effectiveConfig, accounts, upstreams, logger }).routes());
     if (sandbox) {
       provider.use(landingRouter({
@@ -208,10 +288,16 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         store: store.kind === 'redis' ? `Redis (${config.store.redisUrl?.replace(/\/\/[^@]*@/, '//')})` : 'in-memory (sandbox)',
         bankidUrl: sandboxBankId?.url ?? config.bankid.baseUrl,
         bankidSimulated: Boolean(sandboxBankId),
+        frejaUrl: sandboxFreja?.url ?? config.freja.baseUrl,
+        frejaSimulated: Boolean(sandboxFreja),
         demoRp,
+        ...(sithsCard ? { sithsCard: { publicUrl: sithsCard.publicUrl, listenerUrl: sithsCard.listenerUrl, pki: sithsPki } } : {}),
       }).routes());
     }
     if (sandboxBankId) provider.use(sandboxBankId.appRouter.routes());
+    if (sithsCard) provider.use(sithsCard.forwardedRouter.routes());
+    if (sandboxSaml) provider.use(sandboxSaml.router.routes());
+    if (sandboxFreja) provider.use(sandboxFreja.appRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger, pep: Boolean(db && registry) }).routes());
 
     // --- policy decision point and enforcement proxy (issue 4) ---
@@ -256,6 +342,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       registry,
       gate,
       pdp,
+      sithsCard,
+      sandboxSaml,
+      sandboxFreja,
       close: closeAll,
     };
   } catch (err) {

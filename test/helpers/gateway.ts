@@ -53,6 +53,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'silent' },
       bankid: { collectIntervalMs: 100, timeoutMs: 3000 },
+      freja: { pollIntervalMs: 100, timeoutMs: 3000 },
       ...overrides,
     },
   });

@@ -3,10 +3,10 @@
 // a certificate from any public CA cannot stand in for BankID. Every call has a hard deadline, every
 // answer is validated before the gateway believes it, and nothing personal ever reaches a log line.
 import { Agent, request } from 'node:https';
-import forge from 'node-forge';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
+import { loadRpPkcs12 } from '../pkcs12.ts';
 
 /** Error codes of the RP API (developers.bankid.com, "Errors"). */
 export type RpErrorCode =
@@ -139,42 +139,9 @@ const MAX_RESPONSE_BYTES = 1 << 20;
 
 // --- PKCS#12 ---------------------------------------------------------------------------------------
 
-/**
- * Opens the relying party's PKCS#12 with node-forge rather than Node's `pfx` option: OpenSSL 3 refuses
- * the legacy algorithms many issued .p12 files still use, and forge reads those as well as modern ones.
- */
-export function loadPkcs12(pfx: Buffer, passphrase: string): { keyPem: string; certChainPem: string } {
-  let p12: forge.pkcs12.Pkcs12Pfx;
-  try {
-    const asn1 = forge.asn1.fromDer(forge.util.createBuffer(pfx.toString('binary')));
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, passphrase);
-  } catch (err) {
-    // Deliberately vague about the passphrase: the error may end up in a log.
-    throw new Error('BankID client: cannot open the PKCS#12 file (not PKCS#12, or the passphrase does not match)', { cause: err });
-  }
-  const keyOids = [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.keyBag!];
-  const key = keyOids
-    .flatMap((oid) => p12.getBags({ bagType: oid })[oid] ?? [])
-    .map((bag) => bag.key)
-    .find((k): k is forge.pki.rsa.PrivateKey => Boolean(k));
-  if (!key) throw new Error('BankID client: the PKCS#12 file holds no private key');
-  const certOid = forge.pki.oids.certBag!;
-  const certs = (p12.getBags({ bagType: certOid })[certOid] ?? [])
-    .map((bag) => bag.cert)
-    .filter((c): c is forge.pki.Certificate => Boolean(c));
-  const matches = (c: forge.pki.Certificate): boolean => {
-    const pub = c.publicKey as forge.pki.rsa.PublicKey;
-    return Boolean(pub.n) && pub.n.equals(key.n) && pub.e.equals(key.e);
-  };
-  const leaf = certs.find(matches);
-  if (!leaf) throw new Error('BankID client: the PKCS#12 file holds no certificate for its private key');
-  // The leaf first, then whatever chain came with it, as TLS expects.
-  const chain = [leaf, ...certs.filter((c) => c !== leaf)];
-  return {
-    keyPem: forge.pki.privateKeyToPem(key),
-    certChainPem: chain.map((c) => forge.pki.certificateToPem(c)).join(''),
-  };
-}
+/** The RP certificate's key and chain as PEM (src/federation/pkcs12.ts says why node-forge reads it). */
+export const loadPkcs12 = (pfx: Buffer, passphrase: string): { keyPem: string; certChainPem: string } =>
+  loadRpPkcs12(pfx, passphrase, 'BankID client');
 
 // --- client ----------------------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import forge from 'node-forge';
 import { ensureSandboxCerts, SANDBOX_PASSPHRASE } from '../../../certs/make-sandbox-certs.ts';
+import { serialNumber } from '../../../certs/pki.ts';
 import { loadPkcs12 } from '../../../src/federation/bankid/client.ts';
 import { tempCerts } from './fixtures.ts';
 
@@ -100,4 +102,40 @@ test('concurrent callers on one folder end with one consistent set', async (t) =
   t.deepEqual(results[1], results[0]);
   const server = cert(results[0]!.bankid.serverCert);
   t.true(server.verify(cert(results[0]!.bankid.serverCaCert).publicKey));
+});
+
+test('every serial number is a positive, minimally encoded DER INTEGER (OpenSSL refuses padding)', (t) => {
+  // The cause of the intermittent "certificate: not parseable": about one serial in 512 came out of forge
+  // as 00 0x.., which OpenSSL (X509Certificate) refuses. Encode each serial exactly as forge does.
+  const seen = new Set<string>();
+  for (let i = 0; i < 20_000; i += 1) {
+    const serial = serialNumber();
+    const der = Buffer.from(forge.asn1.toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.INTEGER, false, forge.util.hexToBytes(serial))).getBytes(), 'binary');
+    const content = der.subarray(2);
+    if (content[0]! >= 0x80 || (content[0] === 0 && content.length > 1 && content[1]! < 0x80)) {
+      t.fail(`serial ${serial} encodes as ${content.toString('hex')}`);
+      return;
+    }
+    t.true(content.length <= 20);
+    seen.add(serial);
+  }
+  t.is(seen.size, 20_000);
+});
+
+test('a certificate whose serial starts with a zero octet is the one OpenSSL cannot read', (t) => {
+  // Pins the failure mode the serial format avoids, so a change in forge or OpenSSL shows up here.
+  const keys = forge.pki.rsa.generateKeyPair({ bits: 512, e: 0x10001 });
+  const make = (serial: string): string => {
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = keys.publicKey;
+    cert.serialNumber = serial;
+    cert.validity.notBefore = new Date();
+    cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+    cert.setSubject([{ shortName: 'CN', value: 'serial test' }]);
+    cert.setIssuer([{ shortName: 'CN', value: 'serial test' }]);
+    cert.sign(keys.privateKey, forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+  };
+  t.throws(() => new X509Certificate(make(`0007f${'ab'.repeat(14)}`)), { message: /padding/ });
+  t.notThrows(() => new X509Certificate(make(serialNumber())));
 });
