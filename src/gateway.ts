@@ -41,6 +41,9 @@ import { PolicyDecisionPoint } from './scopes/pdp.ts';
 import { pdpRouter } from './scopes/http.ts';
 import { RouteTable, sandboxRoutes } from './scopes/routeTable.ts';
 import { dataApiRouter } from './sandbox/dataApis.ts';
+import { ExposureAdmin } from './scopes/exposureAdmin.ts';
+import { adminPrincipal, exposureAdminRouter } from './scopes/adminRoutes.ts';
+import { RegistryStore } from './whitelist/store.ts';
 
 /** The decision point's parts, for tests and the admin API. */
 export interface PdpParts {
@@ -322,6 +325,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         logger,
       }).routes());
       if (sandbox) provider.use(dataApiRouter(registry).routes());
+      // Limits, cohorts and suspensions in the admin API (the registry's admin routes own the rest).
+      const registryStore = new RegistryStore(db, clock);
+      const exposureAdmin = new ExposureAdmin({ db, clock, registry, accounts, containment });
+      provider.use(exposureAdminRouter(exposureAdmin, (ctx) => adminPrincipal(ctx, { provider, store, clock, accounts, registryStore, issuer: config.issuer })).routes());
       pdp = { db, accounts, decisionPoint, audit, containment };
     }
     // --- end policy decision point ---

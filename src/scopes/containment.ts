@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
-import type { Db } from '../whitelist/db/db.ts';
+import type { Db, Queryable } from '../whitelist/db/db.ts';
 import { PG, pgCode } from '../whitelist/db/db.ts';
 import type { RegistrySnapshot, Suspension } from '../whitelist/model.ts';
 import type { RegistryCache, RegistrySource } from '../whitelist/registryCache.ts';
@@ -121,7 +121,7 @@ export class Containment {
   }
 
   /** Lifts a suspension (an administrator's explicit act, recorded with who did it). */
-  async lift(id: string, actor: string): Promise<Suspension | undefined> {
+  async lift(id: string, actor: string, alsoInTransaction?: (tx: Queryable, lifted: Suspension) => Promise<unknown>): Promise<Suspension | undefined> {
     const now = new Date(this.#o.clock.now()).toISOString();
     const lifted = await this.#o.db.transaction(async (tx) => {
       const row = (await tx.query<SuspensionRow>(`UPDATE product_suspensions SET lifted_at = $2, lifted_by = $3
@@ -129,7 +129,9 @@ export class Containment {
       if (!row) return undefined;
       await tx.query(`INSERT INTO containment_events (at, kind, suspension_id, product_id, controller_id, actor, detail)
         VALUES ($1, 'lifted', $2, $3, $4, $5, '{}')`, [now, id, row.product_id, row.controller_id, actor]);
-      return toSuspension(row);
+      const value = toSuspension(row);
+      await alsoInTransaction?.(tx, value);
+      return value;
     });
     if (lifted) {
       await this.#o.store.del(`pdp:suspicious:${lifted.productId}:${lifted.controllerId}`).catch(() => 0);

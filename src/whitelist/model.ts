@@ -201,7 +201,7 @@ export interface AuditEntry {
   actor: string;
   role: Role | 'system';
   action: string;
-  objectType: 'controller' | 'framework' | 'policy' | 'product' | 'certification' | 'approval' | 'role';
+  objectType: 'controller' | 'framework' | 'policy' | 'product' | 'certification' | 'approval' | 'role' | 'cohort' | 'suspension';
   objectId: string;
   before: unknown;
   after: unknown;
