@@ -96,7 +96,10 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     // A policy deny is a well-formed answer to a well-formed question: 200 with decision "deny".
     if (decision.status === 403 || decision.status === 429) {
       ctx.body = { decision: 'deny', reasons: decision.reasons, check: decision.check, decisionId: decision.id };
-      if (decision.status === 429) ctx.set('Retry-After', '1');
+      if (decision.status === 429) {
+        ctx.status = 429;
+        ctx.set('Retry-After', '1');
+      }
       return;
     }
     sendDenial(ctx, decision, o.retryAfterSeconds);

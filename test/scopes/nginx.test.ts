@@ -27,6 +27,8 @@ let api: Server;
 let nginx: ChildProcess | undefined;
 let nginxUrl: string;
 let prefix: string;
+let registry: TestRegistry;
+let registryDown = false;
 const seenByApi: Array<Record<string, string | undefined>> = [];
 const [c1, c2, outsider] = citizens(3, 800) as [string, string, string];
 
@@ -44,7 +46,7 @@ test.before(async () => {
   nginxUrl = `http://127.0.0.1:${nginxPort}`;
 
   const client = await clientFor('nginx-app', ['client_credentials']);
-  const registry = new TestRegistry(snapshot({
+  registry = new TestRegistry(snapshot({
     controllers: [controller('region-a', ['bookings', 'vaccinations']), controller('kommun-b', ['bookings'])],
     products: [productFor(client, 'p-nginx')],
     approvals: [approval('a-nginx', 'region-a', 'p-nginx', {
@@ -52,7 +54,8 @@ test.before(async () => {
       limits: { citizens: { mode: 'cohort', cohortId: 'ng' } },
     })],
   }));
-  gw = await startPdpGateway(registry, db, redis.url, {
+  const source = { snapshot: async () => { if (registryDown) throw new Error('down'); return registry.snapshot(); } };
+  gw = await startPdpGateway(source as TestRegistry, db, redis.url, {
     overrides: {
       pdp: {
         publicOrigin: nginxUrl,
@@ -97,13 +100,13 @@ test.after.always(async () => {
 
 const holder = () => (test as unknown as { holder: Holder }).holder;
 
-async function throughNginx(uri: string, withProof = true): Promise<{ decision: string; reason: string | undefined; status: number; body: string }> {
+async function throughNginx(uri: string, withProof = true): Promise<{ decision: string; reason: string | undefined; status: number; body: string; retryAfter: string | null }> {
   const h = holder();
   const headers: Record<string, string> = { authorization: `DPoP ${h.token}` };
   if (withProof) headers.dpop = await proof(h.keys, 'GET', `${nginxUrl}${uri}`, h.token);
   const res = await fetch(`${nginxUrl}${uri}`, { headers });
   const body = await res.text();
-  return { decision: res.status === 200 ? 'permit' : 'deny', reason: res.headers.get('x-deny-reason') ?? undefined, status: res.status, body };
+  return { decision: res.status === 200 ? 'permit' : 'deny', reason: res.headers.get('x-deny-reason') ?? undefined, status: res.status, body, retryAfter: res.headers.get('retry-after') };
 }
 
 test('the README carries the shipped nginx configuration verbatim', (t) => {
@@ -148,4 +151,34 @@ test.serial('a replayed request through nginx is refused (the proof is single-us
   const replay = await fetch(`${nginxUrl}${uri}`, { headers });
   t.is(replay.status, 401);
   t.is(replay.headers.get('x-deny-reason'), 'dpop_replayed');
+});
+
+test.serial('failing closed through nginx is a 503 with Retry-After, never a permit', async (t) => {
+  registryDown = true;
+  gw.registry!.invalidate();
+  try {
+    const res = await throughNginx(`/fhir/region-a/Appointment?patient=${c1}`);
+    t.is(res.status, 503);
+    t.is(res.retryAfter, '5');
+    t.false(res.body.includes('Bundle'));
+  } finally {
+    registryDown = false;
+    gw.registry!.invalidate();
+  }
+  const h = holder();
+  const uri = `/fhir/region-a/Appointment?patient=${c1}`;
+  const res = await fetch(`${nginxUrl}${uri}`, { headers: { authorization: `DPoP ${h.token}`, dpop: await proof(h.keys, 'GET', `${nginxUrl}${uri}`, h.token) } });
+  t.is(res.status, 200, 'and it recovers');
+});
+
+test.serial('Envoy ext_authz (HTTP service): the original path after the path prefix, the original method', async (t) => {
+  const h = holder();
+  const uri = `/fhir/region-a/Immunization?patient=${c1}`;
+  const ok = await fetch(`${gw.url}/pdp/v1/auth-request${uri}`, { headers: { authorization: `DPoP ${h.token}`, dpop: await proof(h.keys, 'GET', `${nginxUrl}${uri}`, h.token) } });
+  t.is(ok.status, 200);
+  t.is(ok.headers.get('x-dataset'), 'vaccinations');
+  t.is(ok.headers.get('x-citizen-pseudonym'), gw.pdp!.accounts.accountIdFor(c1));
+  const post = await fetch(`${gw.url}/pdp/v1/auth-request${uri}`, { method: 'POST', headers: { authorization: `DPoP ${h.token}`, dpop: await proof(h.keys, 'POST', `${nginxUrl}${uri}`, h.token) } });
+  t.is(post.status, 403, 'no POST route: denied');
+  t.is(post.headers.get('x-deny-reason'), 'route_unknown');
 });
