@@ -76,11 +76,11 @@ export async function clientCredentialsToken(gw: Gateway, client: TestClient): P
 }
 
 /** A DPoP proof for one request (RFC 9449): method, URL without query, the token's hash. */
-export async function proof(keys: CryptoKeyPair, method: string, url: string, token: string): Promise<string> {
+export async function proof(keys: CryptoKeyPair, method: string, url: string, token: string, nowMs = Date.now()): Promise<string> {
   const u = new URL(url);
   return new SignJWT({
     jti: randomUUID(),
-    iat: Math.floor(Date.now() / 1000),
+    iat: Math.floor(nowMs / 1000),
     htm: method,
     htu: `${u.origin}${u.pathname}`,
     ath: createHash('sha256').update(token).digest('base64url'),
