@@ -41,6 +41,7 @@ import { PolicyDecisionPoint } from './scopes/pdp.ts';
 import { pdpRouter } from './scopes/http.ts';
 import { RouteTable, sandboxRoutes } from './scopes/routeTable.ts';
 import { dataApiRouter } from './sandbox/dataApis.ts';
+import Koa from 'koa';
 import { ExposureAdmin } from './scopes/exposureAdmin.ts';
 import { adminPrincipal, exposureAdminRouter } from './scopes/adminRoutes.ts';
 import { RegistryStore } from './whitelist/store.ts';
@@ -305,6 +306,14 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
 
     // --- policy decision point and enforcement proxy (issue 4) ---
     let pdp: PdpParts | undefined;
+    // The decision point and the PEP run in a Koa app of their own, beside oidc-provider's: a decision
+    // must not pay for the provider's middleware chain (the bench's no-op ratio), and shares only the
+    // cross-cutting parts (metrics, security headers, the problem boundary).
+    const pdpApp = new Koa();
+    pdpApp.proxy = config.http.trustProxy;
+    pdpApp.use(ops.metricsMiddleware);
+    pdpApp.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
+    pdpApp.use(problemBoundary(logger));
     if (db && registry) {
       const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
       await audit.maintain();
@@ -314,7 +323,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
       const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, registry, accounts, audit, containment, catalogue });
       const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : sandbox ? sandboxRoutes(config.issuer) : []);
-      provider.use(pdpRouter({
+      pdpApp.use(pdpRouter({
         pdp: decisionPoint,
         issuer: config.issuer,
         publicOrigin: config.pdp.publicOrigin ?? config.issuer,
@@ -333,7 +342,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     }
     // --- end policy decision point ---
 
-    server.on('request', provider.callback());
+    const providerHandler = provider.callback();
+    const pdpHandler = pdp ? pdpApp.callback() : undefined;
+    server.on('request', (req, res) => (pdpHandler && /^\/(pdp|pep)\//.test(req.url ?? '') ? pdpHandler : providerHandler)(req, res));
     closers.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
