@@ -104,10 +104,14 @@ test.serial('the admin API refuses other controllers, products\' tokens and miss
 
 test.serial('a containment suspension is listed, reported and lifted through the admin API, audited', async (t) => {
   const op = await clientCredentialsToken(gw, cli);
+  await gw.pdp!.audit.drain();
   const s = await gw.pdp!.containment.trip({ productId: 'p-lim', clientId: product.config.client_id, controllerId: 'region-a', reason: 'suspicious_denials' });
   const listed = await admin(op, 'GET', '/suspensions');
   t.like((listed.body as unknown as Array<Record<string, unknown>>).find((x) => x.id === s!.id), { controllerId: 'region-a', version: 1 });
-  t.like(await admin(op, 'GET', `/suspensions/${s!.id}/report`), { status: 200, body: { citizens: [] } });
+  await gw.pdp!.audit.drain();
+  const report = await admin(op, 'GET', `/suspensions/${s!.id}/report`);
+  t.is(report.status, 200);
+  t.deepEqual(report.body.citizens, [x, y].map((c) => gw.pdp!.accounts.accountIdFor(c)).sort(), 'the citizens whose data the product got at region-a before the trip');
   const app = await clientCredentialsToken(gw, product).catch(() => undefined);
   t.truthy(app, 'kommun-b still approves the product, so it still gets tokens');
   t.deepEqual((await decide(gw, app!, { controller: 'region-a', dataset: 'bookings', citizen: x, action: 'read' })).body.reasons, ['suspended_by_containment']);
