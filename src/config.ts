@@ -59,6 +59,8 @@ const registrySchema = z.object({
   appRole: z.string().regex(/^([a-z_][a-z0-9_]*)?$/, 'a PostgreSQL role name').default('gateway_app'),
   /** PGlite's folder (default <sandboxDir>/registry), or `memory`. */
   pglite: z.string().optional(),
+  /** client_ids whose tokens the admin API accepts: the console's (staff sign-in) and the CLI's. */
+  adminClients: z.array(z.string().min(1)).default(['gateway-admin', 'gateway-cli']),
   /** Seed the sandbox registry on first start (sandbox only, and only into an empty registry). */
   seed: bool.default(true),
 }).prefault({});
@@ -415,12 +417,13 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   if (config.bankid.enabled && (!config.bankid.baseUrl || !config.bankid.pfxFile || !config.bankid.caFile)) {
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
-  if (!config.registry.databaseUrl) problems.push('registry.databaseUrl: production keeps the registry in PostgreSQL (set DATABASE_URL); PGlite is the sandbox\'s embedded database');
   // SAML (SITHS and the national portal): real IdPs from metadata files, the SP key from files.
   if (config.saml.simulator.enabled) problems.push('saml.simulator.enabled: the SAML IdP simulator cannot run in production; list the real IdPs in saml.idps with their metadata files');
   if (config.saml.enabled && config.saml.idps.length && (!config.saml.signingKeyFile || !config.saml.signingCertFile)) {
     problems.push('saml.signingKeyFile, saml.signingCertFile: production needs the SP signing key and certificate (PEM files) that the IdPs know from the SP metadata');
   }
+  // Registry (issue 3): PostgreSQL is the system of record.
+  if (!config.registry.databaseUrl) problems.push('registry.databaseUrl: production keeps the registry in PostgreSQL (set DATABASE_URL); PGlite is the sandbox\'s embedded database');
   if (config.bankid.collectIntervalMs < 1000) problems.push('bankid.collectIntervalMs: BankID asks relying parties to collect no more often than every 1-2 seconds; use 2000');
   // Freja eID: the real REST API only, with every file it needs to be trusted.
   if (config.freja.simulator.enabled) problems.push('freja.simulator.enabled: the Freja eID simulator cannot run in production; set freja.baseUrl, pfxFile, caFile and signingCertFiles for the real REST API');

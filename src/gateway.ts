@@ -30,6 +30,9 @@ import { startSandboxFreja, type SandboxFreja } from './sandbox/freja.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
 import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
+import { openRegistry, type Registry } from './whitelist/registry.ts';
+import { seedSandboxRegistry } from './whitelist/seed.ts';
+import { adminApiRouter } from './whitelist/api/router.ts';
 import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
 // --- policy decision point (issue 4) ---
@@ -72,6 +75,8 @@ export interface Gateway {
   sandboxBankId: SandboxBankId | undefined;
   /** The registry as this instance reads it (absent when no registry runs). */
   registry: RegistryCache | undefined;
+  /** The registry's system of record (PostgreSQL or PGlite) and its service; absent when options.registry replaces it. */
+  registryDb: Registry | undefined;
   gate: ProductGate | undefined;
   /** The policy decision point (present when a registry runs and pdp.enabled). */
   pdp: PdpParts | undefined;
@@ -241,17 +246,31 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
     if (rpKey) clients.push(demoRpClient(config.issuer, rpKey));
 
+    // --- Registry and admin API (issue 3): the system of record, PostgreSQL or PGlite; seeded once in
+    // the sandbox. A test may replace it with its own RegistrySource (then no admin API runs).
+    const registryDb = options.registry ? undefined : await openRegistry(config, { hot: store, clock, logger });
+    if (registryDb) closers.push(() => registryDb.close());
+    if (registryDb && sandbox && config.registry.seed) {
+      await seedSandboxRegistry(registryDb.service, { demoRp: rpKey ? demoRpClient(config.issuer, rpKey) : undefined, now: clock.now() });
+    }
+    const registrySource: RegistrySource | undefined = options.registry ?? registryDb?.store;
+    // --- end registry ---
+
     // The product whitelist: one snapshot cache per instance, dropped on every announced change.
     let registry: RegistryCache | undefined;
     let gate: ProductGate | undefined;
     // Issue 4: limits, cohorts and containment suspensions live in the database beside the registry.
     let db: Db | undefined;
-    if (options.registry && config.pdp.enabled) {
-      db = options.db ?? await openRegistryDb(config);
-      if (!options.db) closers.push(() => db!.close());
+    if (registrySource && config.pdp.enabled) {
+      db = options.db ?? registryDb?.db;
+      if (!db) {
+        const opened = await openRegistryDb(config);
+        closers.push(() => opened.close());
+        db = opened;
+      }
     }
-    if (options.registry) {
-      registry = new RegistryCache(db ? withExposure(options.registry, db) : options.registry, store, clock);
+    if (registrySource) {
+      registry = new RegistryCache(db ? withExposure(registrySource, db) : registrySource, store, clock);
       await registry.start();
       closers.push(() => registry!.close());
       gate = new ProductGate({
@@ -259,6 +278,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         clock,
         logger,
         staticClientIds: new Set(clients.map((c) => c.client_id)),
+        catalogue: config.datasets,
         toMetadata: toClientMetadata,
       });
     }
@@ -303,6 +323,14 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     if (sandboxSaml) provider.use(sandboxSaml.router.routes());
     if (sandboxFreja) provider.use(sandboxFreja.appRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger, pep: Boolean(db && registry) }).routes());
+    // Issue 4: the exposure resources of the admin API, ahead of the registry admin API's catch-all.
+    let exposureAdminRoutes: Koa.Middleware | undefined;
+    provider.use((ctx, next) => (exposureAdminRoutes ? exposureAdminRoutes(ctx as never, next) : next()));
+    // --- Registry admin API (issue 3) ---
+    if (registryDb) {
+      provider.use(adminApiRouter({ provider, service: registryDb.service, accounts, store, clock, logger, adminClients: config.registry.adminClients }).routes());
+    }
+    // --- end registry admin API ---
 
     // --- policy decision point and enforcement proxy (issue 4) ---
     let pdp: PdpParts | undefined;
@@ -337,7 +365,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       // Limits, cohorts and suspensions in the admin API (the registry's admin routes own the rest).
       const registryStore = new RegistryStore(db, clock);
       const exposureAdmin = new ExposureAdmin({ db, clock, registry, accounts, containment });
-      provider.use(exposureAdminRouter(exposureAdmin, (ctx) => adminPrincipal(ctx, { provider, store, clock, accounts, registryStore, issuer: config.issuer })).routes());
+      exposureAdminRoutes = exposureAdminRouter(exposureAdmin, (ctx) => adminPrincipal(ctx, {
+        provider, store, clock, accounts, registryStore: registryDb?.store ?? registryStore, adminClients: config.registry.adminClients, issuer: config.issuer,
+      })).routes() as Koa.Middleware;
       pdp = { db, accounts, decisionPoint, audit, containment };
     }
     // --- end policy decision point ---
@@ -358,6 +388,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       server,
       sandboxBankId,
       registry,
+      registryDb,
       gate,
       pdp,
       sithsCard,

@@ -14,24 +14,24 @@ import type { AccountStore } from '../idp/accounts.ts';
 import { AccessTokenError, challengeFor, verifyAccessToken } from '../idp/accessToken.ts';
 import { problem, sendProblem } from '../http/problem.ts';
 import { RegistryError } from '../whitelist/errors.ts';
-import type { Principal, RoleSubject } from '../whitelist/model.ts';
+import type { Principal } from '../whitelist/model.ts';
+import { resolvePrincipal } from '../whitelist/api/principal.ts';
 import type { RegistryStore } from '../whitelist/store.ts';
 import { exposureLimitsSchema } from './exposureLimits.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
-
-/** The console's and the CLI's clients: the only tokens the admin API takes (admin-api.md). */
-export const ADMIN_CLIENTS = new Set(['gateway-admin', 'gateway-cli']);
 
 export interface AdminPrincipalDeps {
   provider: Provider;
   store: HotStore;
   clock: Clock;
   accounts: AccountStore;
-  registryStore: Pick<RegistryStore, 'rolesOf'>;
+  registryStore: RegistryStore;
+  /** client_ids whose tokens the admin API accepts (registry.adminClients). */
+  adminClients: string[];
   issuer: string;
 }
 
-/** Who is calling, from the access token: staff by HSA-id, the CLI by client_id; their roles. */
+/** Who is calling: the token checked here, the principal resolved as the registry's admin API does. */
 export async function adminPrincipal(ctx: Context, d: AdminPrincipalDeps): Promise<Principal> {
   let token;
   try {
@@ -44,18 +44,7 @@ export async function adminPrincipal(ctx: Context, d: AdminPrincipalDeps): Promi
     }
     throw problem(503, 'store_unavailable', 'Service unavailable');
   }
-  if (!ADMIN_CLIENTS.has(token.clientId)) throw problem(403, 'not_admin_client', 'Forbidden', 'only the admin console and CLI tokens are accepted here');
-  let subject: RoleSubject;
-  if (token.accountId) {
-    const account = await d.accounts.find(token.accountId);
-    if (account?.kind !== 'staff') throw problem(403, 'not_staff', 'Forbidden', 'the admin API is for staff');
-    subject = { kind: 'staff', hsaId: account.hsaId };
-  } else {
-    subject = { kind: 'client', clientId: token.clientId };
-  }
-  const roles = await d.registryStore.rolesOf(subject);
-  if (!roles.length) throw problem(403, 'no_role', 'Forbidden', 'no role in the registry');
-  return { subject, actor: subject.kind === 'staff' ? subject.hsaId : subject.clientId, roles };
+  return resolvePrincipal(token, { accounts: d.accounts, store: d.registryStore, adminClients: d.adminClients });
 }
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/);

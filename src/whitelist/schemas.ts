@@ -113,6 +113,18 @@ export const me = z.object({
   roles: z.array(roleAssignment),
 });
 
+export const liveApproval = z.object({
+  controllerId: z.string(), controllerOrgNumber: z.string(), purpose: z.string(), access: z.array(datasetAccess),
+  basis: z.enum(['own_review', 'trusted_reviewer', 'certification', 'policy']), approvalId: z.string().optional(),
+  certificationId: z.string().optional(), frameworkId: z.string().optional(), until: instant.optional(),
+});
+export const productAccess = z.object({
+  productId: z.string(),
+  revision: z.number().int(),
+  approvals: z.array(liveApproval),
+  lapses: z.array(z.enum(['approval_expired', 'certification_expired', 'certification_withdrawn', 'framework_not_accepted', 'nothing_in_common'])),
+});
+
 export const problem = z.object({
   type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),

@@ -6,6 +6,8 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { AuditActor } from './audit.ts';
+import { REGISTRY_CHANNEL } from './registryCache.ts';
+import { liveApprovals, type LiveAccess } from './liveApprovals.ts';
 import { authorize, isOperator, scopesOf, type Operation, type Target } from './authorization.ts';
 import { productClientProblems } from './clientMetadata.ts';
 import { accessWithin, DatasetCatalogue } from './datasets.ts';
@@ -18,7 +20,7 @@ import type { AuditQuery, RegistryStore, Written } from './store.ts';
 import type { z } from 'zod';
 import type * as S from './schemas.ts';
 
-export const REGISTRY_CHANNEL = 'registry:changed';
+export { REGISTRY_CHANNEL };
 
 /** The seed and other start-up work act as `system`: no role checks, still validated and audited. */
 export const SYSTEM: Principal = { subject: { kind: 'client', clientId: 'system' }, actor: 'system', roles: [] };
@@ -242,6 +244,16 @@ export class RegistryService {
     const { id: _ignored, ...rest } = input;
     await this.#checkProduct(rest);
     return this.#announce(await this.store.updateProduct(who, id, expected, clean({ ...rest, client: clean(rest.client) })));
+  }
+
+  /** The product's live approvals per controller right now (src/whitelist/liveApprovals.ts). */
+  async productAccess(p: Principal, id: string): Promise<Omit<LiveAccess, 'product'> & { productId: string; revision: number }> {
+    await this.getProduct(p, id);
+    const snapshot = await this.store.snapshot();
+    const product = snapshot.products.find((x) => x.id === id);
+    if (!product) throw notFound('product', id);
+    const live = liveApprovals(snapshot, product, this.#now(), this.catalogue.list());
+    return { productId: id, revision: snapshot.revision, approvals: live.approvals, lapses: live.lapses };
   }
 
   async setProductStatus(p: Principal, id: string, expected: number, status: Product['status']): Promise<Product> {

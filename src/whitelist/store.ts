@@ -213,8 +213,8 @@ export class RegistryStore {
     if (query.objectId) { params.push(query.objectId); where.push(`object_id = $${params.length}`); }
     if (query.objects) {
       if (query.objects.length === 0) return [];
-      params.push(query.objects.map((o) => `${o.objectType}\u0000${o.objectId}`));
-      where.push(`(object_type || chr(0) || object_id) = ANY($${params.length}::text[])`);
+      params.push(query.objects.map((o) => `${o.objectType}|${o.objectId}`));
+      where.push(`(object_type || '|' || object_id) = ANY($${params.length}::text[])`);
     }
     params.push(Math.min(query.limit ?? 500, 5000));
     const rows = (await this.db.query<Row>(

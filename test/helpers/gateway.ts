@@ -54,6 +54,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       log: { level: 'silent' },
       bankid: { collectIntervalMs: 100, timeoutMs: 3000 },
       freja: { pollIntervalMs: 100, timeoutMs: 3000 },
+      // Each test gateway gets a registry of its own in memory (the sandbox folder is shared per file).
+      registry: { pglite: 'memory' },
       ...overrides,
     },
   });
