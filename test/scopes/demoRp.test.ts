@@ -10,6 +10,7 @@ import { redisForTests } from '../helpers/redisServer.ts';
 import { browserThroughBankId } from '../helpers/signIn.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
 import { TestRegistry, memoryDb, startPdpGateway } from './pdpFixture.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
 
 const ANNA = '198003121236';
 let redis: { url: string; stop(): Promise<void> };
@@ -61,4 +62,22 @@ test('the demo app shows the citizen\'s data from each approving controller thro
   t.true(got('region-sandbox', 'lab-results')[0]!.cells.includes('dataset_not_covered'));
   t.like(got('vardbolaget', 'bookings')[0], { denied: true });
   t.true(got('vardbolaget', 'bookings')[0]!.cells.includes('controller_not_approved'));
+});
+
+test('in the seeded sandbox registry (as npm start runs it) the demo app gets its approved data sets through the PEP', async (t) => {
+  const sandbox = await startTestGateway({ overrides: { store: { redisUrl: redis.url, keyPrefix: `seeded${Date.now()}:` } } });
+  try {
+    const ua = new UserAgent(sandbox.url);
+    const start = await ua.request('/sandbox/rp/login', { form: {} });
+    const callback = await browserThroughBankId(sandbox, new URL(start.location!), ANNA, `${sandbox.url}/sandbox/rp/callback`, ua);
+    const page = await ua.request(callback.href);
+    const rows = [...page.text.matchAll(/<tr( class="denied")? data-controller="([^"]+)" data-dataset="([^"]+)">(.*?)<\/tr>/g)]
+      .map((m) => ({ denied: Boolean(m[1]), controller: m[2]!, dataset: m[3]!, cells: m[4]! }));
+    t.log(rows.map((r) => `${r.controller}/${r.dataset}: ${r.denied ? 'denied' : 'item'}`).join(', '));
+    t.true(rows.some((r) => r.controller === 'region-sandbox' && r.dataset === 'bookings' && !r.denied && r.cells.includes('Region Sandbox')));
+    t.true(rows.some((r) => r.controller === 'sandvik-kommun' && r.dataset === 'home-care-decisions' && !r.denied));
+    t.true(rows.some((r) => r.controller === 'vardbolaget' && r.denied));
+  } finally {
+    await sandbox.close();
+  }
 });
