@@ -29,6 +29,7 @@ let nginxUrl: string;
 let prefix: string;
 let registry: TestRegistry;
 let registryDown = false;
+let productHolder: Holder;
 const seenByApi: Array<Record<string, string | undefined>> = [];
 const [c1, c2, outsider] = citizens(3, 800) as [string, string, string];
 
@@ -68,7 +69,7 @@ test.before(async () => {
   });
   registry.current.cohorts = [{ id: 'ng', controllerId: 'region-a', name: 'ng', members: [c1, c2].map((c) => gw.pdp!.accounts.accountIdFor(c)), version: 1, createdAt: '', updatedAt: '' }];
   gw.registry!.invalidate();
-  (test as unknown as { holder: Holder }).holder = await clientCredentialsToken(gw, client);
+  productHolder = await clientCredentialsToken(gw, client);
 
   prefix = mkdtempSync(join(tmpdir(), 'nginx-test-'));
   for (const d of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, d));
@@ -98,7 +99,7 @@ test.after.always(async () => {
   if (prefix) rmSync(prefix, { recursive: true, force: true });
 });
 
-const holder = () => (test as unknown as { holder: Holder }).holder;
+const holder = (): Holder => productHolder;
 
 async function throughNginx(uri: string, withProof = true): Promise<{ decision: string; reason: string | undefined; status: number; body: string; retryAfter: string | null }> {
   const h = holder();
