@@ -295,7 +295,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       gate,
     });
 
-    const ops = createOps(store);
+    // Registry (issue 3): not ready while the registry's database cannot answer.
+    const ops = createOps(store, registryDb ? [{ name: 'registry', ping: async () => { await registryDb.db.query('SELECT 1'); } }] : []);
     provider.use(ops.metricsMiddleware);
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
     provider.use(problemBoundary(logger));

@@ -21,7 +21,13 @@ function routeClass(path: string): string {
   return known.includes(path) ? path : 'other';
 }
 
-export function createOps(store: HotStore): Ops {
+/** Something else readiness depends on (the registry's database); ping throws when it cannot answer. */
+export interface ReadinessCheck {
+  name: string;
+  ping(): Promise<void>;
+}
+
+export function createOps(store: HotStore, checks: ReadinessCheck[] = []): Ops {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -37,14 +43,26 @@ export function createOps(store: HotStore): Ops {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
+    const failing: string[] = [];
     try {
       await store.ping();
-      ctx.body = { status: 'ready', store: store.kind };
     } catch {
-      ctx.status = 503;
-      ctx.set('retry-after', '1');
-      ctx.body = { status: 'unavailable', store: store.kind };
+      failing.push('store');
     }
+    for (const check of checks) {
+      try {
+        await check.ping();
+      } catch {
+        failing.push(check.name);
+      }
+    }
+    if (!failing.length) {
+      ctx.body = { status: 'ready', store: store.kind };
+      return;
+    }
+    ctx.status = 503;
+    ctx.set('retry-after', '1');
+    ctx.body = { status: 'unavailable', store: store.kind, failing };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = registry.contentType;

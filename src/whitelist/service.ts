@@ -386,9 +386,6 @@ export class RegistryService {
     const who = this.#authorize(p, 'role.write');
     const role = await this.store.getRole(id);
     if (!role) throw notFound('role assignment', id);
-    if (role.role === 'operator' && (await this.store.listRoles()).filter((r) => r.role === 'operator').length === 1) {
-      throw new RegistryError(409, 'last_operator', 'the last operator cannot be removed: assign another operator first');
-    }
     return this.#announce(await this.store.deleteRole(who, id, expected));
   }
 

@@ -416,9 +416,17 @@ export class RegistryStore {
     }));
   }
 
+  /**
+   * Removes a role assignment. The last operator is kept: the operators' rows are locked first, so two
+   * concurrent removals cannot each see "another operator is left".
+   */
   deleteRole(who: AuditActor, id: string, expected: number | undefined): Promise<Written<RoleAssignment>> {
     return this.#write(who, async (tx) => {
+      const operators = (await tx.query<Row>("SELECT id FROM role_assignments WHERE role = 'operator' ORDER BY id FOR UPDATE")).rows;
       const before = await this.#lock(tx, 'role_assignments', 'id', id, 'role assignment', toRole, expected);
+      if (before.role === 'operator' && operators.length <= 1) {
+        throw new RegistryError(409, 'last_operator', 'the last operator cannot be removed: assign another operator first');
+      }
       await tx.query('DELETE FROM role_assignments WHERE id = $1', [id]);
       return { value: before, audit: { action: 'role.remove', objectType: 'role', objectId: id, before, after: null } };
     });

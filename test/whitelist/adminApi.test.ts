@@ -286,6 +286,21 @@ test.serial('bad input is a 4xx that names the problem, and leaves no row and no
   t.is((await call(cli, 'GET', '/admin/api/v1/certifications?productId=min-vardplan')).body.items.length, 0);
 });
 
+test.serial('a controller admin sets its policy: the first without If-Match, each later one a new version', async (t) => {
+  const tomas = await staff(TOMAS);
+  const path = '/admin/api/v1/controllers/sandvik-kommun/policy';
+  t.deepEqual(refused(await call(tomas, 'GET', path)), [404, 'not_found']);
+  const accepts = [{ frameworkId: 'np', purpose: 'self-care', access: [{ dataset: 'home-care-decisions', actions: ['read'] }] }];
+  const first = await call(tomas, 'PUT', path, { body: { accepts } });
+  t.is(first.status, 200);
+  t.is(first.headers.get('etag'), '"1"');
+  t.deepEqual(refused(await call(tomas, 'PUT', path, { body: { accepts: [] } })), [428, 'precondition_required']);
+  const second = await call(tomas, 'PUT', path, { body: { accepts: [] }, ifMatch: '"1"' });
+  t.is(second.headers.get('etag'), '"2"');
+  t.deepEqual((await call(tomas, 'GET', path)).body.accepts, []);
+  t.deepEqual((await gw.registryDb!.store.policyHistory('sandvik-kommun')).map((v) => [v.version, v.accepts.length, v.decidedBy]), [[1, 1, TOMAS], [2, 0, TOMAS]]);
+});
+
 test.serial('an operator registers, updates and activates a product; a stale update is refused', async (t) => {
   const cli = await clientCredentials(cliClient);
   const body = await productBody('nytt-app', {}, { redirectUris: ['http://localhost:8080/cb'] });
@@ -302,6 +317,35 @@ test.serial('an operator registers, updates and activates a product; a stale upd
   const active = await call(cli, 'POST', '/admin/api/v1/products/nytt-app/status', { body: { status: 'active' }, ifMatch: '"2"' });
   t.is(active.body.status, 'active');
   t.is(active.headers.get('etag'), '"3"');
+});
+
+test.serial('end to end: a product registered and approved through the API gets a token with exactly that approval, and loses it on revocation', async (t) => {
+  const cli = await clientCredentials(cliClient);
+  const sara = await staff(SARA);
+  const product = await makeTestClient('e2e-product-client', 'https://e2e.example.se/cb', { grant_types: ['client_credentials'], scope: 'openid' });
+  const body = await productBody('e2e-product', { requestedAccess: [{ dataset: 'bookings', actions: ['read', 'write'] }] },
+    { clientId: 'e2e-product-client', redirectUris: ['https://e2e.example.se/cb'], jwks: product.config.jwks, grantTypes: ['client_credentials'], scope: 'openid' });
+  t.is((await call(cli, 'POST', '/admin/api/v1/products', { body })).status, 201);
+  t.is((await call(cli, 'POST', '/admin/api/v1/products/e2e-product/status', { body: { status: 'active' }, ifMatch: '"1"' })).status, 200);
+  const tokenFor = async () => {
+    try {
+      return await clientCredentials(product);
+    } catch (err) {
+      return (err as { error?: string }).error ?? (err as Error).message;
+    }
+  };
+  t.is(await tokenFor(), 'invalid_client', 'active but approved by nobody');
+
+  const approval = await call(sara, 'POST', '/admin/api/v1/approvals', { body: { controllerId: 'region-sandbox', productId: 'e2e-product', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }], basis: 'own_review' } });
+  t.is(approval.status, 201);
+  const config = await oidc.discovery(new URL(gw.url), 'e2e-product-client', {}, oidc.PrivateKeyJwt({ key: product.privateKey, kid: product.kid }), { execute: [oidc.allowInsecureRequests] });
+  const tokens = await oidc.clientCredentialsGrant(config, {}, { DPoP: oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256')) });
+  t.deepEqual(tokens.authorization_details, [{ type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['region-sandbox'] }]);
+
+  t.is((await call(sara, 'POST', `/admin/api/v1/approvals/${approval.body.id}/revoke`, { ifMatch: '"1"' })).status, 200);
+  t.is(await tokenFor(), 'invalid_client', 'revoked: no token any more');
+  const introspection = await oidc.tokenIntrospection(config, tokens.access_token).catch((err: { error?: string }) => err.error);
+  t.is(introspection, 'invalid_client', 'the product is no client any more, not even to introspect its old token');
 });
 
 test.serial('the OpenAPI document is valid JSON, OpenAPI 3.1, and lists every path of the contract', async (t) => {
@@ -323,4 +367,27 @@ test.serial('the OpenAPI document is valid JSON, OpenAPI 3.1, and lists every pa
   t.truthy(doc.paths['/approvals']!.post!.requestBody);
   t.true(doc.paths['/approvals/{id}/revoke']!.post!.parameters.some((p) => p.name === 'If-Match'));
   t.true(doc.paths['/approvals']!.get!.parameters.some((p) => p.name === 'controllerId'));
+});
+
+test.serial('roles: an operator assigns and removes; the last operator cannot be removed', async (t) => {
+  const cli = await clientCredentials(cliClient);
+  const olof = await staff(OLOF);
+  const bad = await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'controller_admin', scope: 'no-such-controller' } });
+  t.deepEqual(refused(bad), [422, 'invalid_scope']);
+  t.deepEqual(refused(await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'operator', scope: 'x' } })), [422, 'invalid_scope']);
+  const created = await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'certifier', scope: 'np' } });
+  t.is(created.status, 201);
+  t.deepEqual(refused(await call(cli, 'POST', '/admin/api/v1/roles', { body: { subject: { kind: 'staff', hsaId: NOBODY }, role: 'certifier', scope: 'np' } })), [409, 'duplicate']);
+  t.is((await call(await staff(NOBODY), 'GET', '/admin/api/v1/me')).status, 200, 'the new role works at once');
+  t.deepEqual(refused(await call(cli, 'DELETE', `/admin/api/v1/roles/${created.body.id}`, { ifMatch: '"9"' })), [412, 'version_conflict']);
+  t.is((await call(cli, 'DELETE', `/admin/api/v1/roles/${created.body.id}`, { ifMatch: '"1"' })).status, 204);
+  t.deepEqual(refused(await call(cli, 'DELETE', `/admin/api/v1/roles/${created.body.id}`)), [404, 'not_found']);
+  t.deepEqual(refused(await call(await staff(NOBODY), 'GET', '/admin/api/v1/me')), [403, 'no_role']);
+
+  const operators = (await call(cli, 'GET', '/admin/api/v1/roles')).body.items.filter((r: { role: string }) => r.role === 'operator');
+  const olofRole = operators.find((r: { subject: { hsaId?: string } }) => r.subject.hsaId === OLOF);
+  const cliRole = operators.find((r: { subject: { clientId?: string } }) => r.subject.clientId === 'gateway-cli');
+  t.is((await call(cli, 'DELETE', `/admin/api/v1/roles/${olofRole.id}`)).status, 204);
+  t.deepEqual(refused(await call(olof, 'GET', '/admin/api/v1/roles')), [403, 'no_role']);
+  t.deepEqual(refused(await call(cli, 'DELETE', `/admin/api/v1/roles/${cliRole.id}`)), [409, 'last_operator']);
 });

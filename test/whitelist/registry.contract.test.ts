@@ -168,6 +168,18 @@ for (const b of backends) {
     await r.close();
   });
 
+  test.serial(`${b.name}: two operators removed at once: one stays`, async (t) => {
+    const r = await b.open();
+    const { service, store } = makeService(r.db);
+    const a = await service.assignRole(SYSTEM, { subject: { kind: 'staff', hsaId: 'SE5565594230-OP01' }, role: 'operator' });
+    const c = await service.assignRole(SYSTEM, { subject: { kind: 'client', clientId: 'gateway-cli' }, role: 'operator' });
+    const results = await Promise.allSettled([service.removeRole(SYSTEM, a.id, 1), service.removeRole(SYSTEM, c.id, 1)]);
+    t.is(results.filter((x) => x.status === 'fulfilled').length, 1);
+    t.is(((results.find((x) => x.status === 'rejected') as PromiseRejectedResult).reason as RegistryError).code, 'last_operator');
+    t.is((await store.listRoles()).filter((x) => x.role === 'operator').length, 1);
+    await r.close();
+  });
+
   test.serial(`${b.name}: concurrent writers never fork the audit chain`, async (t) => {
     const r = await b.open();
     const { service, store } = makeService(r.db);
@@ -242,4 +254,14 @@ test.serial('postgres: the audit:verify command passes an intact chain', async (
   const { stdout } = await run(process.execPath, ['src/whitelist/auditVerify.ts'], { env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' } });
   t.regex(stdout, /audit chain intact: 1 entries/);
   await admin.close();
+});
+
+test.serial('postgres: instances migrating at once take turns; each migration runs once', async (t) => {
+  const url = await pgServer.createDatabase();
+  const instances = [new PostgresDb({ url }), new PostgresDb({ url }), new PostgresDb({ url })];
+  const applied = await Promise.all(instances.map((db) => migrate(db)));
+  t.deepEqual(applied.flat().sort(), ['001_registry', '002_audit', '003_app_role']);
+  const rows = await instances[0]!.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
+  t.deepEqual(rows.rows.map((r) => r.version), ['001', '002', '003']);
+  await Promise.all(instances.map((db) => db.close()));
 });

@@ -82,6 +82,10 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
     try {
       await next();
     } catch (err) {
+      if (err instanceof AccessTokenError || err instanceof RegistryError) {
+        // Reason codes only: no token, no name, no identity number.
+        deps.logger.info({ reason: err instanceof AccessTokenError ? err.reason : err.code, method: ctx.method, route: ctx._matchedRoute }, 'admin api refused');
+      }
       if (err instanceof AccessTokenError) {
         ctx.set('WWW-Authenticate', challengeFor(err));
         problemFrom(ctx, 401, err.reason, err.message);
