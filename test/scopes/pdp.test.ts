@@ -201,7 +201,8 @@ test('a compromised product walking through citizens is suspended at the limit, 
   const again = await clientCredentialsToken(gw, clients.walker!);
   t.is((await viaPep(gw, again, `/data/region-a/bookings?citizen=${walkCitizens[0]}`)).status, 200);
   const events = (await gw.pdp!.containment.report(suspension!.id))!.events.map((e) => `${e.kind}:${e.actor}`);
-  t.true(events.includes('suspended:system') && events.includes('lifted:SE2321000016-A1B2'), events.join());
+  t.true(events.includes('suspended:system') && events.includes('lifted:SE2321000016-A1B2') && events.includes('webhook:system'), events.join());
+  t.like((await gw.pdp!.containment.report(suspension!.id))!.events.find((e) => e.kind === 'webhook'), { detail: { status: 204 } }, 'the webhook\'s answer is recorded');
 });
 
 test('denials only a compromised client causes trip containment past the threshold', async (t) => {
