@@ -124,6 +124,22 @@ export class DecisionAudit {
     return this.#draining;
   }
 
+  /**
+   * "Who read my data": the decisions about one citizen (by pseudonym), newest first, for the citizen's
+   * own access-log view (DOMAIN.md rule 7). Served by the (citizen, decided_at) index on every partition.
+   */
+  async forCitizen(citizen: string, range: { from: string; to: string; limit?: number }): Promise<DecisionRecord[]> {
+    const rows = (await this.#o.db.query<{ id: string; decided_at: Date | string; decision: 'permit' | 'deny'; reasons: string[]; interface: DecisionRecord['interface'];
+      client_id: string | null; product_id: string | null; controller_id: string | null; dataset: string | null; action: string | null; citizen: string }>(
+      `SELECT * FROM decision_audit WHERE citizen = $1 AND decided_at >= $2 AND decided_at < $3 ORDER BY decided_at DESC, id LIMIT $4`,
+      [citizen, range.from, range.to, Math.min(range.limit ?? 100, 1000)])).rows;
+    return rows.map((r) => ({
+      id: r.id, decidedAt: new Date(r.decided_at).toISOString(), decision: r.decision, reasons: r.reasons, interface: r.interface,
+      clientId: r.client_id ?? undefined, productId: r.product_id ?? undefined, controllerId: r.controller_id ?? undefined,
+      dataset: r.dataset ?? undefined, action: r.action ?? undefined, citizen: r.citizen,
+    }));
+  }
+
   /** Records still waiting in the stream. */
   pending(): Promise<number> {
     return this.#o.store.streamLength(STREAM);

@@ -53,6 +53,15 @@ test('postgres: partitions ahead, batches drained exactly once, append-only for 
     t.deepEqual(rows.map((r) => r.id).sort(), records.map((r) => r.id).sort());
     t.deepEqual(rows.find((r) => r.id === records[1]!.id)!.reasons, ['controller_not_approved']);
 
+    // The citizen's access-log view: newest first, only theirs, within the range asked.
+    const other = { ...entry(clock), citizen: 'someone-else' };
+    await audit.record(other);
+    await audit.drain();
+    const mine = await audit.forCitizen('pseudonym', { from: '2026-11-01T00:00:00Z', to: '2026-12-01T00:00:00Z', limit: 5 });
+    t.is(mine.length, 5);
+    t.true(mine.every((r) => r.citizen === 'pseudonym' && r.productId === 'p' && r.controllerId === 'region-a'));
+    t.deepEqual(await audit.forCitizen('pseudonym', { from: '2026-12-01T00:00:00Z', to: '2027-01-01T00:00:00Z' }), []);
+
     const refused = await t.throwsAsync(db.query('UPDATE decision_audit SET decision = $1', ['permit']));
     t.is((refused as { code?: string }).code, '42501', 'the app role may not update');
     await t.throwsAsync(db.query('DELETE FROM decision_audit'));
