@@ -51,7 +51,7 @@ export class DecisionAudit {
   readonly #consumer = `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<number> | undefined;
-  #preparedMonth = '';
+  #preparedDay = '';
 
   constructor(options: DecisionAuditOptions) {
     this.#o = options;
@@ -78,13 +78,14 @@ export class DecisionAudit {
     const at = new Date(this.#o.clock.now()).toISOString();
     const created = (await this.#o.db.query<{ n: number }>('SELECT decision_audit_prepare($1, $2) AS n', [at, this.#o.monthsAhead])).rows[0]!.n;
     const dropped = (await this.#o.db.query<{ n: number }>('SELECT decision_audit_expire($1, $2) AS n', [at, this.#o.retentionMonths])).rows[0]!.n;
-    this.#preparedMonth = at.slice(0, 7);
+    this.#preparedDay = at.slice(0, 10);
     return { created: Number(created), dropped: Number(dropped) };
   }
 
   async #insert(entries: DecisionRecord[]): Promise<void> {
     if (!entries.length) return;
-    if (new Date(this.#o.clock.now()).toISOString().slice(0, 7) !== this.#preparedMonth) await this.maintain();
+    // Once a day (and at a new month), partitions ahead are made and expired ones dropped.
+    if (new Date(this.#o.clock.now()).toISOString().slice(0, 10) !== this.#preparedDay) await this.maintain();
     const params: unknown[] = [];
     const rows = entries.map((e, i) => {
       params.push(e.decidedAt, e.id, e.decision, e.reasons, e.interface, e.clientId ?? null, e.productId ?? null,
