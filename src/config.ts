@@ -272,6 +272,26 @@ export const configSchema = z.object({
     /** Header in which the TLS-terminating proxy forwards the client certificate (URL-encoded PEM). */
     certificateHeader: z.string().default('x-ssl-client-cert'),
   }).prefault({}),
+  // --- Admin console and CLI (issue 3): the gateway's own clients of its admin API. ---
+  admin: z.object({
+    console: z.object({
+      /** Sandbox: on unless false. Production: on only with keyFile. */
+      enabled: bool.optional(),
+      /** Private P-256 JWK (with kid) the console (client gateway-admin) signs private_key_jwt with; generated in the sandbox. */
+      keyFile: z.string().optional(),
+      /** Upstreams staff may sign in to the console with; default: every upstream of loa.providers with audience staff. */
+      authnMethods: z.array(z.string()).min(1).optional(),
+      /** Lifetime of a console session (idle or not); the access token inside is renewed by signing in again through SSO. */
+      sessionTtl: z.coerce.number().int().min(300).max(86400).default(8 * 3600),
+    }).prefault({}),
+    cli: z.object({
+      /** Sandbox: on unless false (key generated under sandboxDir). Production: on only with jwksFile. */
+      enabled: bool.optional(),
+      /** Public JWKS of the CLI (client gateway-cli, client_credentials with private_key_jwt). */
+      jwksFile: z.string().optional(),
+    }).prefault({}),
+  }).prefault({}),
+  // --- end admin ---
   clients: z.array(clientSchema).default([]),
   sandbox: z.object({
     demoRp: bool.default(true),
@@ -417,6 +437,9 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   if (config.bankid.enabled && (!config.bankid.baseUrl || !config.bankid.pfxFile || !config.bankid.caFile)) {
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
+  // Admin console and CLI: in production they exist only with keys an operator provisioned.
+  if (config.admin.console.enabled === true && !config.admin.console.keyFile) problems.push('admin.console.keyFile: production runs the admin console only with a provisioned client key (a private P-256 JWK file); set it or admin.console.enabled=false');
+  if (config.admin.cli.enabled === true && !config.admin.cli.jwksFile) problems.push('admin.cli.jwksFile: production accepts the CLI only with its public JWKS from a file; set it or admin.cli.enabled=false');
   // SAML (SITHS and the national portal): real IdPs from metadata files, the SP key from files.
   if (config.saml.simulator.enabled) problems.push('saml.simulator.enabled: the SAML IdP simulator cannot run in production; list the real IdPs in saml.idps with their metadata files');
   if (config.saml.enabled && config.saml.idps.length && (!config.saml.signingKeyFile || !config.saml.signingCertFile)) {

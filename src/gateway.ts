@@ -35,6 +35,8 @@ import { seedSandboxRegistry } from './whitelist/seed.ts';
 import { adminApiRouter } from './whitelist/api/router.ts';
 import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
+import { adminClients } from './whitelist/adminClients.ts';
+import { adminConsoleRouter } from './whitelist/console/router.ts';
 // --- policy decision point (issue 4) ---
 import type { Db } from './whitelist/db/db.ts';
 import { openRegistryDb } from './whitelist/registry.ts';
@@ -245,6 +247,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
     if (rpKey) clients.push(demoRpClient(config.issuer, rpKey));
+    // --- Admin console and CLI (issue 3): clients gateway-admin and gateway-cli ---
+    const admin = await adminClients(config, new Set(clients.map((c) => c.client_id)));
+    clients.push(...admin.clients);
+    // --- end admin ---
 
     // --- Registry and admin API (issue 3): the system of record, PostgreSQL or PGlite; seeded once in
     // the sandbox. A test may replace it with its own RegistrySource (then no admin API runs).
@@ -316,6 +322,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         frejaUrl: sandboxFreja?.url ?? config.freja.baseUrl,
         frejaSimulated: Boolean(sandboxFreja),
         demoRp,
+        adminConsole: Boolean(admin.consoleKey),
         ...(sithsCard ? { sithsCard: { publicUrl: sithsCard.publicUrl, listenerUrl: sithsCard.listenerUrl, pki: sithsPki } } : {}),
       }).routes());
     }
@@ -327,6 +334,13 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // Issue 4: the exposure resources of the admin API, ahead of the registry admin API's catch-all.
     let exposureAdminRoutes: Koa.Middleware | undefined;
     provider.use((ctx, next) => (exposureAdminRoutes ? exposureAdminRoutes(ctx as never, next) : next()));
+    // --- Admin console (issue 3) ---
+    if (admin.consoleKey) {
+      provider.use(adminConsoleRouter({
+        issuer: config.issuer, key: admin.consoleKey, store, clock, logger, sessionTtlSeconds: config.admin.console.sessionTtl, catalogue: config.datasets,
+      }).routes());
+    }
+    // --- end admin ---
     // --- Registry admin API (issue 3) ---
     if (registryDb) {
       provider.use(adminApiRouter({ provider, service: registryDb.service, accounts, store, clock, logger, adminClients: config.registry.adminClients }).routes());

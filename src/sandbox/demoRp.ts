@@ -2,38 +2,25 @@
 // the whole FAPI 2.0 flow (PAR, PKCE S256, private_key_jwt, DPoP) against this gateway, and showing
 // the ID token's claims and the userinfo response. Sandbox only.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
-import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { HotStore } from '../store/hotStore.ts';
 import type { ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { html, page } from '../idp/views/html.ts';
 import { localeOf } from '../idp/views/i18n.ts';
 import { SE } from '../idp/claims.ts';
-import { sandboxFile } from '../idp/keys.ts';
+import { dpopHandleFor, issuerDiscovery, sandboxClientKey, type ClientKey } from '../idp/ownClients.ts';
 
 export const DEMO_RP_CLIENT_ID = 'sandbox-demo-rp';
 const SCOPE = `openid profile ${SE.naturalPersonNumberScope} ${SE.naturalPersonOrgIdScope}`;
 
-interface DemoRpKey {
-  privateJwk: JWK;
-  publicJwk: JWK;
-}
+type DemoRpKey = ClientKey;
 
 /** The demo RP's client key, generated on first start into the sandbox folder. */
-export async function demoRpKey(sandboxDir: string): Promise<DemoRpKey> {
-  const file = await sandboxFile(sandboxDir, 'demo-rp.json', async (): Promise<DemoRpKey> => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    return {
-      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
-      publicJwk: { ...publicJwk, kid, alg: 'ES256', use: 'sig' },
-    };
-  });
-  return JSON.parse(readFileSync(file, 'utf8')) as DemoRpKey;
+export function demoRpKey(sandboxDir: string): Promise<DemoRpKey> {
+  return sandboxClientKey(sandboxDir, 'demo-rp.json');
 }
 
 export function demoRpClient(issuer: string, key: DemoRpKey): ClientConfig {
@@ -100,26 +87,8 @@ interface Pending {
 
 export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotStore; logger: Logger; pep?: boolean }): Router {
   const router = new Router({ prefix: '/sandbox/rp' });
-  let configuration: Promise<oidc.Configuration> | undefined;
-
-  // Discovery runs on first use: the gateway must be listening before it can discover itself.
-  const getConfiguration = (): Promise<oidc.Configuration> => {
-    configuration ??= (async () => {
-      const clientKey = await importJWK(opts.key.privateJwk, 'ES256') as CryptoKey;
-      return oidc.discovery(new URL(opts.issuer), DEMO_RP_CLIENT_ID, { id_token_signed_response_alg: 'ES256' },
-        oidc.PrivateKeyJwt({ key: clientKey, kid: opts.key.privateJwk.kid as string }),
-        opts.issuer.startsWith('http://') ? { execute: [oidc.allowInsecureRequests] } : undefined);
-    })().catch((err: unknown) => {
-      configuration = undefined;
-      throw err;
-    });
-    return configuration;
-  };
-
-  const dpopHandle = async (config: oidc.Configuration, keys: Pending['dpop']) => oidc.getDPoPHandle(config, {
-    privateKey: await importJWK(keys.privateJwk, 'ES256') as CryptoKey,
-    publicKey: await importJWK(keys.publicJwk, 'ES256') as CryptoKey,
-  });
+  const getConfiguration = issuerDiscovery(opts.issuer, DEMO_RP_CLIENT_ID, opts.key, { id_token_signed_response_alg: 'ES256' });
+  const dpopHandle = dpopHandleFor;
 
   router.get('/', (ctx) => {
     const sv = localeOf(ctx) === 'sv';

@@ -14,6 +14,8 @@ export interface LandingFacts {
   demoRp: boolean;
   /** SITHS card sign-in: where the card is asked for, and the sandbox cards to try it with. */
   sithsCard?: { publicUrl: string; listenerUrl: string | undefined; pki: SandboxSithsPki | undefined };
+  /** The admin console runs (issue 3). */
+  adminConsole?: boolean;
 }
 
 export function landingRouter(facts: LandingFacts): Router {
@@ -40,6 +42,7 @@ ${facts.sithsCard?.pki ? sithsCardHelp(facts.sithsCard.pki, sv) : html``}
 <table><caption class="sr-only">${sv ? 'Adresser' : 'Addresses'}</caption><thead><tr><th scope="col">${sv ? 'Adress' : 'Path'}</th><th scope="col">${sv ? 'Vad' : 'What'}</th></tr></thead><tbody>
 ${facts.demoRp ? row('/sandbox/rp', 'Demoappen: logga in med hela FAPI 2.0-flödet', 'The demo app: sign in with the full FAPI 2.0 flow') : html``}
 ${facts.bankidSimulated ? row('/sandbox/bankid/app', 'Simulerad BankID-app: slutför eller avbryt en order', 'Simulated BankID app: complete or cancel an order') : html``}
+${facts.adminConsole ? row('/admin/', 'Administrationskonsolen: logga in som t.ex. Sara (SITHS-simulatorn) och godkänn produkter', 'The admin console: sign in as e.g. Sara (the SITHS simulator) and approve products') : html``}
 ${facts.frejaSimulated ? row('/sandbox/freja/app', 'Simulerad Freja eID-app: godkänn eller neka en inloggning', 'Simulated Freja eID app: approve or decline a sign-in') : html``}
 ${row('/.well-known/openid-configuration', 'Discovery', 'Discovery')}
 ${row('/jwks', 'Publika signeringsnycklar', 'Public signing keys')}
