@@ -7,6 +7,8 @@ need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # The registry's contract suite runs on a throwaway PostgreSQL cluster (initdb) unless DATABASE_URL is set.
 if [ -z "${DATABASE_URL:-}" ] && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+# nginx: the PDP's auth_request example is tested against Debian's nginx (issue 4).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

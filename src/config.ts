@@ -66,6 +66,48 @@ const registrySchema = z.object({
 }).prefault({});
 // --- end registry ---------------------------------------------------------------------------------
 
+// --- Policy decision point, enforcement proxy, containment (issue 4) ------------------------------
+/**
+ * One route of the data APIs behind the gateway: `pattern` is a path with `{controller}` and
+ * `{citizen}` placeholders and optionally a query naming them (e.g.
+ * `/fhir/{controller}/Immunization?patient={citizen}`); `upstream` (the built-in PEP only) is where a
+ * permitted request goes, with the same placeholders.
+ */
+const pdpRouteSchema = z.object({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+  pattern: z.string().regex(/^\/[^\s#]*$/, 'a path starting with /, placeholders {controller} and {citizen}')
+    .refine((p) => p.includes('{controller}') && p.includes('{citizen}'), 'must name both {controller} and {citizen}'),
+  dataset: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/),
+  action: z.enum(['read', 'write']),
+  upstream: z.string().regex(/^https?:\/\//, 'an http(s) URL template').optional(),
+});
+
+const pdpSchema = z.object({
+  enabled: bool.default(true),
+  /** The origin clients address behind nginx/Envoy (the DPoP proof's htu for auth-request); default: the issuer. */
+  publicOrigin: z.string().regex(/^https?:\/\/[^/]+$/, 'scheme://host[:port], no path').optional(),
+  /** Route table for /pdp/v1/auth-request and /pep; the sandbox adds its mock data APIs when empty. */
+  routes: z.array(pdpRouteSchema).default([]),
+  upstreamTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Retry-After (seconds) when failing closed. */
+  retryAfterSeconds: z.coerce.number().int().min(1).max(3600).default(5),
+  containment: z.object({
+    /** Denials only a compromised client causes (other citizens, unapproved controllers) before a trip. */
+    suspiciousDenials: z.coerce.number().int().min(1).default(20),
+    windowSeconds: z.coerce.number().int().min(1).default(600),
+    webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
+  }).prefault({}),
+  audit: z.object({
+    /** Months the decision audit is kept (access logs of health data are reviewed for years). */
+    retentionMonths: z.coerce.number().int().min(1).max(600).default(120),
+    monthsAhead: z.coerce.number().int().min(1).max(24).default(3),
+    batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
+    drainIntervalMs: z.coerce.number().int().min(10).max(60_000).default(200),
+  }).prefault({}),
+}).prefault({});
+export type PdpRouteConfig = z.infer<typeof pdpRouteSchema>;
+// --- end policy decision point --------------------------------------------------------------------
+
 export const configSchema = z.object({
   mode: z.enum(['sandbox', 'production']).default('sandbox'),
   /** The issuer identifier; every URL the gateway hands out is built from it. */
@@ -257,6 +299,7 @@ export const configSchema = z.object({
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
     .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique'),
   registry: registrySchema,
+  pdp: pdpSchema,
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
 });
 

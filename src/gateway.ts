@@ -37,6 +37,30 @@ import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
 import { adminClients } from './whitelist/adminClients.ts';
 import { adminConsoleRouter } from './whitelist/console/router.ts';
+// --- policy decision point (issue 4) ---
+import type { Db } from './whitelist/db/db.ts';
+import { openRegistryDb } from './whitelist/registry.ts';
+import { DecisionAudit } from './scopes/decisionAudit.ts';
+import { Containment, withExposure } from './scopes/containment.ts';
+import { PolicyDecisionPoint } from './scopes/pdp.ts';
+import { pdpRouter } from './scopes/http.ts';
+import { RouteTable, sandboxRoutes } from './scopes/routeTable.ts';
+import { dataApiRouter } from './sandbox/dataApis.ts';
+import Koa from 'koa';
+import { ExposureAdmin } from './scopes/exposureAdmin.ts';
+import { adminPrincipal, exposureAdminRouter } from './scopes/adminRoutes.ts';
+import { RegistryStore } from './whitelist/store.ts';
+
+/** The decision point's parts, for tests and the admin API. */
+export interface PdpParts {
+  db: Db;
+  /** Pseudonyms for cohorts and reports (accountIdFor). */
+  accounts: AccountStore;
+  decisionPoint: PolicyDecisionPoint;
+  audit: DecisionAudit;
+  containment: Containment;
+}
+// --- end policy decision point ---
 // SITHS card sign-in
 import { startSithsCard, type SithsCard } from './federation/sithsCard/index.ts';
 import { sandboxSithsPki, type SandboxSithsPki } from './sandbox/sithsCard.ts';
@@ -56,6 +80,8 @@ export interface Gateway {
   /** The registry's system of record (PostgreSQL or PGlite) and its service; absent when options.registry replaces it. */
   registryDb: Registry | undefined;
   gate: ProductGate | undefined;
+  /** The policy decision point (present when a registry runs and pdp.enabled). */
+  pdp: PdpParts | undefined;
   /** SITHS card sign-in, when enabled: where the card is asked for, and the CRL reload. */
   sithsCard: SithsCard | undefined;
   /** The simulated SAML IdPs (sandbox only, when no IdPs are configured). */
@@ -76,6 +102,8 @@ export interface StartOptions {
   issuerFromListen?: boolean;
   /** Where products come from (the registry). Without it, only configured clients exist. */
   registry?: RegistrySource;
+  /** The database for limits, cohorts, suspensions and the decision audit; default: the registry's (openRegistryDb). */
+  db?: Db;
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -237,8 +265,18 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // The product whitelist: one snapshot cache per instance, dropped on every announced change.
     let registry: RegistryCache | undefined;
     let gate: ProductGate | undefined;
+    // Issue 4: limits, cohorts and containment suspensions live in the database beside the registry.
+    let db: Db | undefined;
+    if (registrySource && config.pdp.enabled) {
+      db = options.db ?? registryDb?.db;
+      if (!db) {
+        const opened = await openRegistryDb(config);
+        closers.push(() => opened.close());
+        db = opened;
+      }
+    }
     if (registrySource) {
-      registry = new RegistryCache(registrySource, store, clock);
+      registry = new RegistryCache(db ? withExposure(registrySource, db) : registrySource, store, clock);
       await registry.start();
       closers.push(() => registry!.close());
       gate = new ProductGate({
@@ -292,7 +330,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     if (sithsCard) provider.use(sithsCard.forwardedRouter.routes());
     if (sandboxSaml) provider.use(sandboxSaml.router.routes());
     if (sandboxFreja) provider.use(sandboxFreja.appRouter.routes());
-    if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger }).routes());
+    if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger, pep: Boolean(db && registry) }).routes());
+    // Issue 4: the exposure resources of the admin API, ahead of the registry admin API's catch-all.
+    let exposureAdminRoutes: Koa.Middleware | undefined;
+    provider.use((ctx, next) => (exposureAdminRoutes ? exposureAdminRoutes(ctx as never, next) : next()));
     // --- Admin console (issue 3) ---
     if (admin.consoleKey) {
       provider.use(adminConsoleRouter({
@@ -306,7 +347,49 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     }
     // --- end registry admin API ---
 
-    server.on('request', provider.callback());
+    // --- policy decision point and enforcement proxy (issue 4) ---
+    let pdp: PdpParts | undefined;
+    // The decision point and the PEP run in a Koa app of their own, beside oidc-provider's: a decision
+    // must not pay for the provider's middleware chain (the bench's no-op ratio), and shares only the
+    // cross-cutting parts (metrics, security headers, the problem boundary).
+    const pdpApp = new Koa();
+    pdpApp.proxy = config.http.trustProxy;
+    pdpApp.use(ops.metricsMiddleware);
+    pdpApp.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
+    pdpApp.use(problemBoundary(logger));
+    if (db && registry) {
+      const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
+      await audit.maintain();
+      audit.start();
+      closers.push(() => audit.stop());
+      const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
+      const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
+      const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, registry, accounts, audit, containment, catalogue });
+      const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : sandbox ? sandboxRoutes(config.issuer) : []);
+      pdpApp.use(pdpRouter({
+        pdp: decisionPoint,
+        issuer: config.issuer,
+        publicOrigin: config.pdp.publicOrigin ?? config.issuer,
+        routes,
+        upstreamTimeoutMs: config.pdp.upstreamTimeoutMs,
+        retryAfterSeconds: config.pdp.retryAfterSeconds,
+        mtlsCertificateHeader: config.mtls.enabled ? config.mtls.certificateHeader : undefined,
+        logger,
+      }).routes());
+      if (sandbox) provider.use(dataApiRouter(registry).routes());
+      // Limits, cohorts and suspensions in the admin API (the registry's admin routes own the rest).
+      const registryStore = new RegistryStore(db, clock);
+      const exposureAdmin = new ExposureAdmin({ db, clock, registry, accounts, containment });
+      exposureAdminRoutes = exposureAdminRouter(exposureAdmin, (ctx) => adminPrincipal(ctx, {
+        provider, store, clock, accounts, registryStore: registryDb?.store ?? registryStore, adminClients: config.registry.adminClients, issuer: config.issuer,
+      })).routes() as Koa.Middleware;
+      pdp = { db, accounts, decisionPoint, audit, containment };
+    }
+    // --- end policy decision point ---
+
+    const providerHandler = provider.callback();
+    const pdpHandler = pdp ? pdpApp.callback() : undefined;
+    server.on('request', (req, res) => (pdpHandler && /^\/(pdp|pep)\//.test(req.url ?? '') ? pdpHandler : providerHandler)(req, res));
     closers.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -322,6 +405,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       registry,
       registryDb,
       gate,
+      pdp,
       sithsCard,
       sandboxSaml,
       sandboxFreja,

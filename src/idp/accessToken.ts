@@ -120,13 +120,30 @@ function sameHtu(htu: unknown, url: string): boolean {
   return a.href === b.href;
 }
 
+// Imported proof keys by (alg, JWK): a client proves with the same key for the life of its token, and
+// importing the key is a good part of a proof's verification cost (issue 4, the PDP's throughput).
+// EmbeddedJWK's checks depend only on these two, so a cached answer is the same answer.
+const proofKeys = new Map<string, Promise<CryptoKey>>();
+const PROOF_KEY_CACHE = 10_000;
+const embeddedKey: typeof EmbeddedJWK = (header, token) => {
+  const id = `${String(header?.alg)}|${JSON.stringify(header?.jwk ?? null)}`;
+  let key = proofKeys.get(id);
+  if (!key) {
+    key = EmbeddedJWK(header, token) as Promise<CryptoKey>;
+    key.catch(() => proofKeys.delete(id));
+    if (proofKeys.size >= PROOF_KEY_CACHE) proofKeys.delete(proofKeys.keys().next().value!);
+    proofKeys.set(id, key);
+  }
+  return key;
+};
+
 async function checkDpop(request: ResourceRequest, token: StoredToken, value: string, deps: AccessTokenDeps): Promise<void> {
   const proof = request.dpop;
   if (!proof) throw new AccessTokenError('dpop_missing', 'this token is DPoP-bound: send a DPoP proof');
   let payload: Record<string, unknown>;
   let jwk: JWK;
   try {
-    const verified = await jwtVerify(proof, EmbeddedJWK, { algorithms: deps.algorithms ?? DEFAULT_ALGS, typ: 'dpop+jwt' });
+    const verified = await jwtVerify(proof, embeddedKey, { algorithms: deps.algorithms ?? DEFAULT_ALGS, typ: 'dpop+jwt' });
     payload = verified.payload as Record<string, unknown>;
     jwk = verified.protectedHeader.jwk as JWK;
   } catch (err) {

@@ -8,6 +8,12 @@ const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', '
 
 const key = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc:grant-index:${grantId}`;
+const clientKey = (clientId: string) => `oidc:client-index:${clientId}`;
+// Models a client holds credentials or grants in, for revoking everything of one client at once
+// (breach containment, issue 4).
+const perClient = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode', 'Grant', 'BackchannelAuthenticationRequest', 'DeviceCode']);
+/** The index outlives every token it lists: the longest lifetime a token model can have (30 days). */
+const CLIENT_INDEX_TTL = 30 * 86400;
 const uidKey = (uid: string) => `oidc:session-uid:${uid}`;
 const userCodeKey = (code: string) => `oidc:user-code:${code}`;
 
@@ -25,6 +31,9 @@ class HotStoreAdapter implements Adapter {
     await this.#store.set(key(this.#model, id), JSON.stringify(payload), ttl);
     if (grantable.has(this.#model) && payload.grantId) {
       await this.#store.setAdd(grantKey(payload.grantId), key(this.#model, id), ttl);
+    }
+    if (perClient.has(this.#model) && payload.clientId) {
+      await this.#store.setAdd(clientKey(payload.clientId), key(this.#model, id), CLIENT_INDEX_TTL);
     }
     if (payload.uid) await this.#store.set(uidKey(payload.uid), id, ttl);
     if (payload.userCode) await this.#store.set(userCodeKey(payload.userCode), id, ttl);
@@ -71,4 +80,13 @@ class HotStoreAdapter implements Adapter {
 
 export function createAdapterFactory(store: HotStore): (model: string) => Adapter {
   return (model: string) => new HotStoreAdapter(model, store);
+}
+
+/**
+ * Revokes every token, code and grant the client holds (breach containment): the records go from the
+ * store, so each instance finds them inactive on the next lookup. Answers how many records went.
+ */
+export async function revokeClientTokens(store: HotStore, clientId: string): Promise<number> {
+  const members = await store.setMembers(clientKey(clientId));
+  return store.del(...members, clientKey(clientId));
 }

@@ -39,13 +39,53 @@ export function demoRpClient(issuer: string, key: DemoRpKey): ClientConfig {
   };
 }
 
+// --- data through the enforcement proxy (issue 4) ---
+/** What the demo asks the sandbox controllers for; the decision point decides what it gets. */
+const DEMO_DATA: Array<{ controller: string; dataset: string }> = [
+  { controller: 'region-sandbox', dataset: 'bookings' },
+  { controller: 'region-sandbox', dataset: 'vaccinations' },
+  { controller: 'region-sandbox', dataset: 'lab-results' },
+  { controller: 'sandvik-kommun', dataset: 'home-care-decisions' },
+  { controller: 'vardbolaget', dataset: 'bookings' },
+];
+
+interface DataItem { id: string; date?: string; controller: { id: string; name: string }; [field: string]: unknown }
+type DataAnswer = { controller: string; dataset: string } & ({ items: DataItem[] } | { denied: string });
+
+/** Fetches each data set through /pep with the citizen's DPoP-bound token (RFC 9449 proofs by openid-client). */
+async function fetchThroughPep(issuer: string, config: oidc.Configuration, token: string, citizen: string, DPoP: oidc.DPoPHandle): Promise<DataAnswer[]> {
+  return Promise.all(DEMO_DATA.map(async ({ controller, dataset }): Promise<DataAnswer> => {
+    const url = new URL(`${issuer}/pep/data/${controller}/${dataset}`);
+    url.searchParams.set('citizen', citizen);
+    try {
+      const res = await oidc.fetchProtectedResource(config, token, url, 'GET', undefined, undefined, { DPoP });
+      const body = await res.json() as { items?: DataItem[]; reasons?: string[] };
+      return res.ok && body.items ? { controller, dataset, items: body.items } : { controller, dataset, denied: body.reasons?.join(', ') ?? String(res.status) };
+    } catch (err) {
+      const reason = (err as { cause?: { headers?: Headers } }).cause?.headers?.get?.('x-deny-reason');
+      return { controller, dataset, denied: reason ?? 'unavailable' };
+    }
+  }));
+}
+
+function renderData(answers: DataAnswer[], sv: boolean) {
+  const rows = answers.flatMap((a) => ('items' in a
+    ? a.items.map((item) => html`<tr data-controller="${item.controller.id}" data-dataset="${a.dataset}"><td>${a.dataset}</td><td>${item.date ?? ''}</td><td>${Object.entries(item)
+      .filter(([k]) => !['id', 'date', 'controller'].includes(k)).map(([, v]) => String(v)).join(' · ')}</td><td class="controller">${item.controller.name}</td></tr>`)
+    : html`<tr class="denied" data-controller="${a.controller}" data-dataset="${a.dataset}"><td>${a.dataset}</td><td></td><td>${sv ? 'Nekad' : 'Denied'}: <code>${a.denied}</code></td><td class="controller">${a.controller}</td></tr>`));
+  return html`<div class="card"><h2>${sv ? 'Dina uppgifter, via gatewayens PEP' : 'Your data, through the gateway\'s PEP'}</h2>
+<table id="pep-data"><thead><tr><th>${sv ? 'Informationsmängd' : 'Data set'}</th><th>${sv ? 'Datum' : 'Date'}</th><th>${sv ? 'Uppgift' : 'Item'}</th><th>${sv ? 'Personuppgiftsansvarig' : 'Data controller'}</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="muted">${sv ? 'Varje rad visar vilken vårdgivare eller kommun som ansvarar för uppgiften.' : 'Each row shows which care provider or municipality is responsible for the item.'}</p></div>`;
+}
+// --- end data through the enforcement proxy ---
+
 interface Pending {
   verifier: string;
   state: string;
   dpop: { privateJwk: JWK; publicJwk: JWK };
 }
 
-export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotStore; logger: Logger }): Router {
+export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotStore; logger: Logger; pep?: boolean }): Router {
   const router = new Router({ prefix: '/sandbox/rp' });
   const getConfiguration = issuerDiscovery(opts.issuer, DEMO_RP_CLIENT_ID, opts.key, { id_token_signed_response_alg: 'ES256' });
   const dpopHandle = dpopHandleFor;
@@ -105,6 +145,8 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
       const tokens = await oidc.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state }, undefined, { DPoP });
       const claims: Record<string, unknown> = tokens.claims() ?? {};
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, String(claims.sub), { DPoP });
+      const citizen = typeof claims[SE.personalIdentityNumber] === 'string' ? claims[SE.personalIdentityNumber] as string : undefined;
+      const data = opts.pep && citizen ? renderData(await fetchThroughPep(opts.issuer, config, tokens.access_token, citizen, DPoP), sv) : '';
       const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`);
       ctx.body = page({
         locale: localeOf(ctx),
@@ -113,6 +155,7 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
 <div class="card"><h2>${sv ? 'ID-token' : 'ID token'}</h2><dl class="claims" id="id-token-claims">${rows(claims)}</dl></div>
 <div class="card"><h2>Userinfo</h2><dl class="claims" id="userinfo">${rows(userinfo)}</dl>
 <p class="muted">${sv ? 'Åtkomsttoken är DPoP-bunden' : 'The access token is DPoP-bound'}: <code>token_type=${tokens.token_type}</code></p></div>
+${data}
 <p><a href="/sandbox/rp">${sv ? 'Tillbaka' : 'Back'}</a></p>`,
       });
     } catch (err) {

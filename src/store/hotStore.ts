@@ -29,6 +29,27 @@ export interface HotStore {
    * cache must drop their cache then.
    */
   subscribe(channel: string, handler: (message: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /**
+   * A sliding window of distinct members (exposure limits: "at most N citizens per window"): drops
+   * members last seen before nowMs - windowMs, then adds `member` (or refreshes it) unless that would
+   * make more than `max` distinct members. Atomic across instances. `admitted` is false only when the
+   * member is new and the window is full; `size` is the count after the call.
+   */
+  windowAdd(key: string, member: string, nowMs: number, windowMs: number, max: number): Promise<{ admitted: boolean; size: number }>;
+  /** The members seen within the window ending at nowMs (breach reports: who was touched before a trip). */
+  windowMembers(key: string, nowMs: number, windowMs: number): Promise<string[]>;
+  /** Appends an entry to a stream (a durable queue on Redis); answers its id. */
+  streamAppend(key: string, value: string): Promise<string>;
+  /**
+   * Takes up to `count` entries for `consumer` of `group` (created when missing): first entries another
+   * consumer took but did not acknowledge within minIdleMs (it crashed), then new ones. An entry stays
+   * pending until acknowledged, so a crash between taking and acknowledging delivers it again.
+   */
+  streamTake(key: string, group: string, consumer: string, count: number, minIdleMs: number): Promise<Array<{ id: string; value: string }>>;
+  /** Acknowledges and removes entries. */
+  streamAck(key: string, group: string, ids: string[]): Promise<void>;
+  /** Entries in the stream (taken but unacknowledged ones included). */
+  streamLength(key: string): Promise<number>;
   /** Throws when the store cannot be reached (readiness, fail-closed checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

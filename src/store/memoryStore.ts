@@ -3,8 +3,15 @@
 import { systemClock, type Clock } from '../clock.ts';
 import type { HotStore } from './hotStore.ts';
 
+interface StreamState {
+  entries: Array<{ id: string; value: string }>;
+  /** Per group: the last id delivered, and what is taken but not acknowledged. */
+  groups: Map<string, { last: number; pending: Map<string, { consumer: string; takenAt: number }> }>;
+  seq: number;
+}
+
 interface Entry {
-  value: string | Set<string>;
+  value: string | Set<string> | Map<string, number> | StreamState;
   expiresAt?: number;
 }
 
@@ -90,6 +97,76 @@ export class MemoryStore implements HotStore {
     if (!e) return undefined;
     if (e.expiresAt === undefined) return -1;
     return Math.ceil((e.expiresAt - this.#clock.now()) / 1000);
+  }
+
+  async windowAdd(key: string, member: string, nowMs: number, windowMs: number, max: number): Promise<{ admitted: boolean; size: number }> {
+    const e = this.#live(key);
+    const seen = e && e.value instanceof Map ? e.value as Map<string, number> : new Map<string, number>();
+    for (const [m, at] of seen) if (at <= nowMs - windowMs) seen.delete(m);
+    let admitted = true;
+    if (seen.has(member) || seen.size < max) seen.set(member, nowMs);
+    else admitted = false;
+    this.#data.set(key, { value: seen, expiresAt: this.#clock.now() + windowMs });
+    return { admitted, size: seen.size };
+  }
+
+  async windowMembers(key: string, nowMs: number, windowMs: number): Promise<string[]> {
+    const e = this.#live(key);
+    if (!e || !(e.value instanceof Map)) return [];
+    return [...(e.value as Map<string, number>)].filter(([, at]) => at > nowMs - windowMs).map(([m]) => m).sort();
+  }
+
+  #stream(key: string): StreamState {
+    const e = this.#live(key);
+    if (e && typeof e.value === 'object' && 'entries' in e.value) return e.value as StreamState;
+    const state: StreamState = { entries: [], groups: new Map(), seq: 0 };
+    this.#data.set(key, { value: state });
+    return state;
+  }
+
+  async streamAppend(key: string, value: string): Promise<string> {
+    const s = this.#stream(key);
+    s.seq += 1;
+    const id = `${this.#clock.now()}-${s.seq}`;
+    s.entries.push({ id, value });
+    return id;
+  }
+
+  async streamTake(key: string, group: string, consumer: string, count: number, minIdleMs: number): Promise<Array<{ id: string; value: string }>> {
+    const s = this.#stream(key);
+    let g = s.groups.get(group);
+    if (!g) s.groups.set(group, (g = { last: 0, pending: new Map() }));
+    const now = this.#clock.now();
+    const out: Array<{ id: string; value: string }> = [];
+    for (const [id, p] of g.pending) {
+      if (out.length >= count) break;
+      if (now - p.takenAt < minIdleMs) continue;
+      const entry = s.entries.find((x) => x.id === id);
+      if (!entry) { g.pending.delete(id); continue; }
+      g.pending.set(id, { consumer, takenAt: now });
+      out.push(entry);
+    }
+    const seqOf = (id: string) => Number(id.split('-')[1]);
+    for (const entry of s.entries) {
+      if (out.length >= count) break;
+      if (seqOf(entry.id) <= g.last) continue;
+      g.last = seqOf(entry.id);
+      g.pending.set(entry.id, { consumer, takenAt: now });
+      out.push(entry);
+    }
+    return out.map((x) => ({ ...x }));
+  }
+
+  async streamAck(key: string, group: string, ids: string[]): Promise<void> {
+    const s = this.#stream(key);
+    const g = s.groups.get(group);
+    const done = new Set(ids);
+    for (const id of ids) g?.pending.delete(id);
+    s.entries = s.entries.filter((x) => !done.has(x.id));
+  }
+
+  async streamLength(key: string): Promise<number> {
+    return this.#stream(key).entries.length;
   }
 
   readonly #channels = new Map<string, Set<(message: string) => void>>();

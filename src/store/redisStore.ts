@@ -14,6 +14,21 @@ export interface RedisStoreOptions {
 
 type Client = ReturnType<typeof createClient>;
 
+// Sliding window of distinct members in a sorted set scored by last-seen time (ms, from the caller's
+// clock). One script, so the check and the add cannot interleave with another instance's.
+const WINDOW_ADD = `
+local key, member = KEYS[1], ARGV[1]
+local now, window, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local admitted = 1
+if redis.call('ZSCORE', key, member) or redis.call('ZCARD', key) < max then
+  redis.call('ZADD', key, now, member)
+else
+  admitted = 0
+end
+redis.call('PEXPIRE', key, window)
+return { admitted, redis.call('ZCARD', key) }`;
+
 export class RedisStore implements HotStore {
   readonly kind = 'redis' as const;
   readonly #client: Client;
@@ -21,6 +36,8 @@ export class RedisStore implements HotStore {
   /** A subscribed connection cannot run other commands: one duplicate serves every subscription. */
   #subscriber: Promise<Client> | undefined;
   readonly #reconnectHandlers = new Set<() => void>();
+  /** Stream consumer groups known to exist (a Redis that restarted empty loses them: see streamTake). */
+  readonly #groups = new Set<string>();
 
   private constructor(client: Client, prefix: string) {
     this.#client = client;
@@ -111,6 +128,69 @@ export class RedisStore implements HotStore {
   async ttl(key: string): Promise<number | undefined> {
     const t = Number(await this.#client.ttl(this.#k(key)));
     return t === -2 ? undefined : t;
+  }
+
+  async windowAdd(key: string, member: string, nowMs: number, windowMs: number, max: number): Promise<{ admitted: boolean; size: number }> {
+    const [admitted, size] = await this.#client.eval(WINDOW_ADD, {
+      keys: [this.#k(key)],
+      arguments: [member, String(nowMs), String(windowMs), String(max)],
+    }) as [number, number];
+    return { admitted: admitted === 1, size: Number(size) };
+  }
+
+  async windowMembers(key: string, nowMs: number, windowMs: number): Promise<string[]> {
+    const members = await this.#client.zRangeByScore(this.#k(key), `(${nowMs - windowMs}`, '+inf');
+    return [...members].sort();
+  }
+
+  async streamAppend(key: string, value: string): Promise<string> {
+    return this.#client.xAdd(this.#k(key), '*', { v: value });
+  }
+
+  async #ensureGroup(key: string, group: string): Promise<void> {
+    try {
+      await this.#client.xGroupCreate(key, group, '0', { MKSTREAM: true });
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  async streamTake(key: string, group: string, consumer: string, count: number, minIdleMs: number): Promise<Array<{ id: string; value: string }>> {
+    const k = this.#k(key);
+    const known = `${k}\u0000${group}`;
+    if (!this.#groups.has(known)) {
+      await this.#ensureGroup(k, group);
+      this.#groups.add(known);
+    }
+    try {
+      return await this.#take(k, group, consumer, count, minIdleMs);
+    } catch (err) {
+      // A Redis that restarted empty has lost the group: make it again, once.
+      if (!String((err as Error).message).includes('NOGROUP')) throw err;
+      await this.#ensureGroup(k, group);
+      return this.#take(k, group, consumer, count, minIdleMs);
+    }
+  }
+
+  async #take(k: string, group: string, consumer: string, count: number, minIdleMs: number): Promise<Array<{ id: string; value: string }>> {
+    const out: Array<{ id: string; value: string }> = [];
+    const claimed = await this.#client.xAutoClaim(k, group, consumer, minIdleMs, '0-0', { COUNT: count });
+    for (const m of claimed.messages) if (m) out.push({ id: m.id, value: String(m.message.v) });
+    if (out.length < count) {
+      const read = await this.#client.xReadGroup(group, consumer, { key: k, id: '>' }, { COUNT: count - out.length }) as Array<{ messages: Array<{ id: string; message: Record<string, string> }> }> | null;
+      for (const stream of read ?? []) for (const m of stream.messages) out.push({ id: m.id, value: String(m.message.v) });
+    }
+    return out;
+  }
+
+  async streamAck(key: string, group: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const k = this.#k(key);
+    await this.#client.multi().xAck(k, group, ids).xDel(k, ids).exec();
+  }
+
+  async streamLength(key: string): Promise<number> {
+    return Number(await this.#client.xLen(this.#k(key)));
   }
 
   async publish(channel: string, message: string): Promise<void> {

@@ -12,7 +12,7 @@
 //       approved without further clicks, unless X revoked a certification-based approval of this product
 //       for U (X's explicit "no").
 // Every grant is cut to what the product asked for, what X holds, and what the catalogue allows.
-import type { Action, Approval, ApprovalBasis, Certification, Controller, DatasetAccess, Product, RegistrySnapshot } from './model.ts';
+import type { Action, Approval, ApprovalBasis, Certification, Controller, DatasetAccess, ExposureLimits, Product, RegistrySnapshot } from './model.ts';
 
 /** One data set of the catalogue, as far as the gate needs it. */
 export interface CatalogueEntry {
@@ -33,10 +33,12 @@ export interface LiveApproval {
   frameworkId?: string;
   /** When it stops counting by itself (an approval's end date or a certification's expiry), ISO 8601. */
   until?: string;
+  /** The controller's exposure limits on the approval row it rests on (issue 4). */
+  limits?: ExposureLimits;
 }
 
 /** Why a candidate did not count; the gate turns the most telling one into its refusal reason. */
-export type Lapse = 'approval_expired' | 'certification_expired' | 'certification_withdrawn' | 'framework_not_accepted' | 'nothing_in_common';
+export type Lapse = 'approval_expired' | 'certification_expired' | 'certification_withdrawn' | 'framework_not_accepted' | 'nothing_in_common' | 'suspended_by_containment';
 
 export interface LiveAccess {
   product: Product;
@@ -102,6 +104,7 @@ function explicit(snapshot: RegistrySnapshot, product: Product, approval: Approv
     ...(approval.certificationId ? { certificationId: approval.certificationId } : {}),
     ...(frameworkId ? { frameworkId } : {}),
     ...(until ? { until } : {}),
+    ...(approval.limits ? { limits: approval.limits } : {}),
   };
 }
 
@@ -117,6 +120,9 @@ function mergePerController(list: LiveApproval[]): LiveApproval[] {
     // Keep the first basis for the record; unite what they allow; it lasts as long as the longest.
     seen.until = seen.until && item.until ? (Date.parse(seen.until) > Date.parse(item.until) ? seen.until : item.until) : undefined;
     if (!seen.until) delete seen.until;
+    // Limits on any row of this controller hold for all of them: the controller's strictest word wins
+    // over a row that said nothing.
+    if (!seen.limits && item.limits) seen.limits = item.limits;
     const access = new Map(seen.access.map((a) => [a.dataset, new Set(a.actions)]));
     for (const a of item.access) for (const act of a.actions) (access.get(a.dataset) ?? access.set(a.dataset, new Set()).get(a.dataset)!).add(act);
     seen.access = [...access].map(([dataset, acts]) => ({ dataset, actions: ORDER.filter((x) => acts.has(x)) })).sort((p, q) => p.dataset.localeCompare(q.dataset));
@@ -178,5 +184,9 @@ export function liveApprovals(snapshot: RegistrySnapshot, product: Product, now:
     if (!acceptedSomewhere && state === 'valid') lapses.push('framework_not_accepted');
   }
 
-  return { product, approvals: mergePerController(found), lapses };
+  // Breach containment (issue 4): a suspension in force removes the controller until it is lifted.
+  const suspended = new Set((snapshot.suspensions ?? []).filter((x) => x.productId === product.id && !x.liftedAt).map((x) => x.controllerId));
+  const merged = mergePerController(found);
+  if (suspended.size && merged.some((a) => suspended.has(a.controllerId))) lapses.push('suspended_by_containment');
+  return { product, approvals: merged.filter((a) => !suspended.has(a.controllerId)), lapses };
 }

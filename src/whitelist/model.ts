@@ -133,6 +133,44 @@ export interface Approval extends Versioned {
   expiresAt?: string;
   decidedBy: string;
   revokedAt?: string;
+  /** Exposure limits the controller set on this approval (issue 4); absent = the defaults. */
+  limits?: ExposureLimits;
+}
+
+// --- Exposure limits and breach containment (DOMAIN.md rule 3, report §5.2; issue 4) -------------
+/**
+ * Which citizens a product may touch through this approval: only the one its token was issued for
+ * (the default); the members of a cohort the controller maintains; or people the token's citizen may
+ * act for (guardians, agents — refused until representation lands).
+ */
+export type CitizenScope = { mode: 'token_subject' } | { mode: 'cohort'; cohortId: string } | { mode: 'represented' };
+
+export interface ExposureLimits {
+  citizens: CitizenScope;
+  /** The most distinct citizens the product may touch at this controller per sliding window. */
+  maxCitizens?: { count: number; windowSeconds: number };
+  /** Decisions per second for this product at this controller. */
+  maxRequestsPerSecond?: number;
+}
+
+/** A list of citizens a controller maintains (e.g. one diabetes programme); keyed pseudonyms only. */
+export interface Cohort extends Versioned {
+  id: string;
+  controllerId: string;
+  name: string;
+  /** AccountStore.accountIdFor(personnummer): never the personnummer itself. */
+  members: string[];
+}
+
+/** A product stopped at one controller by breach containment, until an administrator lifts it. */
+export interface Suspension {
+  id: string;
+  productId: string;
+  controllerId: string;
+  reason: string;
+  suspendedAt: string;
+  liftedAt?: string;
+  liftedBy?: string;
 }
 
 export type Role = 'operator' | 'certifier' | 'controller_admin' | 'supplier';
@@ -163,7 +201,7 @@ export interface AuditEntry {
   actor: string;
   role: Role | 'system';
   action: string;
-  objectType: 'controller' | 'framework' | 'policy' | 'product' | 'certification' | 'approval' | 'role';
+  objectType: 'controller' | 'framework' | 'policy' | 'product' | 'certification' | 'approval' | 'role' | 'cohort' | 'suspension';
   objectId: string;
   before: unknown;
   after: unknown;
@@ -185,4 +223,8 @@ export interface RegistrySnapshot {
   products: Product[];
   certifications: Certification[];
   approvals: Approval[];
+  /** Controllers' cohorts (issue 4). */
+  cohorts?: Cohort[];
+  /** Containment suspensions in force (issue 4): the product is not approved at that controller. */
+  suspensions?: Suspension[];
 }

@@ -16,6 +16,7 @@ export const GATE_REASONS = [
   'framework_not_accepted',
   'approval_expired',
   'no_approval',
+  'suspended_by_containment',
 ] as const;
 export type GateReason = (typeof GATE_REASONS)[number];
 
@@ -54,7 +55,7 @@ const checks: Array<[name: string, check: Check]> = [
     s.live = liveApprovals(s.snapshot, s.product!, s.now, s.catalogue);
     if (s.live.approvals.length) return undefined;
     // Say what went wrong, most specific first: the supplier and the operator act on different causes.
-    const order: GateReason[] = ['certification_expired', 'certification_withdrawn', 'approval_expired', 'framework_not_accepted'];
+    const order: GateReason[] = ['suspended_by_containment', 'certification_expired', 'certification_withdrawn', 'approval_expired', 'framework_not_accepted'];
     return order.find((r) => s.live!.lapses.includes(r as never)) ?? 'no_approval';
   }],
 ];

@@ -6,12 +6,17 @@ import { execFile } from 'node:child_process';
 test('the benchmark runs and prints its table, every row beside its baseline', async (t) => {
   const root = new URL('../..', import.meta.url).pathname;
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['bench/run.ts', '--rounds=1', '--token-requests=100', '--token-concurrency=4', '--signins=4', '--signin-concurrency=2', '--min-token-ratio=0'],
-      { cwd: root, timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
+    execFile(process.execPath, ['bench/run.ts', '--rounds=1', '--token-requests=100', '--token-concurrency=4', '--signins=4', '--signin-concurrency=2', '--min-token-ratio=0', '--pdp-requests=100', '--pdp-concurrency=4'],
+      { cwd: root, timeout: 300_000 }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
   });
   t.is(code, 0, stderr);
-  const rows = stdout.split('\n').filter((l) => l.startsWith('| token') || l.startsWith('| sign-in'));
-  t.true(rows.length >= 4, stdout);
+  const rows = stdout.split('\n').filter((l) => l.startsWith('| token') || l.startsWith('| sign-in') || l.startsWith('| PDP'));
+  t.true(rows.length >= 8, stdout);
+  // The decision point beside the no-op Koa endpoint, in both forms (issue 4).
+  for (const form of ['/pdp/v1/decide', 'auth-request']) {
+    t.true(rows.some((r) => r.includes(form) && r.includes('no-op Koa endpoint (baseline)')), form);
+    t.true(rows.some((r) => r.includes(form) && r.includes('| PDP, in-memory store')), form);
+  }
   t.true(rows.some((r) => r.includes('bare oidc-provider (baseline)')));
   for (const row of rows) {
     const cells = row.split('|').map((c) => c.trim());

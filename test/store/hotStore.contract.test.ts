@@ -161,3 +161,42 @@ test('redis: a stopped server makes commands fail fast, without crashing, and it
     await server.stop();
   }
 });
+
+// --- exposure windows and the audit stream (issue 4) -------------------------------------------
+for (const b of backends) {
+  test(`${b.name}: a sliding window admits at most max distinct members, refreshes known ones, and forgets old ones`, async (t) => {
+    const s = await b.make();
+    const now = Date.now();
+    t.deepEqual(await s.windowAdd('w', 'a', now, 10_000, 2), { admitted: true, size: 1 });
+    t.deepEqual(await s.windowAdd('w', 'b', now + 1, 10_000, 2), { admitted: true, size: 2 });
+    t.deepEqual(await s.windowAdd('w', 'c', now + 2, 10_000, 2), { admitted: false, size: 2 }, 'a third member is refused');
+    t.deepEqual(await s.windowAdd('w', 'a', now + 3, 10_000, 2), { admitted: true, size: 2 }, 'a known member passes');
+    t.deepEqual(await s.windowMembers('w', now + 3, 10_000), ['a', 'b']);
+    // b was last seen at now+1: past now+10_001 it has left the window, a (now+3) has not.
+    t.deepEqual(await s.windowAdd('w', 'c', now + 10_002, 10_000, 2), { admitted: true, size: 2 });
+    t.deepEqual(await s.windowMembers('w', now + 10_002, 10_000), ['a', 'c']);
+    await s.close();
+  });
+
+  test(`${b.name}: a stream delivers each entry once per group, again only when unacknowledged past the idle time`, async (t) => {
+    const [a, c] = await b.pair();
+    const ids = [await a.streamAppend('q', 'one'), await a.streamAppend('q', 'two'), await a.streamAppend('q', 'three')];
+    t.is(new Set(ids).size, 3);
+    t.is(await a.streamLength('q'), 3);
+    const first = await a.streamTake('q', 'g', 'c1', 2, 60_000);
+    t.deepEqual(first.map((e) => e.value), ['one', 'two']);
+    const second = await c.streamTake('q', 'g', 'c2', 10, 60_000);
+    t.deepEqual(second.map((e) => e.value), ['three'], 'another consumer gets only what nobody took');
+    await c.streamAck('q', 'g', second.map((e) => e.id));
+    t.deepEqual(await c.streamTake('q', 'g', 'c2', 10, 60_000), [], 'nothing new, and c1\'s entries are not idle yet');
+    t.is(await a.streamLength('q'), 2, 'acknowledged entries are removed');
+    // c1 "crashes" without acknowledging: after the idle time its entries go to the next taker.
+    await b.pass(1);
+    const retaken = await c.streamTake('q', 'g', 'c2', 10, 500);
+    t.deepEqual(retaken.map((e) => e.value), ['one', 'two']);
+    await c.streamAck('q', 'g', retaken.map((e) => e.id));
+    t.is(await a.streamLength('q'), 0);
+    await a.close();
+    if (c !== a) await c.close();
+  });
+}

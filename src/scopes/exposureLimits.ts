@@ -1,0 +1,20 @@
+// Exposure limits on an approval (DOMAIN.md rule 3): set by the controller's administrators through
+// the admin API, never by the product. Without limits an approval lets the product touch only the
+// citizen its token was issued for, with no volume limit beyond that.
+import { z } from 'zod';
+import type { ExposureLimits } from '../whitelist/model.ts';
+
+export const DEFAULT_LIMITS: ExposureLimits = { citizens: { mode: 'token_subject' } };
+
+export const exposureLimitsSchema = z.object({
+  citizens: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('token_subject') }).strict(),
+    z.object({ mode: z.literal('cohort'), cohortId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) }).strict(),
+    z.object({ mode: z.literal('represented') }).strict(),
+  ]).default({ mode: 'token_subject' }),
+  maxCitizens: z.object({
+    count: z.number().int().min(1).max(10_000_000),
+    windowSeconds: z.number().int().min(1).max(366 * 86400),
+  }).strict().optional(),
+  maxRequestsPerSecond: z.number().int().min(1).max(100_000).optional(),
+}).strict();
