@@ -31,7 +31,7 @@ import { demoRpClient, demoRpKey, demoRpRouter } from './sandbox/demoRp.ts';
 import { landingRouter } from './sandbox/landing.ts';
 import { RegistryCache, type RegistrySource } from './whitelist/registryCache.ts';
 import { openRegistry, type Registry } from './whitelist/registry.ts';
-import { seedSandboxRegistry } from './whitelist/seed.ts';
+import { reconcileDemoRp, seedSandboxRegistry } from './whitelist/seed.ts';
 import { adminApiRouter } from './whitelist/api/router.ts';
 import { ProductGate } from './whitelist/productGate.ts';
 import { toClientMetadata } from './idp/provider.ts';
@@ -246,7 +246,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const clients = [...config.clients, ...(options.clients ?? [])];
     const demoRp = sandbox && config.sandbox.demoRp;
     const rpKey = demoRp ? await demoRpKey(config.sandboxDir) : undefined;
-    if (rpKey) clients.push(demoRpClient(config.issuer, rpKey));
+    const demoClient = rpKey ? demoRpClient(config.issuer, rpKey) : undefined;
     // --- Admin console and CLI (issue 3): clients gateway-admin and gateway-cli ---
     const admin = await adminClients(config, new Set(clients.map((c) => c.client_id)));
     clients.push(...admin.clients);
@@ -257,8 +257,12 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const registryDb = options.registry ? undefined : await openRegistry(config, { hot: store, clock, logger });
     if (registryDb) closers.push(() => registryDb.close());
     if (registryDb && sandbox && config.registry.seed) {
-      await seedSandboxRegistry(registryDb.service, { demoRp: rpKey ? demoRpClient(config.issuer, rpKey) : undefined, now: clock.now() });
+      await seedSandboxRegistry(registryDb.service, { demoRp: demoClient, now: clock.now() });
     }
+    // The demo app is a product of the registry (it goes through the token gate like any supplier's
+    // app); only where the registry has no demo-rp (no registry, or an unseeded one) is it one of the
+    // configured clients.
+    if (demoClient && (!registryDb || (await reconcileDemoRp(registryDb.service, demoClient)) === 'absent')) clients.push(demoClient);
     const registrySource: RegistrySource | undefined = options.registry ?? registryDb?.store;
     // --- end registry ---
 

@@ -29,6 +29,37 @@ async function sampleClient(clientId: string): Promise<ProductClient> {
   };
 }
 
+/** The demo relying party's OAuth client as a product's client. */
+function demoProductClient(demo: ClientConfig): ProductClient {
+  return {
+    clientId: demo.client_id,
+    redirectUris: demo.redirect_uris,
+    postLogoutRedirectUris: demo.post_logout_redirect_uris,
+    tokenEndpointAuthMethod: demo.token_endpoint_auth_method,
+    ...(demo.jwks ? { jwks: demo.jwks } : {}),
+    grantTypes: demo.grant_types,
+    scope: demo.scope,
+  };
+}
+
+/**
+ * The demo app is a product like any other, so its redirect URIs follow the issuer it runs under and
+ * its keys follow the sandbox folder. A sandbox started on another port, or with a fresh key, brings
+ * the registered client up to date (audited as `system`); nothing else of the product is touched.
+ */
+export async function reconcileDemoRp(service: RegistryService, demo: ClientConfig): Promise<'absent' | 'current' | 'updated'> {
+  const product = await service.store.getProduct('demo-rp');
+  if (!product || product.client.clientId !== demo.client_id) return 'absent';
+  const wanted = demoProductClient(demo);
+  const same = JSON.stringify(product.client.redirectUris) === JSON.stringify(wanted.redirectUris)
+    && JSON.stringify(product.client.postLogoutRedirectUris) === JSON.stringify(wanted.postLogoutRedirectUris)
+    && JSON.stringify(product.client.jwks) === JSON.stringify(wanted.jwks);
+  if (same) return 'current';
+  const { version, createdAt: _c, updatedAt: _u, status: _s, ...rest } = product;
+  await service.updateProduct(SYSTEM, 'demo-rp', version, { ...rest, client: { ...product.client, ...wanted } } as Parameters<RegistryService['updateProduct']>[3]);
+  return 'updated';
+}
+
 export interface SeedOptions {
   /** The demo relying party's client (src/sandbox/demoRp.ts), registered as product `demo-rp`. */
   demoRp?: ClientConfig | undefined;
@@ -70,17 +101,7 @@ export async function seedSandboxRegistry(service: RegistryService, options: See
   }
 
   const demo = options.demoRp;
-  const demoClient: ProductClient = demo
-    ? {
-        clientId: demo.client_id,
-        redirectUris: demo.redirect_uris,
-        postLogoutRedirectUris: demo.post_logout_redirect_uris,
-        tokenEndpointAuthMethod: demo.token_endpoint_auth_method,
-        ...(demo.jwks ? { jwks: demo.jwks } : {}),
-        grantTypes: demo.grant_types,
-        scope: demo.scope,
-      }
-    : await sampleClient('sandbox-demo-rp');
+  const demoClient: ProductClient = demo ? demoProductClient(demo) : await sampleClient('sandbox-demo-rp');
   const products = [
     { id: 'demo-rp', name: 'Demoappen (sandlåda)', ...APPBOLAGET, purpose: 'self-care', client: demoClient,
       authnMethods: demo?.authn_methods ?? ['bankid', 'freja'],
