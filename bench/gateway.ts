@@ -1,11 +1,15 @@
 // The gateway as the benchmark runs it: sandbox mode with the bench client registered, the in-memory
 // store (or Redis with BENCH_REDIS_URL), logs off. Started as a child process by run.ts.
+// With BENCH_GATED=1 the bench client is not a configured client but a product of the (PGlite)
+// registry, approved by one controller: every client lookup then runs the token gate, and every token
+// response carries the live authorization_details.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { startGateway } from '../src/gateway.ts';
 import { createLogger } from '../src/log.ts';
+import { SYSTEM } from '../src/whitelist/service.ts';
 
 const clientJwk = JSON.parse(process.env.BENCH_CLIENT_JWK!) as Record<string, unknown>;
 const config = loadConfig({
@@ -21,10 +25,11 @@ const config = loadConfig({
     ...(process.env.BENCH_REDIS_URL ? { store: { redisUrl: process.env.BENCH_REDIS_URL, keyPrefix: `bench${process.pid}:` } } : {}),
   },
 });
+const gated = process.env.BENCH_GATED === '1';
 const gateway = await startGateway(config, {
   issuerFromListen: true,
   logger: createLogger({ level: 'silent' }),
-  clients: [{
+  clients: gated ? [] : [{
     client_id: 'bench-client',
     client_name: 'Bench',
     redirect_uris: ['https://bench.example.test/cb'],
@@ -36,4 +41,28 @@ const gateway = await startGateway(config, {
     authn_methods: ['bankid'],
   }],
 });
+if (gated) {
+  const { service } = gateway.registryDb!;
+  const product = await service.createProduct(SYSTEM, {
+    id: 'bench-product',
+    name: 'Bench',
+    supplierOrgNumber: '5560009999',
+    supplierName: 'Bench AB',
+    purpose: 'self-care',
+    contact: { name: 'Bench', email: 'bench@example.se' },
+    client: {
+      clientId: 'bench-client',
+      redirectUris: ['https://bench.example.test/cb'],
+      postLogoutRedirectUris: [],
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [clientJwk] },
+      grantTypes: ['authorization_code', 'client_credentials'],
+      scope: 'openid profile',
+    },
+    authnMethods: ['bankid'],
+    requestedAccess: [{ dataset: 'bookings', actions: ['read'] }],
+  });
+  await service.setProductStatus(SYSTEM, product.id, product.version, 'active');
+  await service.grantApproval(SYSTEM, { controllerId: 'region-sandbox', productId: product.id, purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }], basis: 'own_review' });
+}
 process.stdout.write(`READY ${gateway.url}\n`);

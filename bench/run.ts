@@ -232,6 +232,7 @@ async function compare(scenario: string, targets: Array<[string, string, Record<
 
 const bare: [string, string, Record<string, string>] = ['bare oidc-provider (baseline)', 'bench/bare.ts', {}];
 const gw: [string, string, Record<string, string>] = ['gateway, in-memory store', 'bench/gateway.ts', {}];
+const gwGated: [string, string, Record<string, string>] = ['gateway, product through the token gate', 'bench/gateway.ts', { BENCH_GATED: '1' }];
 const gwRedis: Array<[string, string, Record<string, string>]> = REDIS_URL ? [['gateway, Redis store', 'bench/gateway.ts', { BENCH_REDIS_URL: REDIS_URL }]] : [];
 
 const noop: [string, string, Record<string, string>] = ['no-op Koa endpoint (baseline)', 'bench/noop.ts', {}];
@@ -243,7 +244,7 @@ const pdpRedis: Array<[string, string, Record<string, string>]> = REDIS_URL ? [[
 const rows: Row[] = [
   ...(await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS)),
   ...(await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS)),
-  ...(await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, ...gwRedis], (s, n) => benchToken(s, n), TOKEN_REQUESTS)),
+  ...(await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis], (s, n) => benchToken(s, n), TOKEN_REQUESTS)),
   ...(await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT)),
 ];
 

@@ -18,6 +18,8 @@ test('the benchmark runs and prints its table, every row beside its baseline', a
     t.true(rows.some((r) => r.includes(form) && r.includes('| PDP, in-memory store')), form);
   }
   t.true(rows.some((r) => r.includes('bare oidc-provider (baseline)')));
+  // The token endpoint for a registry product, through the token gate (issue 3).
+  t.true(rows.some((r) => r.startsWith('| token') && r.includes('product through the token gate')), stdout);
   for (const row of rows) {
     const cells = row.split('|').map((c) => c.trim());
     t.is(cells[7], '0', `no failures: ${row}`);
