@@ -137,6 +137,20 @@ const embeddedKey: typeof EmbeddedJWK = (header, token) => {
   return key;
 };
 
+// Thumbprints of proof keys, for the same reason: a client's every proof carries the same JWK.
+const thumbprints = new Map<string, Promise<string>>();
+function thumbprintOf(jwk: JWK): Promise<string> {
+  const id = JSON.stringify(jwk);
+  let thumbprint = thumbprints.get(id);
+  if (!thumbprint) {
+    thumbprint = calculateJwkThumbprint(jwk);
+    thumbprint.catch(() => thumbprints.delete(id));
+    if (thumbprints.size >= PROOF_KEY_CACHE) thumbprints.delete(thumbprints.keys().next().value!);
+    thumbprints.set(id, thumbprint);
+  }
+  return thumbprint;
+}
+
 async function checkDpop(request: ResourceRequest, token: StoredToken, value: string, deps: AccessTokenDeps): Promise<void> {
   const proof = request.dpop;
   if (!proof) throw new AccessTokenError('dpop_missing', 'this token is DPoP-bound: send a DPoP proof');
@@ -159,7 +173,7 @@ async function checkDpop(request: ResourceRequest, token: StoredToken, value: st
   if (!sameHtu(payload.htu, request.url)) throw new AccessTokenError('dpop_mismatch', 'the DPoP proof is for another URL');
   const ath = createHash('sha256').update(value).digest('base64url');
   if (payload.ath !== ath) throw new AccessTokenError('dpop_mismatch', 'the DPoP proof is for another access token');
-  const thumbprint = await calculateJwkThumbprint(jwk);
+  const thumbprint = await thumbprintOf(jwk);
   if (thumbprint !== token.jkt) throw new AccessTokenError('dpop_key_mismatch', 'the DPoP proof is signed with a key the token is not bound to');
   // One use per proof: a captured request cannot be replayed within the window (the store is shared,
   // so this holds across instances).
