@@ -418,7 +418,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
   }
   const merged = deepMerge(deepMerge(fromFile, envOverrides(env)), options.overrides ?? {});
-  return parseConfig(merged);
+  const config = parseConfig(merged);
+  // Without a stated issuer the gateway is its own issuer on localhost, at the port it listens on
+  // (PORT=3999 npm start works as is). Production states it (https is required there anyway).
+  if (merged.issuer === undefined && config.http.port !== 0) return { ...config, issuer: `http://localhost:${config.http.port}` };
+  return config;
 }
 
 /**

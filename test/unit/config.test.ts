@@ -12,6 +12,11 @@ test('no configuration at all is the sandbox', (t) => {
   t.is(config.bankid.collectIntervalMs, 2000);
 });
 
+test('without a stated issuer the sandbox is its own issuer at the port it listens on; a stated one wins', (t) => {
+  t.is(loadConfig({ env: { PORT: '3999' } }).issuer, 'http://localhost:3999');
+  t.is(loadConfig({ env: { PORT: '3999', ISSUER: 'https://gw.example.se' } }).issuer, 'https://gw.example.se');
+});
+
 test('environment overrides the file, named and GATEWAY__ variables alike', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
   const file = join(dir, 'c.json');
