@@ -2,11 +2,12 @@
 // party's PKCS#12 certificate, and trust in exactly one CA — BankID's server CA, pinned — so that
 // a certificate from any public CA cannot stand in for BankID. Every call has a hard deadline, every
 // answer is validated before the gateway believes it, and nothing personal ever reaches a log line.
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { loadRpPkcs12 } from '../pkcs12.ts';
+import { postToUpstream, UpstreamPostError } from '../upstreamPost.ts';
 
 /** Error codes of the RP API (developers.bankid.com, "Errors"). */
 export type RpErrorCode =
@@ -232,59 +233,15 @@ export class BankIdClient {
     }
   }
 
-  #post(method: string, body: unknown): Promise<{ status: number; json: unknown }> {
-    const payload = JSON.stringify(body);
+  async #post(method: string, body: unknown): Promise<{ status: number; json: unknown }> {
     const url = new URL(`${this.#baseUrl.pathname.replace(/\/$/, '')}/${method}`, this.#baseUrl.origin);
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        fn();
-      };
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent: this.#agent,
-          // Exactly application/json: BankID answers 415 to a charset parameter.
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'application/json' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) {
-              settle(() => reject(new BankIdError('badResponse', { httpStatus: res.statusCode, details: 'answer too large' })));
-              req.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', (cause) => settle(() => reject(new BankIdError('network', { cause }))));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            let json: unknown;
-            try {
-              json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              settle(() => reject(new BankIdError('badResponse', { httpStatus: status, details: 'answer is not JSON' })));
-              return;
-            }
-            settle(() => resolve({ status, json }));
-          });
-        },
-      );
-      // One deadline for connect, TLS, request and the whole answer: a server that accepts and never
-      // answers must not hold a person's sign-in (or a worker) hostage.
-      const deadline = setTimeout(() => {
-        settle(() => reject(new BankIdError('timeout', { details: `no answer within ${this.#timeoutMs} ms` })));
-        req.destroy();
-      }, this.#timeoutMs);
-      req.on('error', (cause) => settle(() => reject(new BankIdError('network', { cause }))));
-      req.end(payload);
-    });
+    try {
+      // Exactly application/json: BankID answers 415 to a charset parameter.
+      return await postToUpstream({ agent: this.#agent, url, body: JSON.stringify(body), contentType: 'application/json',
+        timeoutMs: this.#timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, emptyAnswer: 'error' });
+    } catch (err) {
+      if (!(err instanceof UpstreamPostError)) throw err;
+      throw new BankIdError(err.kind, { ...(err.httpStatus ? { httpStatus: err.httpStatus } : {}), ...(err.details ? { details: err.details } : {}), cause: err.cause });
+    }
   }
 }

@@ -3,11 +3,12 @@
 // exactly one CA (the one that issued Freja's server certificate); every call has a hard deadline;
 // every answer is validated, and an approved result counts only once its JWS has been verified
 // against Freja's configured signing certificates (result.ts). Nothing personal reaches a log line.
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { loadRpPkcs12 } from '../pkcs12.ts';
+import { postToUpstream, UpstreamPostError } from '../upstreamPost.ts';
 import { ResultRejected, verifyResultDetails, type ResultDetails, type SigningCertificates } from './result.ts';
 
 /** Failures on our side of the wire, plus a result whose signature or content we refused. */
@@ -203,61 +204,15 @@ export class FrejaClient {
     }
   }
 
-  #post(method: Method, form: string): Promise<{ status: number; json: unknown }> {
+  async #post(method: Method, form: string): Promise<{ status: number; json: unknown }> {
     const url = new URL(`${this.#baseUrl.pathname.replace(/\/$/, '')}${PATHS[method]}`, this.#baseUrl.origin);
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const settle = (fn: () => void): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
-        fn();
-      };
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent: this.#agent,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(form), accept: 'application/json' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) {
-              settle(() => reject(new FrejaError('badResponse', { httpStatus: res.statusCode, details: 'answer too large' })));
-              req.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('error', (cause) => settle(() => reject(new FrejaError('network', { cause }))));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown = {};
-            // cancel answers 200 with an empty body.
-            if (text.trim() !== '') {
-              try {
-                json = JSON.parse(text);
-              } catch {
-                settle(() => reject(new FrejaError('badResponse', { httpStatus: status, details: 'answer is not JSON' })));
-                return;
-              }
-            }
-            settle(() => resolve({ status, json }));
-          });
-        },
-      );
-      // One deadline for connect, TLS, request and the whole answer: a silent server must not hold a
-      // person's sign-in (or a worker) hostage.
-      const deadline = setTimeout(() => {
-        settle(() => reject(new FrejaError('timeout', { details: `no answer within ${this.#timeoutMs} ms` })));
-        req.destroy();
-      }, this.#timeoutMs);
-      req.on('error', (cause) => settle(() => reject(new FrejaError('network', { cause }))));
-      req.end(form);
-    });
+    try {
+      // cancel answers 200 with an empty body.
+      return await postToUpstream({ agent: this.#agent, url, body: form, contentType: 'application/x-www-form-urlencoded',
+        timeoutMs: this.#timeoutMs, maxResponseBytes: MAX_RESPONSE_BYTES, emptyAnswer: 'object' });
+    } catch (err) {
+      if (!(err instanceof UpstreamPostError)) throw err;
+      throw new FrejaError(err.kind, { ...(err.httpStatus ? { httpStatus: err.httpStatus } : {}), ...(err.details ? { details: err.details } : {}), cause: err.cause });
+    }
   }
 }
