@@ -1,7 +1,6 @@
 // One BankID sign-in, tied to one OIDC interaction: start an order, render the animated QR code,
 // collect at BankID's pace, cancel when the person gives up. The order's secrets (qrStartSecret,
 // orderRef) stay on the server; the browser only ever sees the current QR content.
-import QRCode from 'qrcode';
 import type { HotStore } from '../../store/hotStore.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
@@ -147,7 +146,3 @@ export class BankIdLogin {
   }
 }
 
-/** The QR content as an SVG image, with a text alternative supplied by the page. */
-export async function qrSvg(content: string): Promise<string> {
-  return QRCode.toString(content, { type: 'svg', errorCorrectionLevel: 'L', margin: 4 });
-}

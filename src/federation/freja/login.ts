@@ -2,7 +2,6 @@
 // the interaction needs, show its QR code (or the same-device link), ask Freja for the result at most
 // once per poll interval, and cancel when the person gives up. Only a verified result (result.ts,
 // identity.ts) ever leaves this module, and it leaves once: it is never written to the store.
-import QRCode from 'qrcode';
 import type { HotStore } from '../../store/hotStore.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
@@ -132,7 +131,3 @@ export class FrejaLogin {
   }
 }
 
-/** The QR content as an SVG image, with a text alternative supplied by the page. */
-export async function qrSvg(content: string): Promise<string> {
-  return QRCode.toString(content, { type: 'svg', errorCorrectionLevel: 'L', margin: 4 });
-}
