@@ -4,9 +4,7 @@
 // unchanged against it, so the sandbox exercises the production code path, mutual TLS included.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
 import { isIP } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type Router from '@koa/router';
 import { z } from 'zod';
@@ -16,6 +14,7 @@ import type { Logger } from '../../../log.ts';
 import { parseIdentityNumber } from '../../../personnummer.ts';
 import { bankIdAppRouter, type BankIdAppOptions } from './app.ts';
 import { AlreadyInProgressError, OrderBook, type Order, type SandboxPersonas } from './orders.ts';
+import { listenWithClientCertificates } from '../../simulatorListener.ts';
 
 export interface BankIdSimulatorOptions {
   /** Default 127.0.0.1. */
@@ -211,32 +210,15 @@ export async function startBankIdSimulator(options: BankIdSimulatorOptions): Pro
     }
   }
 
-  const server: Server = createServer(
-    {
-      key: readFileSync(certs.bankid.serverKey),
-      cert: readFileSync(certs.bankid.serverCert),
-      // Client certificates must chain to the sandbox RP CA, and only to it.
-      ca: [readFileSync(certs.bankid.rpCaCert)],
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-    },
-    (req, res) => void handle(req, res),
-  );
-  server.on('tlsClientError', () => {
-    // A refused handshake (no or foreign client certificate) is the intended outcome, not a fault.
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}${API_PREFIX}`;
+  const { server, origin } = await listenWithClientCertificates({
+    serverKeyFile: certs.bankid.serverKey,
+    serverCertFile: certs.bankid.serverCert,
+    // Client certificates must chain to the sandbox RP CA, and only to it.
+    clientCaFile: certs.bankid.rpCaCert,
+    host: options.host,
+    port: options.port,
+  }, (req, res) => void handle(req, res));
+  const url = `${origin}${API_PREFIX}`;
 
   return {
     url,

@@ -6,8 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type Router from '@koa/router';
 import { z } from 'zod';
@@ -19,6 +17,7 @@ import { FREJA_ERRORS } from '../client.ts';
 import { x5tOf } from '../result.ts';
 import { frejaAppRouter, type FrejaAppOptions } from './app.ts';
 import { TransactionBook, type SandboxPersonas, type Transaction } from './transactions.ts';
+import { listenWithClientCertificates } from '../../simulatorListener.ts';
 
 export interface FrejaSimulatorOptions {
   host?: string;
@@ -208,32 +207,15 @@ export async function startFrejaSimulator(options: FrejaSimulatorOptions): Promi
     }
   }
 
-  const server: Server = createServer(
-    {
-      key: readFileSync(certs.freja.serverKey),
-      cert: readFileSync(certs.freja.serverCert),
-      // Client certificates must chain to the sandbox RP CA, and only to it.
-      ca: [readFileSync(certs.freja.rpCaCert)],
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
-    },
-    (req, res) => void handle(req, res),
-  );
-  server.on('tlsClientError', () => {
-    // A refused handshake (no or foreign client certificate) is the intended outcome, not a fault.
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { server, origin } = await listenWithClientCertificates({
+    serverKeyFile: certs.freja.serverKey,
+    serverCertFile: certs.freja.serverCert,
+    // Client certificates must chain to the sandbox RP CA, and only to it.
+    clientCaFile: certs.freja.rpCaCert,
+    host: options.host,
+    port: options.port,
+  }, (req, res) => void handle(req, res));
+  const url = `${origin}`;
 
   return {
     url,
