@@ -1,7 +1,8 @@
 // The token gate (ARCHITECTURE.md flow 2): oidc-provider sees a product as a client only while it
-// passes every check below, in order; the first that fails names the reason. Run on every client
-// lookup (authorization, PAR, token, introspection), against the cached registry snapshot at the
-// injected clock's time, so a suspension, a revocation or an expiry takes effect on the next request.
+// passes every check below, in order; the first that fails names the reason. Run once per request
+// (ProductGate memoises it on the request), against the cached registry snapshot at the injected
+// clock's time, so a suspension, a revocation or an expiry takes effect on the next request.
+import { checksFor, Pipeline, type Verdict } from '../decision.ts';
 import type { Product, RegistrySnapshot } from './model.ts';
 import { liveApprovals, type CatalogueEntry, type LiveAccess } from './liveApprovals.ts';
 
@@ -27,47 +28,54 @@ export interface GateInput {
   catalogue?: CatalogueEntry[] | undefined;
 }
 
-interface GateState extends GateInput {
-  product?: Product;
-  live?: LiveAccess;
-}
-
 export type GateResult =
   | { ok: true; product: Product; live: LiveAccess }
   | { ok: false; check: string; reason: GateReason; product?: Product };
 
-type Check = (state: GateState) => GateReason | undefined;
+const { check } = checksFor<GateReason>();
 
-const checks: Array<[name: string, check: Check]> = [
-  ['product_known', (s) => {
-    s.product = s.snapshot.products.find((p) => p.client.clientId === s.clientId);
-    return s.product ? undefined : 'product_unknown';
-  }],
-  ['product_active', (s) => {
-    switch (s.product!.status) {
-      case 'active': return undefined;
-      case 'suspended': return 'product_suspended';
-      case 'retired': return 'product_retired';
-      default: return 'product_not_active';
-    }
-  }],
-  ['approved_by_a_controller', (s) => {
-    s.live = liveApprovals(s.snapshot, s.product!, s.now, s.catalogue);
-    if (s.live.approvals.length) return undefined;
-    // Say what went wrong, most specific first: the supplier and the operator act on different causes.
-    const order: GateReason[] = ['suspended_by_containment', 'certification_expired', 'certification_withdrawn', 'approval_expired', 'framework_not_accepted'];
-    return order.find((r) => s.live!.lapses.includes(r as never)) ?? 'no_approval';
-  }],
-];
+/** Products by client_id, one index per snapshot object (a new snapshot brings a new object). */
+const byClientId = new WeakMap<RegistrySnapshot, Map<string, Product>>();
+export function productByClientId(snapshot: RegistrySnapshot, clientId: string): Product | undefined {
+  let index = byClientId.get(snapshot);
+  if (!index) byClientId.set(snapshot, (index = new Map(snapshot.products.map((p) => [p.client.clientId, p]))));
+  return index.get(clientId);
+}
+
+export const productKnown = check('product_known', (s: GateInput) => {
+  const product = productByClientId(s.snapshot, s.clientId);
+  return product ? { product } : 'product_unknown';
+});
+
+export const productActive = check('product_active', (s: { product: Product }) => {
+  switch (s.product.status) {
+    case 'active': return undefined;
+    case 'suspended': return 'product_suspended';
+    case 'retired': return 'product_retired';
+    default: return 'product_not_active';
+  }
+});
+
+// Say what went wrong, most specific first: the supplier and the operator act on different causes.
+const LAPSE_ORDER = ['suspended_by_containment', 'certification_expired', 'certification_withdrawn', 'approval_expired', 'framework_not_accepted'] as const;
+
+export const approvedByAController = check('approved_by_a_controller', (s: GateInput & { product: Product }) => {
+  const live = liveApprovals(s.snapshot, s.product, s.now, s.catalogue);
+  if (live.approvals.length) return { live };
+  return LAPSE_ORDER.find((r) => live.lapses.includes(r as never)) ?? 'no_approval';
+});
+
+export const tokenGate = Pipeline.of<GateInput, GateReason>()
+  .then(productKnown)
+  .then(productActive)
+  .then(approvedByAController);
 
 /** Names of the checks, in the order they run (for documentation and tests). */
-export const GATE_CHECKS = checks.map(([name]) => name);
+export const GATE_CHECKS = tokenGate.names;
 
 export function runTokenGate(input: GateInput): GateResult {
-  const state: GateState = { ...input };
-  for (const [name, check] of checks) {
-    const reason = check(state);
-    if (reason) return { ok: false, check: name, reason, ...(state.product ? { product: state.product } : {}) };
-  }
-  return { ok: true, product: state.product!, live: state.live! };
+  const verdict: Verdict<GateInput & { product: Product; live: LiveAccess }, GateReason> = tokenGate.runSync(input);
+  if (verdict.ok) return { ok: true, product: verdict.state.product, live: verdict.state.live };
+  const { product } = verdict.state;
+  return { ok: false, check: verdict.check, reason: verdict.reason, ...(product ? { product } : {}) };
 }
