@@ -1,11 +1,12 @@
 // Freja eID's signed result: getOneResult's `details` is a compact JWS (RS256, the signing
 // certificate named by its SHA-1 thumbprint in `x5t`). The outer JSON of the answer is only what the
 // TLS connection says; the gateway believes nothing about a person until these checks, in this
-// order, have passed. Each stops the result with its own reason code.
+// order, have passed. Each stops the result with its own reason code (a pipeline on src/decision.ts).
 import { createHash, X509Certificate } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, importX509, type CryptoKey } from 'jose';
 import { z } from 'zod';
 import type { Clock } from '../../clock.ts';
+import { checksFor, Pipeline } from '../../decision.ts';
 
 /** Reason codes, in the order the checks run. */
 export type ResultRejection =
@@ -44,7 +45,7 @@ const detailsSchema = z.object({
 
 export type ResultDetails = z.infer<typeof detailsSchema>;
 
-interface TrustedKey {
+export interface TrustedKey {
   key: CryptoKey;
   notBefore: number;
   notAfter: number;
@@ -89,6 +90,78 @@ export function x5tOf(cert: X509Certificate): string {
   return createHash('sha1').update(cert.raw).digest('base64url');
 }
 
+export interface ResultInput {
+  jws: string;
+  expected: { authRef: string; status: string };
+}
+
+export interface ResultDeps {
+  trusted: SigningCertificates;
+  clock: Clock;
+}
+
+const { check, asyncCheck } = checksFor<ResultRejection, ResultDeps>();
+
+export const headerReadable = check('header_readable', (s: ResultInput) => {
+  try {
+    const header: { alg?: string; x5t?: string } = decodeProtectedHeader(s.jws);
+    return { header };
+  } catch {
+    return 'jws_malformed';
+  }
+});
+
+// RS256 only: Freja signs with RS256, and accepting anything else (`none`, HS256 keyed with a
+// certificate) is how JWS verifiers get fooled.
+export const algorithmAllowed = check('algorithm_allowed', (s: { header: { alg?: string } }) => (s.header.alg === 'RS256' ? undefined : 'jws_alg_not_allowed'));
+
+export const keyKnown = check('key_known', (s: { header: { x5t?: string } }, d) => {
+  const trustedKey = typeof s.header.x5t === 'string' ? d.trusted.lookup(s.header.x5t) : undefined;
+  return trustedKey ? { trustedKey } : 'jws_unknown_key';
+});
+
+export const keyValidNow = check('key_valid_now', (s: { trustedKey: TrustedKey }, d) => {
+  const now = d.clock.now();
+  return now < s.trustedKey.notBefore || now > s.trustedKey.notAfter ? 'jws_key_not_valid_now' : undefined;
+});
+
+export const signatureValid = asyncCheck('signature_valid', async (s: ResultInput & { trustedKey: TrustedKey }) => {
+  try {
+    const { payload } = await compactVerify(s.jws, s.trustedKey.key, { algorithms: ['RS256'] });
+    return { payload };
+  } catch {
+    return 'jws_signature_invalid';
+  }
+});
+
+export const payloadReadable = check('payload_readable', (s: { payload: Uint8Array }) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(s.payload));
+  } catch {
+    return 'payload_malformed';
+  }
+  const parsed = detailsSchema.safeParse(json);
+  return parsed.success ? { details: parsed.data } : 'payload_malformed';
+});
+
+// A genuine result for another transaction (someone else's, replayed) must not finish this one.
+export const authRefMatches = check('authref_matches', (s: ResultInput & { details: ResultDetails }) => (s.details.authRef === s.expected.authRef ? undefined : 'authref_mismatch'));
+export const statusMatches = check('status_matches', (s: ResultInput & { details: ResultDetails }) => (s.details.status === s.expected.status ? undefined : 'status_mismatch'));
+
+export const resultChecks = Pipeline.of<ResultInput, ResultRejection, ResultDeps>()
+  .then(headerReadable)
+  .then(algorithmAllowed)
+  .then(keyKnown)
+  .then(keyValidNow)
+  .then(signatureValid)
+  .then(payloadReadable)
+  .then(authRefMatches)
+  .then(statusMatches);
+
+/** Names of the checks, in the order they run. */
+export const RESULT_CHECKS = resultChecks.names;
+
 /**
  * Verifies `details` and that it speaks of the transaction we asked about and says what the outer
  * answer says. Throws ResultRejected; never returns anything unverified.
@@ -99,37 +172,7 @@ export async function verifyResultDetails(
   trusted: SigningCertificates,
   clock: Clock,
 ): Promise<ResultDetails> {
-  let header: { alg?: string; x5t?: string };
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch {
-    throw new ResultRejected('jws_malformed');
-  }
-  // RS256 only: Freja signs with RS256, and accepting anything else (`none`, HS256 keyed with a
-  // certificate) is how JWS verifiers get fooled.
-  if (header.alg !== 'RS256') throw new ResultRejected('jws_alg_not_allowed');
-  const trustedKey = typeof header.x5t === 'string' ? trusted.lookup(header.x5t) : undefined;
-  if (!trustedKey) throw new ResultRejected('jws_unknown_key');
-  const now = clock.now();
-  if (now < trustedKey.notBefore || now > trustedKey.notAfter) throw new ResultRejected('jws_key_not_valid_now');
-
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(jws, trustedKey.key, { algorithms: ['RS256'] }));
-  } catch {
-    throw new ResultRejected('jws_signature_invalid');
-  }
-
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch {
-    throw new ResultRejected('payload_malformed');
-  }
-  const parsed = detailsSchema.safeParse(json);
-  if (!parsed.success) throw new ResultRejected('payload_malformed');
-  // A genuine result for another transaction (someone else's, replayed) must not finish this one.
-  if (parsed.data.authRef !== expected.authRef) throw new ResultRejected('authref_mismatch');
-  if (parsed.data.status !== expected.status) throw new ResultRejected('status_mismatch');
-  return parsed.data;
+  const verdict = await resultChecks.run({ jws, expected }, { trusted, clock });
+  if (!verdict.ok) throw new ResultRejected(verdict.reason);
+  return verdict.state.details;
 }
