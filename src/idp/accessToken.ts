@@ -1,14 +1,15 @@
 // Access-token checks for the gateway's own resource endpoints (the admin API, the policy decision
 // point): is this a live token issued here, and does the caller prove possession of the key it is
 // bound to? oidc-provider does this for /me only, so resource routes get the same rules here
-// (RFC 9449 §7 for DPoP; RFC 8705 §3 for certificate-bound tokens), as an ordered list of checks that
-// each fail with one reason code. Tokens are opaque and looked up in the store, so a revoked or
-// expired token fails at once on every instance.
+// (RFC 9449 §7 for DPoP; RFC 8705 §3 for certificate-bound tokens), as pipelines of named checks on
+// the decision primitive (src/decision.ts), each failing with one reason code. Tokens are opaque and
+// looked up in the store, so a revoked or expired token fails at once on every instance.
 import { createHash, X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, errors as joseErrors, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { HotStore } from '../store/hotStore.ts';
+import { checksFor, Pipeline, refuse } from '../decision.ts';
 
 export const ACCESS_TOKEN_ERROR_REASONS = [
   'token_missing',
@@ -79,7 +80,7 @@ export interface AccessTokenDeps {
 const DEFAULT_ALGS = ['PS256', 'ES256', 'EdDSA'];
 const MAX_TOKEN_LENGTH = 4096;
 
-interface StoredToken {
+export interface StoredToken {
   jti: string;
   kind: string;
   clientId: string;
@@ -93,19 +94,47 @@ interface StoredToken {
   isValid?: boolean;
 }
 
-/** Reads `Authorization: DPoP <token>` (or Bearer for certificate-bound tokens). */
-function readAuthorization(header: string | undefined): { scheme: 'dpop' | 'bearer'; token: string } {
-  if (!header) throw new AccessTokenError('token_missing', 'no access token in the Authorization header');
-  const match = /^(DPoP|Bearer) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
-  if (!match || match[2]!.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('token_malformed', 'the Authorization header is not "DPoP <token>"');
-  return { scheme: match[1]!.toLowerCase() as 'dpop' | 'bearer', token: match[2]! };
+export interface AccessTokenInput {
+  request: ResourceRequest;
 }
 
-async function findToken(provider: Provider, value: string): Promise<StoredToken> {
-  const token = ((await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value))) as unknown as StoredToken | undefined;
-  if (!token || token.isValid === false) throw new AccessTokenError('token_inactive', 'the access token is not active');
-  return token;
+/** What the checks are given besides the state: the store and clock, and where tokens are looked up. */
+export interface AccessTokenCheckDeps extends AccessTokenDeps {
+  provider: Provider;
 }
+
+const { check, asyncCheck } = checksFor<AccessTokenErrorReason, AccessTokenCheckDeps>();
+
+/** Reads `Authorization: DPoP <token>` (or Bearer for certificate-bound tokens). */
+export const authorizationRead = check('authorization_read', (s: AccessTokenInput) => {
+  const header = s.request.authorization;
+  if (!header) return refuse('token_missing', 'no access token in the Authorization header');
+  const match = /^(DPoP|Bearer) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
+  const [, scheme, value] = match ?? [];
+  if (!scheme || !value || value.length > MAX_TOKEN_LENGTH) return refuse('token_malformed', 'the Authorization header is not "DPoP <token>"');
+  return { scheme: scheme.toLowerCase() === 'dpop' ? 'dpop' as const : 'bearer' as const, value };
+});
+
+/** Active in the store: opaque tokens, so a revoked or expired one fails at once on every instance. */
+export const tokenActive = asyncCheck('token_active', async (s: { value: string }, d) => {
+  const token = ((await d.provider.AccessToken.find(s.value)) ?? (await d.provider.ClientCredentials.find(s.value))) as unknown as StoredToken | undefined;
+  if (!token || token.isValid === false) return refuse('token_inactive', 'the access token is not active');
+  return { token };
+});
+
+/** Sender-constrained: a bearer-only token is refused (FAPI 2.0 §5.3.2.1). */
+export const senderConstrained = check('sender_constrained', (s: { scheme: 'dpop' | 'bearer'; token: StoredToken }) => {
+  if (s.token.jkt) return s.scheme === 'dpop' ? { binding: 'dpop' as const } : refuse('dpop_missing', 'this token is DPoP-bound: use the DPoP authorization scheme');
+  if (s.token['x5t#S256']) return { binding: 'certificate' as const };
+  return refuse('unbound_token', 'the gateway accepts only sender-constrained tokens');
+});
+
+export const accessTokenChecks = Pipeline.of<AccessTokenInput, AccessTokenErrorReason, AccessTokenCheckDeps>()
+  .then(authorizationRead)
+  .then(tokenActive)
+  .then(senderConstrained);
+
+type BoundToken = AccessTokenInput & { value: string; token: StoredToken };
 
 /** htu compares without query and fragment (RFC 9449 §4.3, check 9). */
 function sameHtu(htu: unknown, url: string): boolean {
@@ -120,6 +149,16 @@ function sameHtu(htu: unknown, url: string): boolean {
   return a.href === b.href;
 }
 
+/** Evicts the oldest entry of a bounded cache (Maps iterate in insertion order). */
+function bounded<V>(cache: Map<string, V>, id: string, value: V): V {
+  if (cache.size >= PROOF_KEY_CACHE) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(id, value);
+  return value;
+}
+
 // Imported proof keys by (alg, JWK): a client proves with the same key for the life of its token, and
 // importing the key is a good part of a proof's verification cost (issue 4, the PDP's throughput).
 // EmbeddedJWK's checks depend only on these two, so a cached answer is the same answer.
@@ -127,71 +166,111 @@ const proofKeys = new Map<string, Promise<CryptoKey>>();
 const PROOF_KEY_CACHE = 10_000;
 const embeddedKey: typeof EmbeddedJWK = (header, token) => {
   const id = `${String(header?.alg)}|${JSON.stringify(header?.jwk ?? null)}`;
-  let key = proofKeys.get(id);
-  if (!key) {
-    key = EmbeddedJWK(header, token) as Promise<CryptoKey>;
-    key.catch(() => proofKeys.delete(id));
-    if (proofKeys.size >= PROOF_KEY_CACHE) proofKeys.delete(proofKeys.keys().next().value!);
-    proofKeys.set(id, key);
-  }
-  return key;
+  const cached = proofKeys.get(id);
+  if (cached) return cached;
+  const key = EmbeddedJWK(header, token) as Promise<CryptoKey>;
+  key.catch(() => proofKeys.delete(id));
+  return bounded(proofKeys, id, key);
 };
 
 // Thumbprints of proof keys, for the same reason: a client's every proof carries the same JWK.
 const thumbprints = new Map<string, Promise<string>>();
 function thumbprintOf(jwk: JWK): Promise<string> {
   const id = JSON.stringify(jwk);
-  let thumbprint = thumbprints.get(id);
-  if (!thumbprint) {
-    thumbprint = calculateJwkThumbprint(jwk);
-    thumbprint.catch(() => thumbprints.delete(id));
-    if (thumbprints.size >= PROOF_KEY_CACHE) thumbprints.delete(thumbprints.keys().next().value!);
-    thumbprints.set(id, thumbprint);
-  }
-  return thumbprint;
+  const cached = thumbprints.get(id);
+  if (cached) return cached;
+  const thumbprint = calculateJwkThumbprint(jwk);
+  thumbprint.catch(() => thumbprints.delete(id));
+  return bounded(thumbprints, id, thumbprint);
 }
 
-async function checkDpop(request: ResourceRequest, token: StoredToken, value: string, deps: AccessTokenDeps): Promise<void> {
-  const proof = request.dpop;
-  if (!proof) throw new AccessTokenError('dpop_missing', 'this token is DPoP-bound: send a DPoP proof');
-  let payload: Record<string, unknown>;
-  let jwk: JWK;
+interface Proof {
+  payload: Record<string, unknown>;
+  jwk: JWK;
+}
+
+export const proofPresent = check('dpop_proof_present', (s: AccessTokenInput) => {
+  const proof = s.request.dpop;
+  return proof ? { proof } : refuse('dpop_missing', 'this token is DPoP-bound: send a DPoP proof');
+});
+
+export const proofSignature = asyncCheck('dpop_proof_signature', async (s: { proof: string }, d) => {
   try {
-    const verified = await jwtVerify(proof, embeddedKey, { algorithms: deps.algorithms ?? DEFAULT_ALGS, typ: 'dpop+jwt' });
-    payload = verified.payload as Record<string, unknown>;
-    jwk = verified.protectedHeader.jwk as JWK;
+    const verified = await jwtVerify(s.proof, embeddedKey, { algorithms: d.algorithms ?? DEFAULT_ALGS, typ: 'dpop+jwt' });
+    const verifiedProof: Proof = { payload: verified.payload as Record<string, unknown>, jwk: verified.protectedHeader.jwk as JWK };
+    return { verifiedProof };
   } catch (err) {
     const why = err instanceof joseErrors.JOSEError ? err.code : 'unparseable';
-    throw new AccessTokenError('dpop_invalid', `the DPoP proof does not verify (${why})`);
+    return refuse('dpop_invalid', `the DPoP proof does not verify (${why})`);
   }
-  if (typeof payload.jti !== 'string' || !payload.jti || payload.jti.length > 256) throw new AccessTokenError('dpop_invalid', 'the DPoP proof has no jti');
-  if (typeof payload.iat !== 'number') throw new AccessTokenError('dpop_invalid', 'the DPoP proof has no iat');
-  const window = deps.proofWindowSeconds ?? 60;
-  const now = Math.floor(deps.clock.now() / 1000);
-  if (Math.abs(now - payload.iat) > window) throw new AccessTokenError('dpop_stale', 'the DPoP proof is not recent');
-  if (payload.htm !== request.method.toUpperCase()) throw new AccessTokenError('dpop_mismatch', 'the DPoP proof is for another HTTP method');
-  if (!sameHtu(payload.htu, request.url)) throw new AccessTokenError('dpop_mismatch', 'the DPoP proof is for another URL');
-  const ath = createHash('sha256').update(value).digest('base64url');
-  if (payload.ath !== ath) throw new AccessTokenError('dpop_mismatch', 'the DPoP proof is for another access token');
-  const thumbprint = await thumbprintOf(jwk);
-  if (thumbprint !== token.jkt) throw new AccessTokenError('dpop_key_mismatch', 'the DPoP proof is signed with a key the token is not bound to');
-  // One use per proof: a captured request cannot be replayed within the window (the store is shared,
-  // so this holds across instances).
-  const fresh = await deps.store.setIfAbsent(`dpop:rs:${thumbprint}:${payload.jti}`, '1', 2 * window + 1);
-  if (!fresh) throw new AccessTokenError('dpop_replayed', 'the DPoP proof was used before');
-}
+});
 
-function checkCertificate(request: ResourceRequest, token: StoredToken): void {
-  if (!request.clientCertificate) throw new AccessTokenError('certificate_missing', 'this token is bound to a client certificate: present it');
-  let thumbprint: string;
+export const proofClaims = check('dpop_proof_claims', (s: { verifiedProof: Proof }) => {
+  const { jti, iat } = s.verifiedProof.payload;
+  if (typeof jti !== 'string' || !jti || jti.length > 256) return refuse('dpop_invalid', 'the DPoP proof has no jti');
+  if (typeof iat !== 'number') return refuse('dpop_invalid', 'the DPoP proof has no iat');
+  return { proofJti: jti, proofIat: iat };
+});
+
+export const proofRecent = check('dpop_proof_recent', (s: { proofIat: number }, d) => {
+  const now = Math.floor(d.clock.now() / 1000);
+  return Math.abs(now - s.proofIat) > (d.proofWindowSeconds ?? 60) ? refuse('dpop_stale', 'the DPoP proof is not recent') : undefined;
+});
+
+export const proofForRequest = check('dpop_proof_for_request', (s: BoundToken & { verifiedProof: Proof }) => {
+  const { htm, htu, ath } = s.verifiedProof.payload;
+  if (htm !== s.request.method.toUpperCase()) return refuse('dpop_mismatch', 'the DPoP proof is for another HTTP method');
+  if (!sameHtu(htu, s.request.url)) return refuse('dpop_mismatch', 'the DPoP proof is for another URL');
+  if (ath !== createHash('sha256').update(s.value).digest('base64url')) return refuse('dpop_mismatch', 'the DPoP proof is for another access token');
+  return undefined;
+});
+
+export const proofKeyBound = asyncCheck('dpop_proof_key_bound', async (s: BoundToken & { verifiedProof: Proof }) => {
+  const thumbprint = await thumbprintOf(s.verifiedProof.jwk);
+  return thumbprint === s.token.jkt ? { thumbprint } : refuse('dpop_key_mismatch', 'the DPoP proof is signed with a key the token is not bound to');
+});
+
+// One use per proof: a captured request cannot be replayed within the window (the store is shared,
+// so this holds across instances).
+export const proofUnused = asyncCheck('dpop_proof_unused', async (s: { thumbprint: string; proofJti: string }, d) => {
+  const window = d.proofWindowSeconds ?? 60;
+  const fresh = await d.store.setIfAbsent(`dpop:rs:${s.thumbprint}:${s.proofJti}`, '1', 2 * window + 1);
+  return fresh ? undefined : refuse('dpop_replayed', 'the DPoP proof was used before');
+});
+
+/** RFC 9449 §7: the proof of possession for a DPoP-bound token. */
+export const dpopChecks = Pipeline.of<BoundToken, AccessTokenErrorReason, AccessTokenCheckDeps>()
+  .then(proofPresent)
+  .then(proofSignature)
+  .then(proofClaims)
+  .then(proofRecent)
+  .then(proofForRequest)
+  .then(proofKeyBound)
+  .then(proofUnused);
+
+export const certificatePresented = check('certificate_presented', (s: AccessTokenInput) => {
+  if (!s.request.clientCertificate) return refuse('certificate_missing', 'this token is bound to a client certificate: present it');
   try {
-    const cert = new X509Certificate(request.clientCertificate);
-    thumbprint = createHash('sha256').update(cert.raw).digest('base64url');
+    const cert = new X509Certificate(s.request.clientCertificate);
+    return { certificateThumbprint: createHash('sha256').update(cert.raw).digest('base64url') };
   } catch {
-    throw new AccessTokenError('certificate_missing', 'the client certificate cannot be read');
+    return refuse('certificate_missing', 'the client certificate cannot be read');
   }
-  if (thumbprint !== token['x5t#S256']) throw new AccessTokenError('certificate_mismatch', 'the token is bound to another certificate');
-}
+});
+
+export const certificateBound = check('certificate_bound', (s: { token: StoredToken; certificateThumbprint: string }) =>
+  (s.certificateThumbprint === s.token['x5t#S256'] ? undefined : refuse('certificate_mismatch', 'the token is bound to another certificate')));
+
+/** RFC 8705 §3: the proof of possession for a certificate-bound token. */
+export const certificateChecks = Pipeline.of<BoundToken, AccessTokenErrorReason, AccessTokenCheckDeps>()
+  .then(certificatePresented)
+  .then(certificateBound);
+
+/** The checks in the order they run: the token, then the proof its binding asks for. */
+export const ACCESS_TOKEN_CHECKS = { token: accessTokenChecks.names, dpop: dpopChecks.names, certificate: certificateChecks.names };
+
+const refusal = (verdict: { reason: AccessTokenErrorReason; detail?: string }): AccessTokenError =>
+  new AccessTokenError(verdict.reason, verdict.detail ?? verdict.reason);
 
 /**
  * Checks, in order: a token is present and well-formed; it is active in the store; it is
@@ -199,16 +278,12 @@ function checkCertificate(request: ResourceRequest, token: StoredToken): void {
  * (DPoP proof or client certificate) matches it. Throws AccessTokenError with the first failing reason.
  */
 export async function verifyAccessToken(provider: Provider, request: ResourceRequest, deps: AccessTokenDeps): Promise<VerifiedAccessToken> {
-  const { scheme, token: value } = readAuthorization(request.authorization);
-  const token = await findToken(provider, value);
-  if (token.jkt) {
-    if (scheme !== 'dpop') throw new AccessTokenError('dpop_missing', 'this token is DPoP-bound: use the DPoP authorization scheme');
-    await checkDpop(request, token, value, deps);
-  } else if (token['x5t#S256']) {
-    checkCertificate(request, token);
-  } else {
-    throw new AccessTokenError('unbound_token', 'the gateway accepts only sender-constrained tokens');
-  }
+  const d: AccessTokenCheckDeps = { ...deps, provider };
+  const base = await accessTokenChecks.run({ request }, d);
+  if (!base.ok) throw refusal(base);
+  const { token, value, binding } = base.state;
+  const proof = await (binding === 'dpop' ? dpopChecks : certificateChecks).run({ request, token, value }, d);
+  if (!proof.ok) throw refusal(proof);
   return {
     jti: token.jti,
     kind: token.kind === 'ClientCredentials' ? 'ClientCredentials' : 'AccessToken',
