@@ -6,7 +6,8 @@
 //            -> code -> token with DPoP
 // Baseline: bare oidc-provider (bench/bare.ts), same library, client authentication and DPoP, its
 // default in-memory store, none of the gateway's logic.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
@@ -241,11 +242,21 @@ const auditName = DATABASE_URL ? 'audit in PostgreSQL' : 'audit in PGlite';
 const pdpMemory: [string, string, Record<string, string>] = [`PDP, in-memory store, ${auditName}`, 'bench/pdp.ts', auditDb];
 const pdpRedis: Array<[string, string, Record<string, string>]> = REDIS_URL ? [[`PDP, Redis store, ${auditName}`, 'bench/pdp.ts', { BENCH_REDIS_URL: REDIS_URL, ...auditDb }]] : [];
 
+// --before=<work tree>: the token rows also run that tree's gateway (e.g. main before a change), in the
+// same rounds, so "no worse than before" is a same-run comparison, not one between two noisy runs.
+const BEFORE = args.get('before');
+const beforeRev = BEFORE ? spawnSync('git', ['-C', BEFORE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'before' : '';
+const before = (target: [string, string, Record<string, string>]): [string, string, Record<string, string>] =>
+  [`${target[0]} (at ${beforeRev})`, join(BEFORE ?? '', target[1]), target[2]];
+const tokenBefore = BEFORE ? [gw, gwGated, ...gwRedis].map(before) : [];
+
+// --scenarios=pdp,token,signin (default: all): run only some, e.g. while profiling one path.
+const SCENARIOS = new Set((args.get('scenarios') ?? 'pdp,token,signin').split(','));
 const rows: Row[] = [
-  ...(await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS)),
-  ...(await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS)),
-  ...(await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis], (s, n) => benchToken(s, n), TOKEN_REQUESTS)),
-  ...(await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT)),
+  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
+  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS) : []),
+  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
+  ...(SCENARIOS.has('signin') ? await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT) : []),
 ];
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
