@@ -1,6 +1,7 @@
 // What a person is told when a SAML sign-in is refused. Reason codes are many and go to the log;
 // people get one of a few plain messages, in Swedish and English, that say what to do next.
 import type { Locale } from '../../idp/views/i18n.ts';
+import type { SamlReason } from './reasons.ts';
 
 type Message = Record<Locale, string>;
 
@@ -35,7 +36,11 @@ const messages = {
   },
 } satisfies Record<string, Message>;
 
-const byReason: Record<string, keyof typeof messages> = {
+/** The routes' own reasons, besides the ACS's (a ticket, the store). */
+type RouteReason = 'ticket_unknown' | 'ticket_mismatch' | 'temporarily_unavailable';
+
+// Keyed by the reason unions, so a code misspelt here does not compile; every other code is 'invalid'.
+const byReason: { readonly [R in SamlReason | RouteReason]?: keyof typeof messages } = {
   idp_refused: 'idp_refused',
   assertion_expired: 'expired',
   assertion_not_yet_valid: 'expired',
@@ -48,6 +53,8 @@ const byReason: Record<string, keyof typeof messages> = {
   temporarily_unavailable: 'unavailable',
 };
 
+const lookup: Readonly<Record<string, keyof typeof messages | undefined>> = byReason;
+
 export function refusalMessage(reason: string, locale: Locale): string {
-  return messages[byReason[reason] ?? 'invalid'][locale];
+  return messages[lookup[reason] ?? 'invalid'][locale];
 }

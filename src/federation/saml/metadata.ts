@@ -56,7 +56,7 @@ function signingCertificates(descriptor: Element): string[] {
   return out;
 }
 
-function entity(xml: string): Element {
+function entity(xml: string): { root: Element; entityId: string } {
   let doc: Document;
   try {
     doc = parseStrict(xml);
@@ -65,12 +65,13 @@ function entity(xml: string): Element {
   }
   const root = doc.documentElement;
   if (root.namespaceURI !== NS.metadata || root.localName !== 'EntityDescriptor') throw new MetadataError('the root element must be md:EntityDescriptor (one entity per file)');
-  if (!root.getAttribute('entityID')) throw new MetadataError('EntityDescriptor has no entityID');
-  return root;
+  const entityId = root.getAttribute('entityID');
+  if (!entityId) throw new MetadataError('EntityDescriptor has no entityID');
+  return { root, entityId };
 }
 
 export function parseIdpMetadata(xml: string): IdpMetadata {
-  const root = entity(xml);
+  const { root, entityId } = entity(xml);
   const idp = children(root, NS.metadata, 'IDPSSODescriptor')[0];
   if (!idp) throw new MetadataError('no IDPSSODescriptor');
   let certs: string[];
@@ -83,18 +84,19 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const sso = children(idp, NS.metadata, 'SingleSignOnService').find((s) => s.getAttribute('Binding') === BINDING.redirect);
   const location = sso?.getAttribute('Location');
   if (!location || !/^https?:\/\//.test(location)) throw new MetadataError('no SingleSignOnService with the HTTP-Redirect binding');
-  return { entityId: root.getAttribute('entityID')!, ssoRedirectUrl: location, signingCertificates: certs };
+  return { entityId, ssoRedirectUrl: location, signingCertificates: certs };
 }
 
 export function parseSpMetadata(xml: string): SpMetadata {
-  const root = entity(xml);
+  const { root, entityId } = entity(xml);
   const sp = children(root, NS.metadata, 'SPSSODescriptor')[0];
   if (!sp) throw new MetadataError('no SPSSODescriptor');
   const acs = children(sp, NS.metadata, 'AssertionConsumerService').find((a) => a.getAttribute('Binding') === BINDING.post);
-  if (!acs?.getAttribute('Location')) throw new MetadataError('no AssertionConsumerService with the HTTP-POST binding');
+  const acsUrl = acs?.getAttribute('Location');
+  if (!acsUrl) throw new MetadataError('no AssertionConsumerService with the HTTP-POST binding');
   return {
-    entityId: root.getAttribute('entityID')!,
-    acsUrl: acs.getAttribute('Location')!,
+    entityId,
+    acsUrl,
     signingCertificates: signingCertificates(sp),
     authnRequestsSigned: sp.getAttribute('AuthnRequestsSigned') === 'true',
   };

@@ -1,12 +1,14 @@
-// The ACS's decision on a SAML Response, as an ordered pipeline of named checks, each refusing with
-// its own reason code. Only the signature checks look at the document as received; every later
-// check reads the signed bytes (the canonical content the IdP's signature covers), so nothing an
-// attacker adds around or inside a signed message (wrapping, comments) is ever read.
+// The ACS's decision on a SAML Response, as a pipeline of named checks on the decision primitive
+// (src/decision.ts), each refusing with a reason from SamlReason. Only the signature checks look at
+// the document as received; every later check reads the signed bytes (the canonical content the
+// IdP's signature covers), so nothing an attacker adds around or inside a signed message (wrapping,
+// comments) is ever read.
 //
 // Both the Response and the Assertion must be signed by a certificate from the IdP's metadata.
 // node-saml then verifies the same message independently, as a second opinion that must agree.
 import { createHash } from 'node:crypto';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import { checksFor, Pipeline, refuse } from '../../decision.ts';
 import type { Clock } from '../../clock.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 import type { UpstreamIdentity } from '../../idp/accounts.ts';
@@ -14,6 +16,9 @@ import { NS, XmlRefused, children, normalizeNewlines, onlyChild, parseStrict, te
 import { verifiedContent } from './signature.ts';
 import { citizenIdentity, readAttributes, staffIdentity } from './attributes.ts';
 import { nodeSamlOptions, type SpSettings, type TrustedIdp } from './sp.ts';
+import type { SamlReason } from './reasons.ts';
+
+export { SAML_REASONS, type SamlReason } from './reasons.ts';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
@@ -40,7 +45,9 @@ export interface Accepted {
 
 export interface Refused {
   ok: false;
-  reason: string;
+  reason: SamlReason;
+  /** The ACS check that refused (one of SAML_ACS_CHECKS). */
+  check: string;
   /** Safe to log: which check part, which attribute, which status code; never a value. */
   detail?: string;
   idp?: string;
@@ -50,36 +57,213 @@ export interface Refused {
 
 export type Verdict = Accepted | Refused;
 
-interface State {
-  encoded: string;
-  xml: string;
-  doc: Document;
-  claimedRequestId?: string;
-  idp: TrustedIdp;
-  /** Canonical signed content of the Response, and its parse. */
-  responseXml: string;
-  response: Element;
-  assertion: Element;
-  nowMs: number;
-  notOnOrAfterMs: number;
-  assertionId: string;
-  classRef: string;
-  identity: UpstreamIdentity;
-  request: PendingRequest;
+/** What every ACS check is given besides the state: the SP, whom it trusts, the store and the time. */
+export interface AcsContext {
+  sp: SpSettings;
+  idps: readonly TrustedIdp[];
+  store: HotStore;
+  clock: Clock;
+  /** The clock skew allowed against the IdP's times, in milliseconds. */
+  skewMs: number;
 }
 
-type Check = { name: string; run(state: Partial<State>): void | Promise<void> };
+/** What the ACS starts from: the SAMLResponse form field as posted. */
+export interface AcsInput {
+  encoded: string;
+}
 
-const refuse = (reason: string, detail?: string): never => {
-  throw new XmlRefused(reason, detail);
-};
+const { check, asyncCheck } = checksFor<SamlReason, AcsContext>();
 
 const instant = (value: string | null, what: string): number => {
   const ms = value ? Date.parse(value) : Number.NaN;
   // SAML times are xs:dateTime in UTC; anything else is refused rather than guessed.
-  if (!value || !/Z$/.test(value) || Number.isNaN(ms)) refuse('time_malformed', what);
+  if (!value || !/Z$/.test(value) || Number.isNaN(ms)) throw new XmlRefused('time_malformed', what);
   return ms;
 };
+
+export const decode = check('decode', (s: AcsInput) => {
+  if (!s.encoded || s.encoded.length > MAX_RESPONSE_CHARS || !/^[A-Za-z0-9+/=\r\n]+$/.test(s.encoded)) return 'response_malformed';
+  return { xml: normalizeNewlines(Buffer.from(s.encoded, 'base64').toString('utf8')) };
+});
+
+export const parse = check('parse', (s: { xml: string }) => {
+  const doc = parseStrict(s.xml);
+  // Unverified: only to send a refusal back to the sign-in it claims to answer.
+  const claimedRequestId: string | undefined = doc.documentElement.getAttribute('InResponseTo') ?? undefined;
+  return { doc, claimedRequestId };
+});
+
+export const shape = check('shape', (s: { doc: Document }) => {
+  const root = s.doc.documentElement;
+  if (root.namespaceURI !== NS.protocol || root.localName !== 'Response') return 'not_a_response';
+  if (root.getAttribute('Version') !== '2.0') return 'version_unsupported';
+  return undefined;
+});
+
+export const status = check('status', (s: { doc: Document }) => {
+  // An IdP's "no" is honoured even unsigned: it can only end the sign-in, never start one.
+  const status = onlyChild(s.doc.documentElement, NS.protocol, 'Status', 'status_malformed');
+  const code = status && onlyChild(status, NS.protocol, 'StatusCode', 'status_malformed');
+  const value = code?.getAttribute('Value');
+  if (value === SUCCESS) return undefined;
+  const sub = code && children(code, NS.protocol, 'StatusCode')[0]?.getAttribute('Value');
+  return refuse('idp_refused', (sub ?? value ?? 'none').split(':').pop());
+});
+
+export const assertionPlacement = check('assertion_placement', (s: { doc: Document }) => {
+  if (s.doc.getElementsByTagNameNS(NS.assertion, 'EncryptedAssertion').length) return 'encrypted_assertion_unsupported';
+  // One assertion, where SAML puts it. An assertion anywhere else (Extensions, a ds:Object,
+  // inside another assertion) is how signature wrapping hides the signed original.
+  const everywhere = s.doc.getElementsByTagNameNS(NS.assertion, 'Assertion').length;
+  const inPlace = children(s.doc.documentElement, NS.assertion, 'Assertion').length;
+  if (everywhere !== 1 || inPlace !== 1) return refuse('assertion_count', `${inPlace}/${everywhere}`);
+  return undefined;
+});
+
+export const issuer = check('issuer', (s: { doc: Document }, ctx) => {
+  // Which IdP's certificates to verify with; re-checked against the signed content below.
+  const issuer = onlyChild(s.doc.documentElement, NS.assertion, 'Issuer', 'issuer_mismatch');
+  const entityId = issuer ? textOf(issuer) : undefined;
+  const idp = ctx.idps.find((i) => i.metadata.entityId === entityId);
+  return idp ? { idp } : 'unknown_issuer';
+});
+
+export const responseSignature = check('response_signature', (s: { xml: string; doc: Document; idp: TrustedIdp }) => {
+  const responseXml = verifiedContent(s.xml, s.doc.documentElement, s.idp.metadata.signingCertificates, 'response_unsigned');
+  return { responseXml, response: parseStrict(responseXml).documentElement };
+});
+
+export const assertionSignature = check('assertion_signature', (s: { responseXml: string; response: Element; idp: TrustedIdp }) => {
+  const [signed, ...more] = children(s.response, NS.assertion, 'Assertion');
+  if (!signed || more.length) return 'assertion_count';
+  const assertionXml = verifiedContent(s.responseXml, signed, s.idp.metadata.signingCertificates, 'assertion_unsigned');
+  return { assertion: parseStrict(assertionXml).documentElement };
+});
+
+export const secondOpinion = asyncCheck('second_opinion', async (s: { encoded: string; idp: TrustedIdp }, ctx) => {
+  const saml = new SAML({
+    ...nodeSamlOptions(ctx.sp, s.idp),
+    audience: false, // checked below, with its own reason
+    acceptedClockSkewMs: -1, // times are checked below against the gateway's clock
+    validateInResponseTo: ValidateInResponseTo.never, // checked below against the store
+  });
+  try {
+    await saml.validatePostResponseAsync({ SAMLResponse: s.encoded });
+    return undefined;
+  } catch {
+    return refuse('signature_invalid', 'node-saml');
+  }
+});
+
+export const issuerSigned = check('issuer_signed', (s: { idp: TrustedIdp; response: Element; assertion: Element }) => {
+  const entityId = s.idp.metadata.entityId;
+  const responseIssuer = onlyChild(s.response, NS.assertion, 'Issuer', 'issuer_mismatch');
+  const assertionIssuer = onlyChild(s.assertion, NS.assertion, 'Issuer', 'issuer_mismatch');
+  if (!responseIssuer || textOf(responseIssuer) !== entityId) return refuse('issuer_mismatch', 'response');
+  if (!assertionIssuer || textOf(assertionIssuer) !== entityId) return refuse('issuer_mismatch', 'assertion');
+  return undefined;
+});
+
+export const destination = check('destination', (s: { response: Element }, ctx) =>
+  (s.response.getAttribute('Destination') === ctx.sp.acsUrl ? undefined : 'destination_mismatch'));
+
+export const audience = check('audience', (s: { assertion: Element }, ctx) => {
+  const [conditions, ...more] = children(s.assertion, NS.assertion, 'Conditions');
+  if (!conditions || more.length) return 'conditions_missing';
+  const restrictions = children(conditions, NS.assertion, 'AudienceRestriction');
+  // Every AudienceRestriction must name this SP (SAML core 2.5.1.4).
+  const forUs = (r: Element) => children(r, NS.assertion, 'Audience').some((a) => textOf(a) === ctx.sp.entityId);
+  if (!restrictions.length || !restrictions.every(forUs)) return 'audience_mismatch';
+  return { conditions };
+});
+
+export const validity = check('validity', (s: { assertion: Element; conditions: Element }, ctx) => {
+  const now = ctx.clock.now();
+  const issued = instant(s.assertion.getAttribute('IssueInstant'), 'IssueInstant');
+  if (issued > now + ctx.skewMs) return refuse('assertion_not_yet_valid', 'IssueInstant');
+  const notBefore = s.conditions.getAttribute('NotBefore');
+  if (notBefore && instant(notBefore, 'NotBefore') > now + ctx.skewMs) return refuse('assertion_not_yet_valid', 'NotBefore');
+  const notOnOrAfter = instant(s.conditions.getAttribute('NotOnOrAfter'), 'NotOnOrAfter');
+  if (now - ctx.skewMs >= notOnOrAfter) return 'assertion_expired';
+  return { nowMs: now, notOnOrAfterMs: notOnOrAfter };
+});
+
+export const subjectConfirmation = check('subject_confirmation', (s: { assertion: Element; response: Element; nowMs: number; notOnOrAfterMs: number }, ctx) => {
+  const subject = onlyChild(s.assertion, NS.assertion, 'Subject', 'subject_malformed');
+  if (!subject) return 'subject_malformed';
+  const [bearer, ...more] = children(subject, NS.assertion, 'SubjectConfirmation').filter((c) => c.getAttribute('Method') === BEARER);
+  if (!bearer || more.length) return 'subject_confirmation_missing';
+  const data = onlyChild(bearer, NS.assertion, 'SubjectConfirmationData', 'subject_malformed');
+  if (!data) return 'subject_confirmation_missing';
+  if (data.getAttribute('Recipient') !== ctx.sp.acsUrl) return 'recipient_mismatch';
+  if (data.getAttribute('InResponseTo') !== s.response.getAttribute('InResponseTo')) return 'in_response_to_mismatch';
+  const until = instant(data.getAttribute('NotOnOrAfter'), 'SubjectConfirmationData NotOnOrAfter');
+  if (s.nowMs - ctx.skewMs >= until) return refuse('assertion_expired', 'SubjectConfirmationData');
+  // The assertion is good until the earlier of its Conditions and its confirmation.
+  return { notOnOrAfterMs: Math.min(s.notOnOrAfterMs, until) };
+});
+
+export const authnContext = check('authn_context', (s: { assertion: Element }) => {
+  const [statement, ...more] = children(s.assertion, NS.assertion, 'AuthnStatement');
+  if (!statement || more.length) return 'authn_context_missing';
+  const context = onlyChild(statement, NS.assertion, 'AuthnContext', 'authn_context_missing');
+  const classRef = context && onlyChild(context, NS.assertion, 'AuthnContextClassRef', 'authn_context_missing');
+  return classRef ? { classRef: textOf(classRef) } : 'authn_context_missing';
+});
+
+export const attributes = check('attributes', (s: { assertion: Element; idp: TrustedIdp }) => {
+  const attributes = readAttributes(s.assertion);
+  const identity: UpstreamIdentity = s.idp.audience === 'staff' ? staffIdentity(attributes) : citizenIdentity(attributes);
+  return { identity };
+});
+
+/** The replay cache key of an assertion: its IdP and ID, hashed (IDs are the IdP's, of any length). */
+export const assertionKey = (idp: TrustedIdp, assertionId: string): string =>
+  `saml:assertion:${createHash('sha256').update(`${idp.metadata.entityId}\n${assertionId}`).digest('base64url')}`;
+
+export const oneTimeAssertion = asyncCheck('one_time_assertion', async (s: { assertion: Element; idp: TrustedIdp; nowMs: number; notOnOrAfterMs: number }, ctx) => {
+  const assertionId = s.assertion.getAttribute('ID');
+  if (!assertionId) return refuse('assertion_malformed', 'ID');
+  // Remembered until it could no longer be accepted anyway: its end of validity plus the skew.
+  const ttl = Math.max(1, Math.ceil((s.notOnOrAfterMs + ctx.skewMs - s.nowMs) / 1000));
+  if (!(await ctx.store.setIfAbsent(assertionKey(s.idp, assertionId), '1', ttl))) return 'assertion_replayed';
+  return { assertionId };
+});
+
+export const inResponseTo = asyncCheck('in_response_to', async (s: { response: Element; idp: TrustedIdp }, ctx) => {
+  const id = s.response.getAttribute('InResponseTo');
+  if (!id) return 'in_response_to_missing'; // unsolicited (IdP-initiated) responses are not accepted
+  if (id.length > 256) return 'unknown_in_response_to';
+  const raw = await ctx.store.getDel(requestKey(id));
+  if (!raw) return 'unknown_in_response_to';
+  const request = JSON.parse(raw) as PendingRequest;
+  if (request.idp !== s.idp.id) return 'in_response_to_other_idp';
+  return { request };
+});
+
+/** The ACS, in order: the compiler refuses an order in which a check reads what is not yet established. */
+export const samlAcs = Pipeline.of<AcsInput, SamlReason, AcsContext>()
+  .then(decode)
+  .then(parse)
+  .then(shape)
+  .then(status)
+  .then(assertionPlacement)
+  .then(issuer)
+  .then(responseSignature)
+  .then(assertionSignature)
+  .then(secondOpinion)
+  .then(issuerSigned)
+  .then(destination)
+  .then(audience)
+  .then(validity)
+  .then(subjectConfirmation)
+  .then(authnContext)
+  .then(attributes)
+  .then(oneTimeAssertion)
+  .then(inResponseTo);
+
+/** Names of the ACS checks, in the order they run (for documentation and tests). */
+export const SAML_ACS_CHECKS = samlAcs.names;
 
 export interface ResponseVerifierDeps {
   sp: SpSettings;
@@ -90,174 +274,33 @@ export interface ResponseVerifierDeps {
 
 export class ResponseVerifier {
   readonly #deps: ResponseVerifierDeps;
-  readonly #checks: Check[];
+  readonly #ctx: AcsContext;
 
   constructor(deps: ResponseVerifierDeps) {
     this.#deps = deps;
-    const { sp, idps, store, clock } = deps;
-    const skewMs = sp.clockSkewSeconds * 1000;
-
-    this.#checks = [
-      { name: 'decode', run(s) {
-        if (!s.encoded || s.encoded.length > MAX_RESPONSE_CHARS || !/^[A-Za-z0-9+/=\r\n]+$/.test(s.encoded)) refuse('response_malformed');
-        s.xml = normalizeNewlines(Buffer.from(s.encoded!, 'base64').toString('utf8'));
-      } },
-      { name: 'parse', run(s) {
-        s.doc = parseStrict(s.xml!);
-        s.claimedRequestId = s.doc.documentElement.getAttribute('InResponseTo') ?? undefined;
-      } },
-      { name: 'shape', run(s) {
-        const root = s.doc!.documentElement;
-        if (root.namespaceURI !== NS.protocol || root.localName !== 'Response') refuse('not_a_response');
-        if (root.getAttribute('Version') !== '2.0') refuse('version_unsupported');
-      } },
-      { name: 'status', run(s) {
-        // An IdP's "no" is honoured even unsigned: it can only end the sign-in, never start one.
-        const status = onlyChild(s.doc!.documentElement, NS.protocol, 'Status', 'status_malformed');
-        const code = status && onlyChild(status, NS.protocol, 'StatusCode', 'status_malformed');
-        const value = code?.getAttribute('Value');
-        if (value !== SUCCESS) {
-          const sub = code && children(code, NS.protocol, 'StatusCode')[0]?.getAttribute('Value');
-          refuse('idp_refused', (sub ?? value ?? 'none').split(':').pop());
-        }
-      } },
-      { name: 'assertion_placement', run(s) {
-        const root = s.doc!.documentElement;
-        if (s.doc!.getElementsByTagNameNS(NS.assertion, 'EncryptedAssertion').length) refuse('encrypted_assertion_unsupported');
-        // One assertion, where SAML puts it. An assertion anywhere else (Extensions, a ds:Object,
-        // inside another assertion) is how signature wrapping hides the signed original.
-        const everywhere = s.doc!.getElementsByTagNameNS(NS.assertion, 'Assertion').length;
-        const inPlace = children(root, NS.assertion, 'Assertion').length;
-        if (everywhere !== 1 || inPlace !== 1) refuse('assertion_count', `${inPlace}/${everywhere}`);
-      } },
-      { name: 'issuer', run(s) {
-        // Which IdP's certificates to verify with; re-checked against the signed content below.
-        const issuer = onlyChild(s.doc!.documentElement, NS.assertion, 'Issuer', 'issuer_mismatch');
-        const entityId = issuer ? textOf(issuer) : undefined;
-        const idp = idps.find((i) => i.metadata.entityId === entityId);
-        if (!idp) refuse('unknown_issuer');
-        s.idp = idp;
-      } },
-      { name: 'response_signature', run(s) {
-        s.responseXml = verifiedContent(s.xml!, s.doc!.documentElement, s.idp!.metadata.signingCertificates, 'response_unsigned');
-        s.response = parseStrict(s.responseXml).documentElement;
-      } },
-      { name: 'assertion_signature', run(s) {
-        const assertion = children(s.response!, NS.assertion, 'Assertion');
-        if (assertion.length !== 1) refuse('assertion_count');
-        const assertionXml = verifiedContent(s.responseXml!, assertion[0]!, s.idp!.metadata.signingCertificates, 'assertion_unsigned');
-        s.assertion = parseStrict(assertionXml).documentElement;
-      } },
-      { name: 'second_opinion', async run(s) {
-        const saml = new SAML({
-          ...nodeSamlOptions(sp, s.idp!),
-          audience: false, // checked below, with its own reason
-          acceptedClockSkewMs: -1, // times are checked below against the gateway's clock
-          validateInResponseTo: ValidateInResponseTo.never, // checked below against the store
-        });
-        try {
-          await saml.validatePostResponseAsync({ SAMLResponse: s.encoded! });
-        } catch {
-          refuse('signature_invalid', 'node-saml');
-        }
-      } },
-      { name: 'issuer_signed', run(s) {
-        const entityId = s.idp!.metadata.entityId;
-        const responseIssuer = onlyChild(s.response!, NS.assertion, 'Issuer', 'issuer_mismatch');
-        const assertionIssuer = onlyChild(s.assertion!, NS.assertion, 'Issuer', 'issuer_mismatch');
-        if (!responseIssuer || textOf(responseIssuer) !== entityId) refuse('issuer_mismatch', 'response');
-        if (!assertionIssuer || textOf(assertionIssuer) !== entityId) refuse('issuer_mismatch', 'assertion');
-      } },
-      { name: 'destination', run(s) {
-        if (s.response!.getAttribute('Destination') !== sp.acsUrl) refuse('destination_mismatch');
-      } },
-      { name: 'audience', run(s) {
-        const conditions = children(s.assertion!, NS.assertion, 'Conditions');
-        if (conditions.length !== 1) refuse('conditions_missing');
-        const restrictions = children(conditions[0]!, NS.assertion, 'AudienceRestriction');
-        // Every AudienceRestriction must name this SP (SAML core 2.5.1.4).
-        if (!restrictions.length || !restrictions.every((r) => children(r, NS.assertion, 'Audience').some((a) => textOf(a) === sp.entityId))) {
-          refuse('audience_mismatch');
-        }
-      } },
-      { name: 'validity', run(s) {
-        const now = clock.now();
-        s.nowMs = now;
-        const conditions = children(s.assertion!, NS.assertion, 'Conditions')[0]!;
-        const issued = instant(s.assertion!.getAttribute('IssueInstant'), 'IssueInstant');
-        if (issued > now + skewMs) refuse('assertion_not_yet_valid', 'IssueInstant');
-        const notBefore = conditions.getAttribute('NotBefore');
-        if (notBefore && instant(notBefore, 'NotBefore') > now + skewMs) refuse('assertion_not_yet_valid', 'NotBefore');
-        const notOnOrAfter = instant(conditions.getAttribute('NotOnOrAfter'), 'NotOnOrAfter');
-        if (now - skewMs >= notOnOrAfter) refuse('assertion_expired');
-        s.notOnOrAfterMs = notOnOrAfter;
-      } },
-      { name: 'subject_confirmation', run(s) {
-        const subject = onlyChild(s.assertion!, NS.assertion, 'Subject', 'subject_malformed');
-        if (!subject) refuse('subject_malformed');
-        const bearers = children(subject!, NS.assertion, 'SubjectConfirmation').filter((c) => c.getAttribute('Method') === BEARER);
-        if (bearers.length !== 1) refuse('subject_confirmation_missing');
-        const data = onlyChild(bearers[0]!, NS.assertion, 'SubjectConfirmationData', 'subject_malformed');
-        if (!data) refuse('subject_confirmation_missing');
-        if (data!.getAttribute('Recipient') !== sp.acsUrl) refuse('recipient_mismatch');
-        if (data!.getAttribute('InResponseTo') !== s.response!.getAttribute('InResponseTo')) refuse('in_response_to_mismatch');
-        const until = instant(data!.getAttribute('NotOnOrAfter'), 'SubjectConfirmationData NotOnOrAfter');
-        if (s.nowMs! - skewMs >= until) refuse('assertion_expired', 'SubjectConfirmationData');
-        s.notOnOrAfterMs = Math.min(s.notOnOrAfterMs!, until);
-      } },
-      { name: 'authn_context', run(s) {
-        const statements = children(s.assertion!, NS.assertion, 'AuthnStatement');
-        if (statements.length !== 1) refuse('authn_context_missing');
-        const context = onlyChild(statements[0]!, NS.assertion, 'AuthnContext', 'authn_context_missing');
-        const classRef = context && onlyChild(context, NS.assertion, 'AuthnContextClassRef', 'authn_context_missing');
-        if (!classRef) refuse('authn_context_missing');
-        s.classRef = textOf(classRef!);
-      } },
-      { name: 'attributes', run(s) {
-        const attributes = readAttributes(s.assertion!);
-        s.identity = s.idp!.audience === 'staff' ? staffIdentity(attributes) : citizenIdentity(attributes);
-      } },
-      { name: 'one_time_assertion', async run(s) {
-        const id = s.assertion!.getAttribute('ID');
-        if (!id) refuse('assertion_malformed', 'ID');
-        s.assertionId = id!;
-        const key = `saml:assertion:${createHash('sha256').update(`${s.idp!.metadata.entityId}\n${id}`).digest('base64url')}`;
-        // Remembered until it could no longer be accepted anyway: its end of validity plus the skew.
-        const ttl = Math.max(1, Math.ceil((s.notOnOrAfterMs! + skewMs - s.nowMs!) / 1000));
-        if (!(await store.setIfAbsent(key, '1', ttl))) refuse('assertion_replayed');
-      } },
-      { name: 'in_response_to', async run(s) {
-        const id = s.response!.getAttribute('InResponseTo');
-        if (!id) refuse('in_response_to_missing'); // unsolicited (IdP-initiated) responses are not accepted
-        if (id!.length > 256) refuse('unknown_in_response_to');
-        const raw = await store.getDel(requestKey(id!));
-        if (!raw) refuse('unknown_in_response_to');
-        const request = JSON.parse(raw!) as PendingRequest;
-        if (request.idp !== s.idp!.id) refuse('in_response_to_other_idp');
-        s.request = request;
-      } },
-    ];
+    this.#ctx = { ...deps, skewMs: deps.sp.clockSkewSeconds * 1000 };
   }
 
   /** Runs every check in order; the first refusal ends it. Never throws for bad input. */
   async verify(encoded: unknown): Promise<Verdict> {
-    const state: Partial<State> = { encoded: typeof encoded === 'string' ? encoded : '' };
-    for (const check of this.#checks) {
-      try {
-        await check.run(state);
-      } catch (err) {
-        const reason = err instanceof XmlRefused ? err.reason : 'response_malformed';
-        const detail = err instanceof XmlRefused ? err.message.split(': ').slice(1).join(': ') || undefined : `${check.name} failed`;
-        return {
-          ok: false,
-          reason,
-          ...(detail ? { detail } : {}),
-          ...(state.idp ? { idp: state.idp.id } : {}),
-          ...(state.claimedRequestId ? { claimedRequestId: state.claimedRequestId } : {}),
-        };
-      }
+    const verdict = await samlAcs.run({ encoded: typeof encoded === 'string' ? encoded : '' }, this.#ctx, {
+      // Fail closed: whatever a check did not expect (a library's error, a store that is down)
+      // refuses the response, naming the check, never the error's text (it may quote the message).
+      unexpected: (_err, name) => refuse('response_malformed', `${name} failed`),
+    });
+    if (verdict.ok) {
+      const { idp, request, identity, classRef } = verdict.state;
+      return { ok: true, idp, request, identity, classRef };
     }
-    return { ok: true, idp: state.idp!, request: state.request!, identity: state.identity!, classRef: state.classRef! };
+    const { idp, claimedRequestId } = verdict.state;
+    return {
+      ok: false,
+      reason: verdict.reason,
+      check: verdict.check,
+      ...(verdict.detail ? { detail: verdict.detail } : {}),
+      ...(idp ? { idp: idp.id } : {}),
+      ...(claimedRequestId ? { claimedRequestId } : {}),
+    };
   }
 
   get idps(): TrustedIdp[] {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import type { Config } from '../../config.ts';
+import { ConfigError, type Config } from '../../config.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 import type { Logger } from '../../log.ts';
 import type { Details, LoginKit, UpstreamRoutes } from '../../idp/interactions.ts';
@@ -116,7 +116,7 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
         ctx.status = 303;
         return;
       }
-      logger.warn({ reason: verdict.reason, detail: verdict.detail, idp: verdict.idp, upstream: 'saml' }, 'saml response refused');
+      logger.warn({ reason: verdict.reason, check: verdict.check, detail: verdict.detail, idp: verdict.idp, upstream: 'saml' }, 'saml response refused');
       // A refusal for a request this gateway made goes back to that sign-in's own page, and uses
       // the request up: one AuthnRequest, one outcome.
       const claimed = verdict.claimedRequestId && verdict.claimedRequestId.length <= 256 ? verdict.claimedRequestId : undefined;
@@ -137,6 +137,9 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
 
   return opts.idps.map((idp, index): UpstreamRoutes => {
     const text = methodText[idp.audience];
+    // trustedIdps() admits only IdPs whose upstream is configured; found once here, not per sign-in.
+    const entry = config.loa.providers[idp.upstream];
+    if (!entry) throw new ConfigError([`saml.idps: upstream "${idp.upstream}" is not in loa.providers`]);
     return {
       id: idp.upstream,
       choice(uid, locale) {
@@ -163,7 +166,6 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
             ctx.status = 303;
             return;
           }
-          const entry = config.loa.providers[idp.upstream]!;
           // An NCName: SAML IDs must not start with a digit.
           const requestId = `_${randomBytes(20).toString('hex')}`;
           const pending: PendingRequest = { uid: details.uid, idp: idp.id, upstream: idp.upstream };

@@ -64,8 +64,9 @@ export function configuredSaml(config: Config): { keys: SamlKeys; sources: IdpSo
     const xml = read(idp.metadataFile, `saml.idps.${i}.metadataFile`, `the metadata of IdP ${idp.id}`);
     if (xml) sources.push({ id: idp.id, upstream: idp.upstream, metadataXml: xml, origin: `saml.idps.${i}.metadataFile` });
   });
-  if (problems.length) throw new ConfigError(problems);
-  return { keys: { keyPem: keyPem!, certPem: certPem! }, sources };
+  // Either file missing has added a problem already; the second test only tells the compiler so.
+  if (problems.length || !keyPem || !certPem) throw new ConfigError(problems);
+  return { keys: { keyPem, certPem }, sources };
 }
 
 export function trustedIdps(config: Config, sources: IdpSource[]): TrustedIdp[] {

@@ -5,6 +5,7 @@
 // themselves, canonicalised: callers read from those, never from the document they were handed.
 import { SignedXml } from 'xml-crypto';
 import { NS, XmlRefused, children, elementsWithId } from './xml.ts';
+import type { SamlReason } from './reasons.ts';
 
 const ALLOWED_SIGNATURE_ALGORITHMS = new Set([
   'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
@@ -30,9 +31,8 @@ function algorithmsOf(signature: Element): void {
   const method = children(signedInfo, NS.dsig, 'SignatureMethod')[0]?.getAttribute('Algorithm');
   if (c14n !== EXC_C14N) throw new XmlRefused('signature_algorithm_refused', 'canonicalization');
   if (!method || !ALLOWED_SIGNATURE_ALGORITHMS.has(method)) throw new XmlRefused('signature_algorithm_refused', 'signature method');
-  const references = children(signedInfo, NS.dsig, 'Reference');
-  if (references.length !== 1) throw new XmlRefused('signature_reference_invalid', 'exactly one reference');
-  const reference = references[0]!;
+  const [reference, ...others] = children(signedInfo, NS.dsig, 'Reference');
+  if (!reference || others.length) throw new XmlRefused('signature_reference_invalid', 'exactly one reference');
   const digest = children(reference, NS.dsig, 'DigestMethod')[0]?.getAttribute('Algorithm');
   if (!digest || !ALLOWED_DIGESTS.has(digest)) throw new XmlRefused('signature_algorithm_refused', 'digest');
   const transforms = children(reference, NS.dsig, 'Transforms')[0];
@@ -46,11 +46,10 @@ function algorithmsOf(signature: Element): void {
  * canonical signed content. Throws XmlRefused with `unsignedReason` when `el` has no signature, and
  * `signature_invalid` (or a more precise code) when it has one that does not hold.
  */
-export function verifiedContent(xml: string, el: Element, certificates: string[], unsignedReason: string): string {
-  const signatures = children(el, NS.dsig, 'Signature');
-  if (signatures.length === 0) throw new XmlRefused(unsignedReason);
-  if (signatures.length > 1) throw new XmlRefused('signature_reference_invalid', 'more than one signature');
-  const signature = signatures[0]!;
+export function verifiedContent(xml: string, el: Element, certificates: readonly string[], unsignedReason: SamlReason): string {
+  const [signature, ...others] = children(el, NS.dsig, 'Signature');
+  if (!signature) throw new XmlRefused(unsignedReason);
+  if (others.length) throw new XmlRefused('signature_reference_invalid', 'more than one signature');
   algorithmsOf(signature);
   const id = el.getAttribute('ID');
   if (!id) throw new XmlRefused('signature_reference_invalid', 'signed element has no ID');
@@ -60,8 +59,8 @@ export function verifiedContent(xml: string, el: Element, certificates: string[]
   for (const certificate of certificates) {
     const sig = new SignedXml({ publicCert: certificate });
     sig.loadSignature(signature);
-    const refs = sig.getReferences();
-    if (refs.length !== 1 || refs[0]!.uri !== `#${id}`) throw new XmlRefused('signature_reference_invalid', 'reference does not name the signed element');
+    const [ref, ...more] = sig.getReferences();
+    if (!ref || more.length || ref.uri !== `#${id}`) throw new XmlRefused('signature_reference_invalid', 'reference does not name the signed element');
     let valid = false;
     try {
       valid = sig.checkSignature(xml);

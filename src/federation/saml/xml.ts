@@ -4,6 +4,8 @@
 // yet read as something else to a careless reader), and element text only where an element holds
 // nothing but text.
 import { DOMParser } from '@xmldom/xmldom';
+import { Refusal } from '../../decision.ts';
+import type { SamlReason } from './reasons.ts';
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -12,15 +14,11 @@ export const NS = {
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
 } as const;
 
-/** A message the gateway will not read, with the reason code logged and shown. */
-export class XmlRefused extends Error {
-  readonly reason: string;
-  constructor(reason: string, detail?: string) {
-    super(detail ? `${reason}: ${detail}` : reason);
-    this.name = 'XmlRefused';
-    this.reason = reason;
-  }
-}
+/**
+ * A message the gateway will not read, with the reason code logged and shown. A Refusal of the
+ * decision primitive, so a helper deep inside an ACS check refuses the sign-in by throwing it.
+ */
+export class XmlRefused extends Refusal<SamlReason> {}
 
 const ELEMENT = 1;
 const TEXT = 3;
@@ -79,7 +77,7 @@ export function children(parent: Element | Document, ns: string, localName: stri
 }
 
 /** The single child element, or undefined when absent; more than one is refused with `reason`. */
-export function onlyChild(parent: Element, ns: string, localName: string, reason: string): Element | undefined {
+export function onlyChild(parent: Element, ns: string, localName: string, reason: SamlReason): Element | undefined {
   const found = children(parent, ns, localName);
   if (found.length > 1) throw new XmlRefused(reason, `more than one ${localName}`);
   return found[0];

@@ -162,7 +162,7 @@ test.serial('comment injection in NameID: the signature still verifies, the gate
   const injected = real.xml.replace(nameId[0], `${nameId[1]}${nameId[2]!.slice(0, 8)}<!---->${nameId[2]!.slice(8)}${nameId[3]}`);
   // A comment is invisible to exclusive canonicalisation: the IdP's signature holds over the tampered message.
   const doc = new DOMParser().parseFromString(injected, 'text/xml') as unknown as Document;
-  t.truthy(verifiedContent(injected, doc.documentElement, [sithsKey.certPem], 'unsigned'), 'the tampered message still verifies');
+  t.truthy(verifiedContent(injected, doc.documentElement, [sithsKey.certPem], 'response_unsigned'), 'the tampered message still verifies');
   await expectRefused(t, real, injected, 'xml_comment');
 });
 

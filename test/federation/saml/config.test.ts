@@ -74,7 +74,7 @@ test('staff attributes: the HSA-id is the identity and orgAffiliation must agree
   t.is(id.hsaId, 'SE2321000016-A1B2');
   t.is(id.orgNumber, '2321000016');
   t.is(id.orgName, 'Region Sandbox');
-  const reason = (entries: Record<string, string[]>) => t.throws(() => staffIdentity(attrs(entries)), { instanceOf: XmlRefused })!.reason;
+  const reason = (entries: Record<string, string[]>) => (t.throws(() => staffIdentity(attrs(entries)), { any: true, instanceOf: XmlRefused }) as XmlRefused).reason;
   t.is(reason({ ...sara, [ATTR.orgAffiliation]: ['SE2321000016-OTHER@2321000016'] }), 'org_affiliation_mismatch');
   t.is(reason({ ...sara, [ATTR.orgAffiliation]: ['SE2321000016-A1B2@23210000'] }), 'org_affiliation_mismatch');
   t.is(reason({ ...sara, [ATTR.organizationIdentifier]: ['5560000001'] }), 'org_affiliation_mismatch');
@@ -86,15 +86,15 @@ test('staff attributes: the HSA-id is the identity and orgAffiliation must agree
 test('citizen attributes: personnummer and names are required', (t) => {
   const id = citizenIdentity(attrs({ [ATTR.personalIdentityNumber]: ['198003121236'], [ATTR.givenName]: ['Anna'], [ATTR.sn]: ['Andersson'] }));
   t.is(id.personalNumber, '198003121236');
-  t.is(t.throws(() => citizenIdentity(attrs({ [ATTR.givenName]: ['Anna'], [ATTR.sn]: ['Andersson'] })), { instanceOf: XmlRefused })!.reason, 'attribute_missing');
+  t.is((t.throws(() => citizenIdentity(attrs({ [ATTR.givenName]: ['Anna'], [ATTR.sn]: ['Andersson'] })), { any: true, instanceOf: XmlRefused }) as XmlRefused).reason, 'attribute_missing');
 });
 
 test('strict XML: comments, processing instructions and mixed content are refused, never read in part', (t) => {
-  const reason = (xml: string) => t.throws(() => parseStrict(xml), { instanceOf: XmlRefused })!.reason;
+  const reason = (xml: string) => (t.throws(() => parseStrict(xml), { any: true, instanceOf: XmlRefused }) as XmlRefused).reason;
   t.is(reason('<a>SE2321000016-A1B<!---->2</a>'), 'xml_comment');
   t.is(reason('<a><?pi x?></a>'), 'xml_processing_instruction');
   t.is(reason('<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>'), 'xml_doctype');
   t.is(reason('<a><b></a>'), 'xml_malformed');
   t.is(textOf(parseStrict('<?xml version="1.0"?><a> SE2321000016-A1B2 </a>').documentElement), 'SE2321000016-A1B2');
-  t.is(t.throws(() => textOf(parseStrict('<a>SE2321000016<b/>-A1B2</a>').documentElement), { instanceOf: XmlRefused })!.reason, 'mixed_content');
+  t.is((t.throws(() => textOf(parseStrict('<a>SE2321000016<b/>-A1B2</a>').documentElement), { any: true, instanceOf: XmlRefused }) as XmlRefused).reason, 'mixed_content');
 });

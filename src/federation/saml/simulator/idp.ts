@@ -146,7 +146,8 @@ export class SimulatedIdp {
     if (!ok) throw new SimulatorError('request_signature_invalid', 'The AuthnRequest signature does not verify with the SP metadata\'s certificate.');
     let doc: Document;
     try {
-      doc = parseStrict(inflateRawSync(Buffer.from(value('SAMLRequest')!, 'base64')).toString('utf8'));
+      // Present (checked above); inside the try, so a bad percent-encoding is a malformed request.
+      doc = parseStrict(inflateRawSync(Buffer.from(value('SAMLRequest') ?? '', 'base64')).toString('utf8'));
     } catch (err) {
       throw new SimulatorError('request_malformed', `The AuthnRequest cannot be read (${err instanceof XmlRefused ? err.reason : 'inflate'}).`);
     }
