@@ -99,7 +99,7 @@ export class ExposureAdmin {
   #pseudonyms(members: string[]): string[] {
     const bad = members.map((m, i) => [m, i] as const).filter(([m]) => !parseIdentityNumber(m));
     if (bad.length) {
-      throw new RegistryError(400, 'validation', 'members must be 12-digit personnummer or samordningsnummer',
+      throw new RegistryError(400, 'validation_failed', 'members must be 12-digit personnummer or samordningsnummer',
         bad.slice(0, 20).map(([, i]) => ({ path: `members.${i}`, message: 'not a valid identity number' })));
     }
     return [...new Set(members.map((m) => this.#d.accounts.accountIdFor(m)))].sort();
