@@ -48,7 +48,6 @@ import { RouteTable, sandboxRoutes } from './scopes/routeTable.ts';
 import { dataApiRouter } from './sandbox/dataApis.ts';
 import Koa from 'koa';
 import { ExposureAdmin } from './scopes/exposureAdmin.ts';
-import { adminPrincipal, exposureAdminRouter } from './scopes/adminRoutes.ts';
 import { RegistryStore } from './whitelist/store.ts';
 
 /** The decision point's parts, for tests and the admin API. */
@@ -335,9 +334,6 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     if (sandboxSaml) provider.use(sandboxSaml.router.routes());
     if (sandboxFreja) provider.use(sandboxFreja.appRouter.routes());
     if (rpKey) provider.use(demoRpRouter({ issuer: config.issuer, key: rpKey, store, logger, pep: Boolean(db && registry) }).routes());
-    // Issue 4: the exposure resources of the admin API, ahead of the registry admin API's catch-all.
-    let exposureAdminRoutes: Koa.Middleware | undefined;
-    provider.use((ctx, next) => (exposureAdminRoutes ? exposureAdminRoutes(ctx as never, next) : next()));
     // --- Admin console (issue 3) ---
     if (admin.consoleKey) {
       provider.use(adminConsoleRouter({
@@ -345,14 +341,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       }).routes());
     }
     // --- end admin ---
-    // --- Registry admin API (issue 3) ---
-    if (registryDb) {
-      provider.use(adminApiRouter({ provider, service: registryDb.service, accounts, store, clock, logger, adminClients: config.registry.adminClients }).routes());
-    }
-    // --- end registry admin API ---
 
     // --- policy decision point and enforcement proxy (issue 4) ---
     let pdp: PdpParts | undefined;
+    let exposureAdmin: ExposureAdmin | undefined;
     // The decision point and the PEP run in a Koa app of their own, beside oidc-provider's: a decision
     // must not pay for the provider's middleware chain (the bench's no-op ratio), and shares only the
     // cross-cutting parts (metrics, security headers, the problem boundary).
@@ -381,15 +373,16 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         logger,
       }).routes());
       if (sandbox) provider.use(dataApiRouter(registry).routes());
-      // Limits, cohorts and suspensions in the admin API (the registry's admin routes own the rest).
-      const registryStore = new RegistryStore(db, clock);
-      const exposureAdmin = new ExposureAdmin({ db, clock, registry, accounts, containment });
-      exposureAdminRoutes = exposureAdminRouter(exposureAdmin, (ctx) => adminPrincipal(ctx, {
-        provider, store, clock, accounts, registryStore: registryDb?.store ?? registryStore, adminClients: config.registry.adminClients, issuer: config.issuer,
-      })).routes() as Koa.Middleware;
+      // Limits, cohorts and suspensions: routes of the one admin API below.
+      exposureAdmin = new ExposureAdmin({ db, clock, registry, accounts, containment });
       pdp = { db, accounts, decisionPoint, audit, containment };
     }
     // --- end policy decision point ---
+    // --- Admin API (issues 3 and 4): the registry's routes and, with the decision point, the exposure routes ---
+    if (registryDb || exposureAdmin) {
+      const roles = registryDb?.store ?? (db ? new RegistryStore(db, clock) : undefined);
+      provider.use(adminApiRouter({ provider, service: registryDb?.service, exposure: exposureAdmin, roles, accounts, store, clock, logger, adminClients: config.registry.adminClients }).routes());
+    }
 
     const providerHandler = provider.callback();
     const pdpHandler = pdp ? pdpApp.callback() : undefined;

@@ -1,132 +1,81 @@
-// The admin API's exposure resources (admin-api.md conventions: DPoP-bound tokens of the admin
-// clients, roles from the registry, ETag / If-Match, problem+json):
-//   GET|PUT /admin/api/v1/approvals/{id}/limits
-//   GET|POST /admin/api/v1/controllers/{id}/cohorts, GET|PUT|DELETE .../cohorts/{cohortId}
-//   GET /admin/api/v1/suspensions, GET .../suspensions/{id}/report, POST .../suspensions/{id}/lift
-import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+// The exposure resources of the admin API, as entries of its one route table (src/whitelist/api/
+// routes.ts): the same token check, If-Match rule, list shape, problem+json and OpenAPI document as
+// every other admin route. They are served where the decision point runs (the router is given the
+// ExposureAdmin service):
+//   GET|PUT /approvals/{id}/limits
+//   GET|POST /controllers/{id}/cohorts, GET|PUT|DELETE .../cohorts/{cohortId}
+//   GET /suspensions, GET .../suspensions/{id}/report, POST .../suspensions/{id}/lift
 import { z } from 'zod';
-import type { Clock } from '../clock.ts';
-import type { HotStore } from '../store/hotStore.ts';
-import type { AccountStore } from '../idp/accounts.ts';
-import { AccessTokenError, challengeFor, verifyAccessToken } from '../idp/accessToken.ts';
-import { problem, sendProblem } from '../http/problem.ts';
-import { RegistryError } from '../whitelist/errors.ts';
-import type { Principal } from '../whitelist/model.ts';
-import { resolvePrincipal } from '../whitelist/api/principal.ts';
-import type { RegistryStore } from '../whitelist/store.ts';
+import { emptyAction, items, object, routesOf, type RouteSpec } from '../whitelist/api/route.ts';
+import { slug } from '../whitelist/schemas.ts';
 import { exposureLimitsSchema } from './exposureLimits.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
 
-export interface AdminPrincipalDeps {
-  provider: Provider;
-  store: HotStore;
-  clock: Clock;
-  accounts: AccountStore;
-  registryStore: RegistryStore;
-  /** client_ids whose tokens the admin API accepts (registry.adminClients). */
-  adminClients: string[];
-  issuer: string;
-}
+const instant = z.iso.datetime({ offset: true });
+const name = z.string().min(1).max(200);
+/** Personnummer or samordningsnummer in; the service keeps only their pseudonyms. */
+const members = z.array(z.string().max(32)).max(100_000);
 
-/** Who is calling: the token checked here, the principal resolved as the registry's admin API does. */
-export async function adminPrincipal(ctx: Context, d: AdminPrincipalDeps): Promise<Principal> {
-  let token;
-  try {
-    token = await verifyAccessToken(d.provider, { method: ctx.method, url: `${d.issuer}${ctx.path}`, authorization: ctx.get('authorization') || undefined, dpop: ctx.get('dpop') || undefined },
-      { store: d.store, clock: d.clock });
-  } catch (err) {
-    if (err instanceof AccessTokenError) {
-      ctx.set('WWW-Authenticate', challengeFor(err));
-      throw problem(401, err.reason, 'Unauthorized', err.message);
-    }
-    throw problem(503, 'store_unavailable', 'Service unavailable');
-  }
-  return resolvePrincipal(token, { accounts: d.accounts, store: d.registryStore, adminClients: d.adminClients });
-}
+export const cohortInput = z.strictObject({ id: slug, name, members });
+export const cohortUpdate = z.strictObject({ name, members });
+export const cohort = z.object({
+  id: z.string(), controllerId: z.string(), name: z.string(),
+  members: z.array(z.string()).describe('pseudonyms of the members: no identity number is kept'),
+  version: z.number().int(), createdAt: instant, updatedAt: instant,
+});
+export const approvalLimits = z.object({ approvalId: z.string(), limits: exposureLimitsSchema.nullable(), version: z.number().int() });
+const suspensionFields = {
+  id: z.string(), productId: z.string(), controllerId: z.string(), reason: z.string(),
+  suspendedAt: instant, liftedAt: instant.optional(), liftedBy: z.string().optional(),
+};
+export const suspension = z.object({ ...suspensionFields, version: z.number().int().describe('1 while in force, 2 once lifted') });
+export const breachReport = z.object({
+  suspension: z.object(suspensionFields),
+  windowStart: instant,
+  citizens: z.array(z.string()).describe('pseudonyms of the citizens whose data the product was given at the controller in the window before the trip'),
+  events: z.array(z.object({ at: instant, kind: z.string(), actor: z.string(), detail: z.unknown() })),
+});
+const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/);
-const cohortCreate = z.object({ id: slug, name: z.string().min(1).max(200), members: z.array(z.string()).max(100_000) }).strict();
-const cohortUpdate = z.object({ name: z.string().min(1).max(200), members: z.array(z.string()).max(100_000) }).strict();
+const route = routesOf('exposure');
+const controllerAdmin = 'controller_admin of the controller';
+const operatorOrAdmin = 'operator, or controller_admin of the suspension\'s controller';
+/** A cohort of 100 000 members is about 1.5 MB of JSON. */
+const cohortBodyLimit = '2mb';
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw problem(400, 'validation', 'Invalid input', 'the body does not match the schema',
-    { errors: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-}
+export const exposureRoutes: RouteSpec[] = [
+  route({ method: 'get', path: '/approvals/{id}/limits', summary: 'The exposure limits of an approval (version 0 before any are set)', who: `${controllerAdmin} of the approval`,
+    response: approvalLimits, status: 200,
+    handle: async (s, c) => object(await s.getLimits(c.principal, c.params.id)) }),
+  route({ method: 'put', path: '/approvals/{id}/limits', summary: 'Set the exposure limits of an approval (If-Match "0" before the first)', who: `${controllerAdmin} of the approval`,
+    body: exposureLimitsSchema, response: approvalLimits, status: 200, ifMatch: 'required',
+    handle: async (s, c) => object(await s.putLimits(c.principal, c.params.id, c.expected, c.body)) }),
 
-function ifMatch(ctx: Context): number {
-  const raw = ctx.get('if-match');
-  if (!raw) throw problem(428, 'precondition_required', 'Precondition required', 'send If-Match: "<version>" of what you read');
-  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(raw.trim());
-  if (!m) throw problem(400, 'bad_if_match', 'Bad request', 'If-Match must be "<version>"');
-  return Number(m[1]);
-}
+  route({ method: 'get', path: '/controllers/{id}/cohorts', summary: 'List the controller\'s cohorts', who: controllerAdmin, response: listOf(cohort), status: 200,
+    handle: async (s, c) => items(await s.listCohorts(c.principal, c.params.id)) }),
+  route({ method: 'post', path: '/controllers/{id}/cohorts', summary: 'Create a cohort (members as personnummer; kept as pseudonyms)', who: controllerAdmin,
+    body: cohortInput, response: cohort, status: 201, jsonLimit: cohortBodyLimit,
+    handle: async (s, c) => {
+      const v = await s.createCohort(c.principal, c.params.id, c.body);
+      return { ...object(v, 201), location: `/controllers/${v.controllerId}/cohorts/${v.id}` };
+    } }),
+  route({ method: 'get', path: '/controllers/{id}/cohorts/{cohortId}', summary: 'One cohort', who: controllerAdmin, response: cohort, status: 200,
+    handle: async (s, c) => object(await s.getCohort(c.principal, c.params.id, c.params.cohortId)) }),
+  route({ method: 'put', path: '/controllers/{id}/cohorts/{cohortId}', summary: 'Replace a cohort\'s name and members', who: controllerAdmin,
+    body: cohortUpdate, response: cohort, status: 200, ifMatch: 'required', jsonLimit: cohortBodyLimit,
+    handle: async (s, c) => object(await s.putCohort(c.principal, c.params.id, c.params.cohortId, c.expected, c.body)) }),
+  route({ method: 'delete', path: '/controllers/{id}/cohorts/{cohortId}', summary: 'Delete a cohort no live approval is limited to', who: controllerAdmin, status: 204, ifMatch: 'required',
+    handle: async (s, c) => { await s.deleteCohort(c.principal, c.params.id, c.params.cohortId, c.expected); return { status: 204 }; } }),
 
-export function exposureAdminRouter(admin: ExposureAdmin, principalOf: (ctx: Context) => Promise<Principal>): Router {
-  const router = new Router({ prefix: '/admin/api/v1' });
-  router.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      if (err instanceof RegistryError) return sendProblem(ctx, { status: err.status, type: err.code, title: 'Refused', detail: err.message, ...(err.errors ? { errors: err.errors } : {}) });
-      throw err;
-    }
-  });
-  const body = bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', encoding: 'utf-8' });
-  const json = (ctx: Context, value: unknown, version: number, status = 200) => {
-    ctx.status = status;
-    ctx.set('ETag', `"${version}"`);
-    ctx.body = value;
-  };
-  const req = (ctx: Context) => (ctx.request as unknown as { body?: unknown }).body;
-
-  router.get('/approvals/:id/limits', async (ctx) => {
-    const r = await admin.getLimits(await principalOf(ctx), ctx.params.id!);
-    json(ctx, r, r.version);
-  });
-  router.put('/approvals/:id/limits', body, async (ctx) => {
-    const p = await principalOf(ctx);
-    const r = await admin.putLimits(p, ctx.params.id!, ifMatch(ctx), parse(exposureLimitsSchema, req(ctx)) as never);
-    json(ctx, r, r.version);
-  });
-
-  router.get('/controllers/:cid/cohorts', async (ctx) => {
-    ctx.body = await admin.listCohorts(await principalOf(ctx), ctx.params.cid!);
-  });
-  router.post('/controllers/:cid/cohorts', body, async (ctx) => {
-    const c = await admin.createCohort(await principalOf(ctx), ctx.params.cid!, parse(cohortCreate, req(ctx)));
-    ctx.set('Location', `/admin/api/v1/controllers/${c.controllerId}/cohorts/${c.id}`);
-    json(ctx, c, c.version, 201);
-  });
-  router.get('/controllers/:cid/cohorts/:id', async (ctx) => {
-    const c = await admin.getCohort(await principalOf(ctx), ctx.params.cid!, ctx.params.id!);
-    json(ctx, c, c.version);
-  });
-  router.put('/controllers/:cid/cohorts/:id', body, async (ctx) => {
-    const p = await principalOf(ctx);
-    const c = await admin.putCohort(p, ctx.params.cid!, ctx.params.id!, ifMatch(ctx), parse(cohortUpdate, req(ctx)));
-    json(ctx, c, c.version);
-  });
-  router.delete('/controllers/:cid/cohorts/:id', async (ctx) => {
-    const p = await principalOf(ctx);
-    await admin.deleteCohort(p, ctx.params.cid!, ctx.params.id!, ifMatch(ctx));
-    ctx.status = 204;
-  });
-
-  router.get('/suspensions', async (ctx) => {
-    ctx.body = (await admin.listSuspensions(await principalOf(ctx))).map((s) => ({ ...s, version: ExposureAdmin.version(s) }));
-  });
-  router.get('/suspensions/:id/report', async (ctx) => {
-    ctx.body = await admin.report(await principalOf(ctx), ctx.params.id!);
-  });
-  router.post('/suspensions/:id/lift', async (ctx) => {
-    const p = await principalOf(ctx);
-    const s = await admin.lift(p, ctx.params.id!, ifMatch(ctx));
-    json(ctx, s, ExposureAdmin.version(s));
-  });
-  return router;
-}
+  route({ method: 'get', path: '/suspensions', summary: 'Containment suspensions in force', who: 'operator: all; controller_admin: its controller\'s',
+    response: listOf(suspension), status: 200,
+    handle: async (s, c) => items((await s.listSuspensions(c.principal)).map((x) => ({ ...x, version: ExposureAdmin.version(x) }))) }),
+  route({ method: 'get', path: '/suspensions/{id}/report', summary: 'The breach report of a suspension', who: operatorOrAdmin, response: breachReport, status: 200,
+    handle: async (s, c) => ({ body: await s.report(c.principal, c.params.id) }) }),
+  route({ method: 'post', path: '/suspensions/{id}/lift', summary: 'Lift a containment suspension', who: operatorOrAdmin,
+    body: emptyAction, response: z.object(suspensionFields), status: 200, ifMatch: 'required',
+    handle: async (s, c) => {
+      const lifted = await s.lift(c.principal, c.params.id, c.expected);
+      return { body: lifted, version: ExposureAdmin.version(lifted) };
+    } }),
+];

@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.ts';
 import type { Db, Queryable } from '../whitelist/db/db.ts';
 import { appendAudit, type AuditActor } from '../whitelist/audit.ts';
-import { checks, type Check, type Target } from '../whitelist/authorization.ts';
+import { authorize, isOperator, scopesOf, type Target } from '../whitelist/authorization.ts';
 import { RegistryError, notFound, versionConflict } from '../whitelist/errors.ts';
 import type { ExposureLimits, Principal, Suspension } from '../whitelist/model.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
@@ -30,18 +30,10 @@ interface CohortRow { id: string; controller_id: string; name: string; members: 
 const iso = (v: Date | string) => new Date(v).toISOString();
 const cohortView = (r: CohortRow): CohortView => ({ id: r.id, controllerId: r.controller_id, name: r.name, members: r.members, version: r.version, createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) });
 
-const controllerAdmin: Check[] = [checks.hasRole, checks.role('controller_admin'), checks.withinController];
-const liftRule: Check[] = [checks.hasRole, {
-  name: 'operator_or_controller_admin',
-  run: (p, t) => (p.roles.some((r) => r.role === 'operator' || (r.role === 'controller_admin' && r.scope === t.controllerId)) ? undefined
-    : { check: 'operator_or_controller_admin', code: 'outside_controller', detail: `${p.actor} is neither an operator nor an administrator of ${t.controllerId ?? ''}` }),
-}];
-
-function authorize(p: Principal, rule: Check[], target: Target): AuditActor {
-  for (const check of rule) {
-    const denial = check.run(p, target);
-    if (denial) throw new RegistryError(403, denial.code, denial.detail);
-  }
+/** Refuses as the registry does (403 with the rule's code); answers who the audit trail will name. */
+function authorizeExposure(p: Principal, operation: 'exposure.manage' | 'suspension.manage', target: Target): AuditActor {
+  const denial = authorize(p, operation, target);
+  if (denial) throw new RegistryError(403, denial.code, denial.detail);
   const admin = p.roles.some((r) => r.role === 'controller_admin' && r.scope === target.controllerId);
   return { actor: p.actor, role: admin ? 'controller_admin' : 'operator' };
 }
@@ -75,7 +67,7 @@ export class ExposureAdmin {
   }
 
   async getLimits(p: Principal, approvalId: string): Promise<{ approvalId: string; limits: ExposureLimits | null; version: number }> {
-    authorize(p, controllerAdmin, { controllerId: await this.#approvalController(approvalId) });
+    authorizeExposure(p, 'exposure.manage', { controllerId: await this.#approvalController(approvalId) });
     const row = (await this.#d.db.query<{ limits: ExposureLimits; version: number }>('SELECT limits, version FROM approval_limits WHERE approval_id = $1', [approvalId])).rows[0];
     return { approvalId, limits: row?.limits ?? null, version: row?.version ?? 0 };
   }
@@ -83,7 +75,7 @@ export class ExposureAdmin {
   /** Sets the limits; `expected` is the version read (0 before any limits were set). */
   async putLimits(p: Principal, approvalId: string, expected: number, limits: ExposureLimits): Promise<{ approvalId: string; limits: ExposureLimits; version: number }> {
     const controllerId = await this.#approvalController(approvalId);
-    const who = authorize(p, controllerAdmin, { controllerId });
+    const who = authorizeExposure(p, 'exposure.manage', { controllerId });
     if (limits.citizens.mode === 'cohort') await this.#requireCohort(controllerId, limits.citizens.cohortId);
     return this.#write(async (tx, now) => {
       const before = (await tx.query<{ limits: ExposureLimits; version: number }>('SELECT limits, version FROM approval_limits WHERE approval_id = $1 FOR UPDATE', [approvalId])).rows[0];
@@ -107,30 +99,31 @@ export class ExposureAdmin {
   #pseudonyms(members: string[]): string[] {
     const bad = members.map((m, i) => [m, i] as const).filter(([m]) => !parseIdentityNumber(m));
     if (bad.length) {
-      throw new RegistryError(400, 'validation', 'members must be 12-digit personnummer or samordningsnummer',
+      throw new RegistryError(400, 'validation_failed', 'members must be 12-digit personnummer or samordningsnummer',
         bad.slice(0, 20).map(([, i]) => ({ path: `members.${i}`, message: 'not a valid identity number' })));
     }
     return [...new Set(members.map((m) => this.#d.accounts.accountIdFor(m)))].sort();
   }
 
   async listCohorts(p: Principal, controllerId: string): Promise<CohortView[]> {
-    authorize(p, controllerAdmin, { controllerId });
+    authorizeExposure(p, 'exposure.manage', { controllerId });
     return (await this.#d.db.query<CohortRow>('SELECT * FROM cohorts WHERE controller_id = $1 ORDER BY id', [controllerId])).rows.map(cohortView);
   }
 
   async getCohort(p: Principal, controllerId: string, id: string): Promise<CohortView> {
-    authorize(p, controllerAdmin, { controllerId });
+    authorizeExposure(p, 'exposure.manage', { controllerId });
     return cohortView(await this.#requireCohort(controllerId, id));
   }
 
   async createCohort(p: Principal, controllerId: string, input: { id: string; name: string; members: string[] }): Promise<CohortView> {
-    const who = authorize(p, controllerAdmin, { controllerId });
+    const who = authorizeExposure(p, 'exposure.manage', { controllerId });
     const members = this.#pseudonyms(input.members);
     return this.#write(async (tx, now) => {
       const existing = (await tx.query('SELECT 1 FROM cohorts WHERE id = $1', [input.id])).rows.length;
       if (existing) throw new RegistryError(409, 'duplicate', `cohort ${JSON.stringify(input.id)} exists`);
       const row = (await tx.query<CohortRow>(`INSERT INTO cohorts (id, controller_id, name, members, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING *`,
-        [input.id, controllerId, input.name, JSON.stringify(members), now])).rows[0]!;
+        [input.id, controllerId, input.name, JSON.stringify(members), now])).rows[0];
+      if (!row) throw new Error('cohort insert returned no row');
       const view = cohortView(row);
       await appendAudit(tx, this.#d.clock, who, { action: 'cohort.create', objectType: 'cohort', objectId: input.id, before: null, after: { ...view, members: members.length } });
       return view;
@@ -138,14 +131,15 @@ export class ExposureAdmin {
   }
 
   async putCohort(p: Principal, controllerId: string, id: string, expected: number, input: { name: string; members: string[] }): Promise<CohortView> {
-    const who = authorize(p, controllerAdmin, { controllerId });
+    const who = authorizeExposure(p, 'exposure.manage', { controllerId });
     const members = this.#pseudonyms(input.members);
     return this.#write(async (tx, now) => {
       const before = (await tx.query<CohortRow>('SELECT * FROM cohorts WHERE id = $1 AND controller_id = $2 FOR UPDATE', [id, controllerId])).rows[0];
       if (!before) throw notFound('cohort', id);
       if (before.version !== expected) throw versionConflict('cohort', id, expected, before.version);
       const row = (await tx.query<CohortRow>('UPDATE cohorts SET name = $2, members = $3, version = version + 1, updated_at = $4 WHERE id = $1 RETURNING *',
-        [id, input.name, JSON.stringify(members), now])).rows[0]!;
+        [id, input.name, JSON.stringify(members), now])).rows[0];
+      if (!row) throw notFound('cohort', id);
       const view = cohortView(row);
       // The audit trail counts members (added, removed) rather than copying the list into every entry.
       const old = new Set(before.members);
@@ -157,7 +151,7 @@ export class ExposureAdmin {
   }
 
   async deleteCohort(p: Principal, controllerId: string, id: string, expected: number): Promise<void> {
-    const who = authorize(p, controllerAdmin, { controllerId });
+    const who = authorizeExposure(p, 'exposure.manage', { controllerId });
     const inUse = (await this.#d.registry.snapshot()).approvals.some((a) => a.controllerId === controllerId && a.status === 'active'
       && a.limits?.citizens.mode === 'cohort' && a.limits.citizens.cohortId === id);
     if (inUse) throw new RegistryError(409, 'in_use', `cohort ${JSON.stringify(id)} limits a live approval: change the approval's limits first`);
@@ -171,18 +165,21 @@ export class ExposureAdmin {
   }
 
   async listSuspensions(p: Principal): Promise<Suspension[]> {
+    const denial = authorize(p, 'registry.read');
+    if (denial) throw new RegistryError(403, denial.code, denial.detail);
+    const operator = isOperator(p);
+    const mine = new Set(scopesOf(p, 'controller_admin'));
     const all = await this.#d.containment.inForce();
-    const operator = p.roles.some((r) => r.role === 'operator');
-    const mine = new Set(p.roles.filter((r) => r.role === 'controller_admin').map((r) => r.scope));
-    if (!p.roles.length) throw new RegistryError(403, 'no_role', `${p.actor} holds no role in the registry`);
     return all.filter((s) => operator || mine.has(s.controllerId));
   }
 
   async report(p: Principal, id: string): Promise<BreachReport> {
     const found = await this.#d.containment.find(id);
     if (!found) throw notFound('suspension', id);
-    authorize(p, liftRule, { controllerId: found.controllerId });
-    return (await this.#d.containment.report(id))!;
+    authorizeExposure(p, 'suspension.manage', { controllerId: found.controllerId });
+    const report = await this.#d.containment.report(id);
+    if (!report) throw notFound('suspension', id);
+    return report;
   }
 
   /** Version of a suspension for If-Match: 1 while in force, 2 once lifted. */
@@ -193,7 +190,7 @@ export class ExposureAdmin {
   async lift(p: Principal, id: string, expected: number): Promise<Suspension> {
     const found = await this.#d.containment.find(id);
     if (!found) throw notFound('suspension', id);
-    const who = authorize(p, liftRule, { controllerId: found.controllerId });
+    const who = authorizeExposure(p, 'suspension.manage', { controllerId: found.controllerId });
     if (ExposureAdmin.version(found) !== expected) throw versionConflict('suspension', id, expected, ExposureAdmin.version(found));
     const lifted = await this.#d.containment.lift(id, who.actor,
       (tx, after) => appendAudit(tx, this.#d.clock, who, { action: 'suspension.lift', objectType: 'suspension', objectId: id, before: found, after }));

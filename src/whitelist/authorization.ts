@@ -1,95 +1,116 @@
-// Who may do what (docs: admin-api.md, "Resources and who may do what"): each operation is an
-// ordered list of named checks, each able to stop the request with its own reason code, in the style
-// of oidc-provider's lib/actions/authorization/. The first check that objects decides the answer.
+// Who may do what (docs: admin-api.md, "Resources and who may do what"): each operation is a pipeline
+// of the decision primitive (src/decision.ts), an ordered list of named checks over who is asking and
+// what they act on, each able to stop the request with its own reason code. The first check that
+// objects decides the answer; the lists are data, so the docs and the tests read the same rules.
+import { checksFor, Pipeline, refuse } from '../decision.ts';
 import type { Principal, Role } from './model.ts';
 
+export const RULE_REASONS = ['no_role', 'own_product', 'forbidden_role', 'outside_controller', 'outside_framework', 'outside_supplier'] as const;
+export type RuleReason = (typeof RULE_REASONS)[number];
+
 export interface Target {
-  controllerId?: string;
-  frameworkId?: string;
+  controllerId?: string | undefined;
+  frameworkId?: string | undefined;
   /** The product acted on; its supplier can never approve or certify it. */
-  product?: { id: string; supplierOrgNumber: string };
+  product?: { id: string; supplierOrgNumber: string } | undefined;
 }
 
+/** What every rule is decided over: who is asking, and what they act on. */
+export interface RuleState {
+  principal: Principal;
+  target: Target;
+}
+
+/** A refusal as the service and the admin API answer it (403 with the code and the detail). */
 export interface Denial {
   check: string;
-  code: string;
+  code: RuleReason;
   detail: string;
 }
 
-export interface Check {
-  name: string;
-  run(principal: Principal, target: Target): Denial | undefined;
-}
+const { check } = checksFor<RuleReason>();
 
 const holds = (p: Principal, role: Role, scope?: string): boolean =>
   p.roles.some((r) => r.role === role && (scope === undefined || r.scope === scope));
 
-export const checks = {
-  hasRole: {
-    name: 'has_role',
-    run: (p) => (p.roles.length ? undefined : { check: 'has_role', code: 'no_role', detail: `${p.actor} holds no role in the registry` }),
-  },
-  /** A supplier never approves or certifies its own product, whatever other roles it holds. */
-  notOwnProduct: {
-    name: 'not_own_product',
-    run: (p, t) => (t.product && holds(p, 'supplier', t.product.supplierOrgNumber)
-      ? { check: 'not_own_product', code: 'own_product', detail: `${p.actor} is the supplier of product ${t.product.id} and can never approve or certify it` }
-      : undefined),
-  },
-  role: (...roles: Role[]): Check => ({
-    name: `role_${roles.join('_or_')}`,
-    run: (p) => (roles.some((r) => holds(p, r)) ? undefined
-      : { check: `role_${roles.join('_or_')}`, code: 'forbidden_role', detail: `this needs the role ${roles.join(' or ')}` }),
-  }),
-  withinController: {
-    name: 'within_controller',
-    run: (p, t) => (t.controllerId !== undefined && holds(p, 'controller_admin', t.controllerId) ? undefined
-      : { check: 'within_controller', code: 'outside_controller', detail: `${p.actor} administers no controller ${JSON.stringify(t.controllerId ?? '')}` }),
-  },
-  withinFramework: {
-    name: 'within_framework',
-    run: (p, t) => (t.frameworkId !== undefined && holds(p, 'certifier', t.frameworkId) ? undefined
-      : { check: 'within_framework', code: 'outside_framework', detail: `${p.actor} certifies under no framework ${JSON.stringify(t.frameworkId ?? '')}` }),
-  },
-  /** Operators, certifiers and controller admins see every product; a supplier only its own. */
-  productVisible: {
-    name: 'product_visible',
-    run: (p, t) => (holds(p, 'operator') || holds(p, 'certifier') || holds(p, 'controller_admin')
-      || (t.product && holds(p, 'supplier', t.product.supplierOrgNumber)) ? undefined
-      : { check: 'product_visible', code: 'outside_supplier', detail: `${p.actor} is not the supplier of product ${t.product?.id ?? ''}` }),
-  },
-} satisfies Record<string, Check | ((...roles: Role[]) => Check)>;
+export const hasRole = check('has_role', ({ principal: p }: RuleState) =>
+  (p.roles.length ? undefined : refuse('no_role', `${p.actor} holds no role in the registry`)));
+
+/** A supplier never approves or certifies its own product, whatever other roles it holds. */
+export const notOwnProduct = check('not_own_product', ({ principal: p, target: t }: RuleState) =>
+  (t.product && holds(p, 'supplier', t.product.supplierOrgNumber)
+    ? refuse('own_product', `${p.actor} is the supplier of product ${t.product.id} and can never approve or certify it`)
+    : undefined));
+
+/** Holds one of `roles`, in any scope (the scope is the next check's business). */
+export const role = (...roles: Role[]) => check(`role_${roles.join('_or_')}`, ({ principal: p }: RuleState) =>
+  (roles.some((r) => holds(p, r)) ? undefined : refuse('forbidden_role', `this needs the role ${roles.join(' or ')}`)));
+
+export const withinController = check('within_controller', ({ principal: p, target: t }: RuleState) =>
+  (t.controllerId !== undefined && holds(p, 'controller_admin', t.controllerId) ? undefined
+    : refuse('outside_controller', `${p.actor} administers no controller ${JSON.stringify(t.controllerId ?? '')}`)));
+
+export const withinFramework = check('within_framework', ({ principal: p, target: t }: RuleState) =>
+  (t.frameworkId !== undefined && holds(p, 'certifier', t.frameworkId) ? undefined
+    : refuse('outside_framework', `${p.actor} certifies under no framework ${JSON.stringify(t.frameworkId ?? '')}`)));
+
+/** Operators, certifiers and controller admins see every product; a supplier only its own. */
+export const productVisible = check('product_visible', ({ principal: p, target: t }: RuleState) =>
+  (holds(p, 'operator') || holds(p, 'certifier') || holds(p, 'controller_admin')
+    || (t.product && holds(p, 'supplier', t.product.supplierOrgNumber)) ? undefined
+    : refuse('outside_supplier', `${p.actor} is not the supplier of product ${t.product?.id ?? ''}`)));
+
+/**
+ * A containment suspension concerns the whole platform and one controller: the operator may act on
+ * any, a controller_admin only on its own controller's.
+ */
+export const operatorOrControllerAdmin = check('operator_or_controller_admin', ({ principal: p, target: t }: RuleState) =>
+  (holds(p, 'operator') || (t.controllerId !== undefined && holds(p, 'controller_admin', t.controllerId)) ? undefined
+    : refuse('outside_controller', `${p.actor} is neither an operator nor an administrator of ${t.controllerId ?? ''}`)));
+
+/** The checks by their earlier names, for callers that composed their own lists. */
+export const checks = { hasRole, notOwnProduct, role, withinController, withinFramework, productVisible, operatorOrControllerAdmin };
 
 export type Operation =
   | 'registry.read' | 'product.read'
   | 'controller.write' | 'framework.write' | 'product.write' | 'product.status' | 'role.write' | 'role.read'
-  | 'policy.write' | 'certification.issue' | 'certification.withdraw' | 'approval.grant' | 'approval.revoke';
+  | 'policy.write' | 'certification.issue' | 'certification.withdraw' | 'approval.grant' | 'approval.revoke'
+  /** Exposure limits on an approval and the controller's cohorts (src/scopes/exposureAdmin.ts). */
+  | 'exposure.manage'
+  /** A containment suspension's report and its lifting. */
+  | 'suspension.manage';
 
-export const RULES: Record<Operation, Check[]> = {
-  'registry.read': [checks.hasRole],
-  'product.read': [checks.hasRole, checks.productVisible],
-  'controller.write': [checks.hasRole, checks.role('operator')],
-  'framework.write': [checks.hasRole, checks.role('operator')],
-  'product.write': [checks.hasRole, checks.role('operator')],
-  'product.status': [checks.hasRole, checks.role('operator')],
-  'role.read': [checks.hasRole, checks.role('operator')],
-  'role.write': [checks.hasRole, checks.role('operator')],
-  'policy.write': [checks.hasRole, checks.role('controller_admin'), checks.withinController],
-  'certification.issue': [checks.hasRole, checks.notOwnProduct, checks.role('certifier'), checks.withinFramework],
-  'certification.withdraw': [checks.hasRole, checks.role('certifier'), checks.withinFramework],
-  'approval.grant': [checks.hasRole, checks.notOwnProduct, checks.role('controller_admin'), checks.withinController],
-  'approval.revoke': [checks.hasRole, checks.role('controller_admin'), checks.withinController],
+export type Rule = Pipeline<RuleState, RuleState, RuleReason>;
+
+const anyRole: Rule = Pipeline.of<RuleState, RuleReason>().then(hasRole);
+const operatorOnly: Rule = anyRole.then(role('operator'));
+const controllerAdmin: Rule = anyRole.then(role('controller_admin')).then(withinController);
+
+export const RULES: Record<Operation, Rule> = {
+  'registry.read': anyRole,
+  'product.read': anyRole.then(productVisible),
+  'controller.write': operatorOnly,
+  'framework.write': operatorOnly,
+  'product.write': operatorOnly,
+  'product.status': operatorOnly,
+  'role.read': operatorOnly,
+  'role.write': operatorOnly,
+  'policy.write': controllerAdmin,
+  'certification.issue': anyRole.then(notOwnProduct).then(role('certifier')).then(withinFramework),
+  'certification.withdraw': anyRole.then(role('certifier')).then(withinFramework),
+  'approval.grant': anyRole.then(notOwnProduct).then(role('controller_admin')).then(withinController),
+  'approval.revoke': controllerAdmin,
+  'exposure.manage': controllerAdmin,
+  'suspension.manage': anyRole.then(operatorOrControllerAdmin),
 };
 
 /** The first objection to `operation` on `target`, or undefined when every check passes. */
 export function authorize(principal: Principal, operation: Operation, target: Target = {}): Denial | undefined {
-  for (const check of RULES[operation]) {
-    const denial = check.run(principal, target);
-    if (denial) return denial;
-  }
-  return undefined;
+  const verdict = RULES[operation].runSync({ principal, target });
+  if (verdict.ok) return undefined;
+  return { check: verdict.check, code: verdict.reason, detail: verdict.detail ?? verdict.reason };
 }
 
 /** The controllers a principal administers, and the suppliers it speaks for. */
-export const scopesOf = (p: Principal, role: Role): string[] => p.roles.filter((r) => r.role === role && r.scope).map((r) => r.scope!);
+export const scopesOf = (p: Principal, role: Role): string[] => p.roles.flatMap((r) => (r.role === role && r.scope ? [r.scope] : []));
 export const isOperator = (p: Principal): boolean => holds(p, 'operator');

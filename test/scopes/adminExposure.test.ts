@@ -1,4 +1,5 @@
-// Exposure limits, cohorts and suspensions through the admin API (admin-api.md conventions): only a
+// Exposure limits, cohorts and suspensions through the admin API, routes of its one route table (the
+// same token check, If-Match rule, list shape and problem codes as every admin route): only a
 // controller_admin of the approval's controller sets limits (with If-Match), cohorts take personnummer
 // and keep pseudonyms, every change is in the audit log, and the decision point follows at once.
 import test from 'ava';
@@ -60,16 +61,22 @@ test.serial('a controller admin sets cohort limits with If-Match; the decision p
   t.is(created.etag, '"1"');
   t.deepEqual(created.body.members, [gw.pdp!.accounts.accountIdFor(x)]);
   t.false(JSON.stringify(created.body).includes(x), 'the personnummer is not kept');
-  t.like((await admin(op, 'POST', '/controllers/region-a/cohorts', { id: 'bad', name: 'x', members: ['198003121235'] })).body, { type: 'urn:gateway:problem:validation' });
+  // The admin API's conventions (one route table): a bad member is validation_failed, as any bad input.
+  t.like((await admin(op, 'POST', '/controllers/region-a/cohorts', { id: 'bad', name: 'x', members: ['198003121235'] })).body, { type: 'urn:gateway:problem:validation_failed' });
+  const listed = await admin(op, 'GET', '/controllers/region-a/cohorts');
+  t.like(listed, { status: 200, etag: null });
+  t.deepEqual((listed.body.items as Array<{ id: string }>).map((c) => c.id), ['diabetes'], 'a list is { items: [...] }');
+  t.like(await admin(op, 'GET', '/controllers/region-a/cohorts/diabetes'), { status: 200, etag: '"1"', body: { id: 'diabetes', controllerId: 'region-a' } });
 
   const read = await admin(op, 'GET', '/approvals/a-lim/limits');
   t.like(read, { status: 200, etag: '"0"', body: { limits: null } });
   const limits = { citizens: { mode: 'cohort', cohortId: 'diabetes' } };
-  t.is((await admin(op, 'PUT', '/approvals/a-lim/limits', limits)).status, 428, 'If-Match is required');
+  t.like(await admin(op, 'PUT', '/approvals/a-lim/limits', limits), { status: 428, body: { type: 'urn:gateway:problem:precondition_required' } }, 'If-Match is required');
+  t.like(await admin(op, 'PUT', '/approvals/a-lim/limits', limits, { 'if-match': 'v0' }), { status: 400, body: { type: 'urn:gateway:problem:validation_failed' } }, 'not an ETag');
   const put = await admin(op, 'PUT', '/approvals/a-lim/limits', limits, { 'if-match': '"0"' });
   t.like(put, { status: 200, etag: '"1"' });
-  t.is((await admin(op, 'PUT', '/approvals/a-lim/limits', limits, { 'if-match': '"0"' })).status, 412, 'a stale version is refused');
-  t.is((await admin(op, 'PUT', '/approvals/a-lim/limits', { citizens: { mode: 'everyone' } }, { 'if-match': '"1"' })).status, 400);
+  t.like(await admin(op, 'PUT', '/approvals/a-lim/limits', limits, { 'if-match': '"0"' }), { status: 412, body: { type: 'urn:gateway:problem:version_conflict' } }, 'a stale version is refused');
+  t.like(await admin(op, 'PUT', '/approvals/a-lim/limits', { citizens: { mode: 'everyone' } }, { 'if-match': '"1"' }), { status: 400, body: { type: 'urn:gateway:problem:validation_failed' } });
   t.is((await admin(op, 'PUT', '/approvals/a-lim/limits', { citizens: { mode: 'cohort', cohortId: 'nope' } }, { 'if-match': '"1"' })).status, 404);
 
   t.is((await decide(gw, app, target(x))).body.decision, 'permit');
@@ -107,7 +114,7 @@ test.serial('a containment suspension is listed, reported and lifted through the
   await gw.pdp!.audit.drain();
   const s = await gw.pdp!.containment.trip({ productId: 'p-lim', clientId: product.config.client_id, controllerId: 'region-a', reason: 'suspicious_denials' });
   const listed = await admin(op, 'GET', '/suspensions');
-  t.like((listed.body as unknown as Array<Record<string, unknown>>).find((x) => x.id === s!.id), { controllerId: 'region-a', version: 1 });
+  t.like((listed.body.items as Array<Record<string, unknown>>).find((x) => x.id === s!.id), { controllerId: 'region-a', version: 1 }, 'a list is { items: [...] }');
   await gw.pdp!.audit.drain();
   const report = await admin(op, 'GET', `/suspensions/${s!.id}/report`);
   t.is(report.status, 200);
@@ -121,4 +128,44 @@ test.serial('a containment suspension is listed, reported and lifted through the
   t.notDeepEqual((await decide(gw, app!, { controller: 'region-a', dataset: 'bookings', citizen: x, action: 'read' })).body.reasons, ['suspended_by_containment']);
   const audit = (await db.query<{ action: string }>(`SELECT action FROM audit_log WHERE object_type = 'suspension'`)).rows;
   t.deepEqual(audit.map((a) => a.action), ['suspension.lift']);
+});
+
+test.serial('path ids are validated: a NUL byte or another odd id is a 400 that names the parameter, never a 500', async (t) => {
+  const op = await clientCredentialsToken(gw, cli);
+  for (const path of ['/approvals/a%00lim/limits', '/controllers/region-a/cohorts/x%00y', '/suspensions/%00/report', '/controllers/REGION-A/cohorts', '/approvals/%E2%80%AE/limits']) {
+    const reply = await admin(op, 'GET', path);
+    t.like(reply, { status: 400, body: { type: 'urn:gateway:problem:validation_failed' } }, path);
+    t.regex(String(reply.body.detail), /^path\./, path);
+  }
+  t.like(await admin(op, 'POST', '/suspensions/a%00b/lift', undefined, { 'if-match': '"1"' }), { status: 400, body: { type: 'urn:gateway:problem:validation_failed' } });
+  const anonymous = await fetch(`${gw.url}/admin/api/v1/approvals/a%00lim/limits`);
+  t.is(anonymous.status, 401, 'the token is checked before anything else is read');
+});
+
+test.serial('the exposure routes are in the admin API\'s OpenAPI document, with their If-Match rules', async (t) => {
+  const doc = (await (await fetch(`${gw.url}/admin/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters: Array<{ name: string; in: string; required: boolean }> }>> };
+  const contract: Record<string, string[]> = {
+    '/approvals/{id}/limits': ['get', 'put'], '/controllers/{id}/cohorts': ['get', 'post'], '/controllers/{id}/cohorts/{cohortId}': ['delete', 'get', 'put'],
+    '/suspensions': ['get'], '/suspensions/{id}/report': ['get'], '/suspensions/{id}/lift': ['post'],
+  };
+  for (const [path, methods] of Object.entries(contract)) t.deepEqual(Object.keys(doc.paths[path] ?? {}).sort(), methods, path);
+  for (const [path, method] of [['/approvals/{id}/limits', 'put'], ['/controllers/{id}/cohorts/{cohortId}', 'delete'], ['/suspensions/{id}/lift', 'post']] as const) {
+    t.like(doc.paths[path]?.[method]?.parameters.find((p) => p.name === 'If-Match'), { in: 'header', required: true }, `${method} ${path}`);
+  }
+  t.deepEqual(doc.paths['/controllers/{id}/cohorts/{cohortId}']?.get?.parameters.filter((p) => p.in === 'path').map((p) => p.name), ['id', 'cohortId']);
+  t.falsy(doc.paths['/controllers'], 'a gateway without the registry database serves, and documents, only the exposure routes');
+});
+
+test.serial('a cohort may be larger than other admin bodies; deleting one needs If-Match', async (t) => {
+  const op = await clientCredentialsToken(gw, cli);
+  const some = citizens(500, 300);
+  const members = Array.from({ length: 5000 }, (_, i) => some[i % some.length] as string);
+  t.true(JSON.stringify(members).length > 64 * 1024, 'more than the 64 kB of the other admin routes');
+  const created = await admin(op, 'POST', '/controllers/region-a/cohorts', { id: 'large', name: 'Stor kohort', members });
+  t.like(created, { status: 201, etag: '"1"' });
+  t.is((created.body.members as string[]).length, 500, 'one pseudonym per citizen');
+  t.like(await admin(op, 'DELETE', '/controllers/region-a/cohorts/large'), { status: 428, body: { type: 'urn:gateway:problem:precondition_required' } });
+  t.like(await admin(op, 'DELETE', '/controllers/region-a/cohorts/large', undefined, { 'if-match': '"2"' }), { status: 412, body: { type: 'urn:gateway:problem:version_conflict' } });
+  t.is((await admin(op, 'DELETE', '/controllers/region-a/cohorts/large', undefined, { 'if-match': '"1"' })).status, 204);
+  t.like(await admin(op, 'GET', '/controllers/region-a/cohorts/large'), { status: 404, body: { type: 'urn:gateway:problem:not_found' } });
 });

@@ -1,46 +1,54 @@
-// The OpenAPI 3.1 document of the admin API, generated from the route table and its zod schemas
-// (z.toJSONSchema), so what is documented is what is validated.
+// The OpenAPI 3.1 document of the admin API, generated from the routes served and their zod schemas
+// (z.toJSONSchema), so what is documented is what is validated, and nothing served is left out.
 import { z } from 'zod';
 import * as S from '../schemas.ts';
-import { API_BASE, routes } from './routes.ts';
+import { API_BASE, routes, type RouteSpec } from './routes.ts';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
 
-let cached: Record<string, unknown> | undefined;
+/** Answers carry an ETag when what they answer is versioned. */
+const versioned = (s: z.ZodType | undefined) => s instanceof z.ZodObject && 'version' in s.shape;
 
-export function openApiDocument(): Record<string, unknown> {
+const cache = new WeakMap<readonly RouteSpec[], Record<string, unknown>>();
+
+export function openApiDocument(served: readonly RouteSpec[] = routes): Record<string, unknown> {
+  const cached = cache.get(served);
   if (cached) return cached;
   const problem = { description: 'Refused: RFC 9457 problem details, `type` urn:gateway:problem:<code>', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of routes) {
-    const parameters: unknown[] = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  for (const r of served) {
+    const parameters: unknown[] = r.params instanceof z.ZodObject
+      ? Object.entries(r.params.shape as Record<string, z.ZodType>).map(([name, s]) => ({ name, in: 'path', required: true, schema: schema(s, 'input') }))
+      : [];
     if (r.query instanceof z.ZodObject) {
       for (const [name, s] of Object.entries(r.query.shape as Record<string, z.ZodType>)) parameters.push({ name, in: 'query', required: false, schema: schema(s, 'input') });
     }
     if (r.ifMatch) parameters.push({ name: 'If-Match', in: 'header', required: r.ifMatch === 'required', schema: { type: 'string', examples: ['"3"'] }, description: 'The ETag of the version you read' });
     const responses: Record<string, unknown> = {
       [String(r.status)]: r.response
-        ? { description: 'OK', headers: r.method !== 'get' || !r.path.endsWith('s') ? { ETag: { schema: { type: 'string' } } } : undefined, content: { 'application/json': { schema: schema(r.response, 'output') } } }
+        ? { description: 'OK', headers: versioned(r.response) ? { ETag: { schema: { type: 'string' } } } : undefined, content: { 'application/json': { schema: schema(r.response, 'output') } } }
         : { description: 'Done' },
       400: problem, 401: problem, 403: problem, 404: problem,
-      ...(r.method !== 'get' ? { 409: problem, 415: problem, 422: problem } : {}),
+      ...(r.method !== 'get' ? { 409: problem, 422: problem } : {}),
+      ...(r.body ? { 413: problem, 415: problem } : {}),
       ...(r.ifMatch ? { 412: problem, 428: problem } : {}),
     };
     (paths[r.path] ??= {})[r.method] = {
       summary: r.summary,
-      description: `Who: ${r.who}.`,
+      description: `Who: ${r.who}.${r.jsonLimit ? ` Bodies up to ${r.jsonLimit}.` : ''}`,
       operationId: `${r.method}${r.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters,
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } } } : {}),
       responses,
     };
   }
-  cached = {
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'Vårdgateway registry admin API',
       version: '1',
-      description: 'Data controllers, trust frameworks, controller policies, products, certifications, approvals, roles and the audit trail. '
+      description: 'Data controllers, trust frameworks, controller policies, products, certifications, approvals, roles, the audit trail, '
+        + 'and where the decision point runs the exposure limits of approvals, controllers\' cohorts and containment suspensions. '
         + 'Every request carries a DPoP-bound access token of an admin client; every update names the version it read in If-Match.',
     },
     servers: [{ url: API_BASE }],
@@ -51,5 +59,6 @@ export function openApiDocument(): Record<string, unknown> {
     },
     paths,
   };
-  return cached;
+  cache.set(served, document);
+  return document;
 }

@@ -1,6 +1,9 @@
-// The admin API's Koa router: authenticate (a DPoP-bound token of an admin client, src/idp/
-// accessToken.ts), resolve the principal and its roles, validate the input with the route's zod
-// schema, check If-Match, call the service, answer JSON with an ETag, or problem+json naming the problem.
+// The admin API's Koa router, the one for every /admin/api/v1 route: authenticate (a DPoP-bound token
+// of an admin client, src/idp/accessToken.ts), resolve the principal and its roles, validate the path
+// parameters, the query and the body with the route's zod schemas, check If-Match, call the service,
+// answer JSON with an ETag, or problem+json naming the problem. A route is served when the service it
+// calls is given (the exposure resources only where the decision point runs), and the OpenAPI document
+// lists exactly the routes served.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
@@ -13,15 +16,23 @@ import { sendProblem } from '../../http/problem.ts';
 import type { Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 import { RegistryError, type FieldError } from '../errors.ts';
+import type { ExposureAdmin } from '../../scopes/exposureAdmin.ts';
 import type { Principal } from '../model.ts';
 import type { RegistryService } from '../service.ts';
+import type { RegistryStore } from '../store.ts';
 import { openApiDocument } from './openapi.ts';
 import { resolvePrincipal } from './principal.ts';
+import type { AdminServices } from './route.ts';
 import { API_BASE, routes, type RouteSpec } from './routes.ts';
 
 export interface AdminApiDeps {
   provider: Provider;
-  service: RegistryService;
+  /** The registry's rules: its routes are served when it is given. */
+  service?: RegistryService | undefined;
+  /** Exposure limits, cohorts and containment suspensions: served when given. */
+  exposure?: ExposureAdmin | undefined;
+  /** Where the callers' roles are read; the service's store when not given. */
+  roles?: RegistryStore | undefined;
   accounts: AccountStore;
   store: HotStore;
   clock: Clock;
@@ -33,7 +44,8 @@ const TITLES: Record<string, string> = {
   validation_failed: 'Invalid input', not_found: 'Not found', duplicate: 'Already registered', version_conflict: 'Changed by someone else',
   precondition_required: 'If-Match required', forbidden_role: 'Not allowed for your role', outside_controller: 'Outside your controller',
   outside_framework: 'Outside your framework', own_product: 'Your own product', not_staff: 'Staff only', no_role: 'No role',
-  not_admin_client: 'Not an admin client', unsupported_media_type: 'JSON required',
+  not_admin_client: 'Not an admin client', unsupported_media_type: 'JSON required', outside_supplier: 'Not your product',
+  in_use: 'Still in use', payload_too_large: 'Too large', bad_request: 'Bad request',
 };
 
 function problemFrom(ctx: Context, status: number, code: string, detail: string, errors?: FieldError[]): void {
@@ -51,10 +63,10 @@ function fieldErrors(error: z.ZodError, prefix: string): FieldError[] {
   });
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query'): T {
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query' | 'path'): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const errors = fieldErrors(result.error, where === 'query' ? 'query' : '');
+  const errors = fieldErrors(result.error, where === 'body' ? '' : where);
   throw new RegistryError(400, 'validation_failed', errors.map((e) => `${e.path} ${e.message}`).join('; '), errors);
 }
 
@@ -73,9 +85,32 @@ function readIfMatch(ctx: Context, rule: RouteSpec['ifMatch']): number | undefin
 const isEmptyObject = (schema: z.ZodType) => schema instanceof z.ZodObject && Object.keys(schema.shape).length === 0;
 const hasBody = (ctx: Context) => Number(ctx.get('content-length') || 0) > 0 || Boolean(ctx.get('transfer-encoding'));
 
+const DEFAULT_JSON_LIMIT = '64kb';
+
+/** The routes these dependencies can serve, each with the service it calls. */
+export function servedRoutes(deps: Pick<AdminApiDeps, 'service' | 'exposure'>): Array<{ route: RouteSpec; service: AdminServices[keyof AdminServices] }> {
+  const services: { [K in keyof AdminServices]: AdminServices[K] | undefined } = { registry: deps.service, exposure: deps.exposure };
+  return routes.flatMap((route) => {
+    const service = services[route.service];
+    return service ? [{ route, service }] : [];
+  });
+}
+
 export function adminApiRouter(deps: AdminApiDeps): Router {
+  const roleStore = deps.roles ?? deps.service?.store;
+  if (!roleStore) throw new TypeError('adminApiRouter: give the registry service or a registry store to read roles from');
+  const served = servedRoutes(deps);
+  const document = openApiDocument(served.map((s) => s.route));
   const router = new Router();
-  const parseJson = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8', parsedMethods: ['POST', 'PUT'] });
+  // One parser per body limit: 64 kB unless the route says otherwise (a cohort's member list).
+  const jsonParsers = new Map<string, Middleware>();
+  const parserFor = (limit = DEFAULT_JSON_LIMIT): Middleware => {
+    const known = jsonParsers.get(limit);
+    if (known) return known;
+    const parser: Middleware = bodyParser({ enableTypes: ['json'], jsonLimit: limit, encoding: 'utf-8', parsedMethods: ['POST', 'PUT'] });
+    jsonParsers.set(limit, parser);
+    return parser;
+  };
 
   // Every refusal of the admin API as problem+json; anything else goes on to the gateway's boundary (500).
   const problems: Middleware = async (ctx, next) => {
@@ -106,7 +141,7 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
 
   router.get('/admin/api/openapi.json', async (ctx) => {
     ctx.set('Cache-Control', 'no-cache');
-    ctx.body = openApiDocument();
+    ctx.body = document;
   });
 
   const authenticate = async (ctx: Context): Promise<Principal> => {
@@ -116,14 +151,17 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       authorization: ctx.get('authorization') || undefined,
       dpop: ctx.get('dpop') || undefined,
     }, { store: deps.store, clock: deps.clock });
-    return resolvePrincipal(token, { accounts: deps.accounts, store: deps.service.store, adminClients: deps.adminClients });
+    return resolvePrincipal(token, { accounts: deps.accounts, store: roleStore, adminClients: deps.adminClients });
   };
 
-  for (const route of routes) {
+  for (const { route, service } of served) {
     const koaPath = `${API_BASE}${route.path.replace(/\{(\w+)\}/g, ':$1')}`;
+    const parseJson = parserFor(route.jsonLimit);
     router[route.method](koaPath, problems, async (ctx, next) => {
       // Authenticate before reading a body: an anonymous caller gets nothing parsed.
       ctx.state.principal = await authenticate(ctx);
+      // Ids are checked before anything reads them: a NUL byte or a path of dots is a 400 here, not an error in the store.
+      ctx.state.params = parse(route.params, { ...ctx.params }, 'path');
       if (route.body) {
         const type = ctx.request.type;
         if (hasBody(ctx) && type !== 'application/json') throw new RegistryError(415, 'unsupported_media_type', 'send the body as application/json');
@@ -133,12 +171,13 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       }
     }, async (ctx) => {
       const principal = ctx.state.principal as Principal;
-      // No body at all is an empty object for the actions that take none (revoke, withdraw).
+      const params = ctx.state.params as Record<string, string>;
+      // No body at all is an empty object for the actions that take none (revoke, withdraw, lift).
       const raw = hasBody(ctx) ? (ctx.request as unknown as { body?: unknown }).body : route.body && isEmptyObject(route.body) ? {} : undefined;
       const body = route.body ? parse(route.body, raw, 'body') : undefined;
       const query = route.query ? parse(route.query, { ...ctx.query }, 'query') : undefined;
       const expected = route.ifMatch ? readIfMatch(ctx, route.ifMatch) : undefined;
-      const answer = await route.handle(deps.service, { principal, params: ctx.params as Record<string, string>, body, query, expected });
+      const answer = await route.handle(service, { principal, params, body, query, expected });
       ctx.set('Cache-Control', 'no-store');
       if (answer.version !== undefined) ctx.set('ETag', `"${answer.version}"`);
       if (answer.location) ctx.set('Location', `${API_BASE}${answer.location}`);

@@ -1,61 +1,16 @@
-// The admin API as data: every route with its input and output schemas, its If-Match rule and its
-// handler. The Koa router (router.ts) and the OpenAPI document (openapi.ts) are both built from this
-// one table, so the document cannot drift from what the server accepts.
-import { z } from 'zod';
-import type { Principal } from '../model.ts';
-import type { RegistryService } from '../service.ts';
+// The admin API as data: every /admin/api/v1 route, in one table. The registry's routes are here; the
+// exposure resources (limits, cohorts, suspensions) are the scopes' own (src/scopes/adminRoutes.ts)
+// and join this table, so one router, one token check, one If-Match rule, one list shape and one
+// OpenAPI document serve them all.
+import { exposureRoutes } from '../../scopes/adminRoutes.ts';
 import * as S from '../schemas.ts';
+import { emptyAction, items, object, routesOf, type RouteSpec } from './route.ts';
 
-export const API_BASE = '/admin/api/v1';
+export { API_BASE, type Answer, type Call, type RouteSpec } from './route.ts';
 
-export interface Call<B = unknown, Q = unknown> {
-  principal: Principal;
-  params: Record<string, string>;
-  /** Parsed by the route's zod schema before the handler runs. */
-  body: B;
-  query: Q;
-  /** The version named by If-Match, when the route reads it. */
-  expected: number | undefined;
-}
+const route = routesOf('registry');
 
-export interface Answer {
-  status?: number;
-  body?: unknown;
-  /** The object's version, sent as ETag. */
-  version?: number;
-  /** For 201: the new object's path under the API base. */
-  location?: string;
-}
-
-export interface RouteSpec {
-  method: 'get' | 'post' | 'put' | 'delete';
-  /** OpenAPI style: /controllers/{id}. */
-  path: string;
-  summary: string;
-  /** Who may call it, in words (the checks themselves live in the service). */
-  who: string;
-  body?: z.ZodType;
-  query?: z.ZodType;
-  response?: z.ZodType;
-  status: number;
-  /** required: 428 without it; optional: checked when sent (a first policy has no version yet). */
-  ifMatch?: 'required' | 'optional';
-  handle(service: RegistryService, call: Call): Promise<Answer>;
-}
-
-/** A route with its handler typed by its own schemas; the table stores them untyped. */
-interface RouteDef<B, Q> extends Omit<RouteSpec, 'body' | 'query' | 'handle'> {
-  body?: z.ZodType<B>;
-  query?: z.ZodType<Q>;
-  handle(service: RegistryService, call: Call<B, Q>): Promise<Answer>;
-}
-const route = <B = undefined, Q = undefined>(definition: RouteDef<B, Q>): RouteSpec => definition as unknown as RouteSpec;
-
-const emptyAction = z.strictObject({});
-const object = <T extends { version: number }>(value: T, status = 200): Answer => ({ status, body: value, version: value.version });
-const items = (list: unknown[]): Answer => ({ body: { items: list } });
-
-export const routes: RouteSpec[] = [
+export const registryRoutes: RouteSpec[] = [
   route({ method: 'get', path: '/me', summary: 'The caller and its roles', who: 'anyone authenticated', response: S.me, status: 200,
     handle: async (s, c) => ({ body: s.me(c.principal) }) }),
 
@@ -64,62 +19,65 @@ export const routes: RouteSpec[] = [
   route({ method: 'post', path: '/controllers', summary: 'Register a data controller', who: 'operator', body: S.controllerInput, response: S.controller, status: 201,
     handle: async (s, c) => { const v = await s.createController(c.principal, c.body); return { ...object(v, 201), location: `/controllers/${v.id}` }; } }),
   route({ method: 'get', path: '/controllers/{id}', summary: 'One data controller', who: 'any role', response: S.controller, status: 200,
-    handle: async (s, c) => object(await s.getController(c.principal, c.params.id!)) }),
+    handle: async (s, c) => object(await s.getController(c.principal, c.params.id)) }),
   route({ method: 'put', path: '/controllers/{id}', summary: 'Replace a data controller', who: 'operator', body: S.controllerUpdate, response: S.controller, status: 200, ifMatch: 'required',
-    handle: async (s, c) => object(await s.updateController(c.principal, c.params.id!, c.expected!, c.body)) }),
+    handle: async (s, c) => object(await s.updateController(c.principal, c.params.id, c.expected, c.body)) }),
   route({ method: 'get', path: '/controllers/{id}/policy', summary: 'The controller\'s current policy', who: 'any role', response: S.policy, status: 200,
-    handle: async (s, c) => object(await s.getPolicy(c.principal, c.params.id!)) }),
+    handle: async (s, c) => object(await s.getPolicy(c.principal, c.params.id)) }),
   route({ method: 'put', path: '/controllers/{id}/policy', summary: 'Set the controller\'s policy (a new version each time; If-Match required once a policy exists)',
     who: 'controller_admin of this controller', body: S.policyInput, response: S.policy, status: 200, ifMatch: 'optional',
-    handle: async (s, c) => object(await s.putPolicy(c.principal, c.params.id!, c.expected, c.body)) }),
+    handle: async (s, c) => object(await s.putPolicy(c.principal, c.params.id, c.expected, c.body)) }),
 
   route({ method: 'get', path: '/frameworks', summary: 'List trust frameworks', who: 'any role', response: S.listOf(S.framework), status: 200,
     handle: async (s, c) => items(await s.listFrameworks(c.principal)) }),
   route({ method: 'post', path: '/frameworks', summary: 'Register a trust framework', who: 'operator', body: S.frameworkInput, response: S.framework, status: 201,
     handle: async (s, c) => { const v = await s.createFramework(c.principal, c.body); return { ...object(v, 201), location: `/frameworks/${v.id}` }; } }),
   route({ method: 'get', path: '/frameworks/{id}', summary: 'One trust framework', who: 'any role', response: S.framework, status: 200,
-    handle: async (s, c) => object(await s.getFramework(c.principal, c.params.id!)) }),
+    handle: async (s, c) => object(await s.getFramework(c.principal, c.params.id)) }),
   route({ method: 'put', path: '/frameworks/{id}', summary: 'Replace a trust framework', who: 'operator', body: S.frameworkUpdate, response: S.framework, status: 200, ifMatch: 'required',
-    handle: async (s, c) => object(await s.updateFramework(c.principal, c.params.id!, c.expected!, c.body)) }),
+    handle: async (s, c) => object(await s.updateFramework(c.principal, c.params.id, c.expected, c.body)) }),
 
   route({ method: 'get', path: '/products', summary: 'List products', who: 'operator, certifier, controller_admin: all; supplier: its own', response: S.listOf(S.product), status: 200,
     handle: async (s, c) => items(await s.listProducts(c.principal)) }),
   route({ method: 'post', path: '/products', summary: 'Register a product (status registered)', who: 'operator', body: S.productInput, response: S.product, status: 201,
     handle: async (s, c) => { const v = await s.createProduct(c.principal, c.body); return { ...object(v, 201), location: `/products/${v.id}` }; } }),
   route({ method: 'get', path: '/products/{id}', summary: 'One product', who: 'as GET /products', response: S.product, status: 200,
-    handle: async (s, c) => object(await s.getProduct(c.principal, c.params.id!)) }),
+    handle: async (s, c) => object(await s.getProduct(c.principal, c.params.id)) }),
   route({ method: 'get', path: '/products/{id}/access', summary: 'The product\'s live approvals per controller, right now', who: 'as GET /products/{id}', response: S.productAccess, status: 200,
-    handle: async (s, c) => ({ body: await s.productAccess(c.principal, c.params.id!) }) }),
+    handle: async (s, c) => ({ body: await s.productAccess(c.principal, c.params.id) }) }),
   route({ method: 'put', path: '/products/{id}', summary: 'Replace a product\'s registration (not its status)', who: 'operator', body: S.productUpdate, response: S.product, status: 200, ifMatch: 'required',
-    handle: async (s, c) => object(await s.updateProduct(c.principal, c.params.id!, c.expected!, c.body)) }),
+    handle: async (s, c) => object(await s.updateProduct(c.principal, c.params.id, c.expected, c.body)) }),
   route({ method: 'post', path: '/products/{id}/status', summary: 'Activate, suspend or retire a product', who: 'operator', body: S.productStatusInput, response: S.product, status: 200, ifMatch: 'required',
-    handle: async (s, c) => object(await s.setProductStatus(c.principal, c.params.id!, c.expected!, c.body.status)) }),
+    handle: async (s, c) => object(await s.setProductStatus(c.principal, c.params.id, c.expected, c.body.status)) }),
 
   route({ method: 'get', path: '/certifications', summary: 'List certifications', who: 'any role (supplier: its own products)', query: S.certificationQuery, response: S.listOf(S.certification), status: 200,
     handle: async (s, c) => items(await s.listCertifications(c.principal, c.query)) }),
   route({ method: 'post', path: '/certifications', summary: 'Record a certification', who: 'certifier of the framework; never the product\'s supplier', body: S.certificationInput, response: S.certification, status: 201,
     handle: async (s, c) => { const v = await s.issueCertification(c.principal, c.body); return { ...object(v, 201), location: `/certifications/${v.id}` }; } }),
   route({ method: 'get', path: '/certifications/{id}', summary: 'One certification', who: 'any role (supplier: its own products)', response: S.certification, status: 200,
-    handle: async (s, c) => object(await s.getCertification(c.principal, c.params.id!)) }),
+    handle: async (s, c) => object(await s.getCertification(c.principal, c.params.id)) }),
   route({ method: 'post', path: '/certifications/{id}/withdraw', summary: 'Withdraw a certification', who: 'certifier of that framework', body: emptyAction, response: S.certification, status: 200, ifMatch: 'required',
-    handle: async (s, c) => object(await s.withdrawCertification(c.principal, c.params.id!, c.expected!)) }),
+    handle: async (s, c) => object(await s.withdrawCertification(c.principal, c.params.id, c.expected)) }),
 
   route({ method: 'get', path: '/approvals', summary: 'List approvals', who: 'operator; controller_admin (own controller); supplier (own products)', query: S.approvalQuery, response: S.listOf(S.approval), status: 200,
     handle: async (s, c) => items(await s.listApprovals(c.principal, c.query)) }),
   route({ method: 'post', path: '/approvals', summary: 'Approve a product for a controller', who: 'controller_admin of the controller; never a supplier', body: S.approvalInput, response: S.approval, status: 201,
     handle: async (s, c) => { const v = await s.grantApproval(c.principal, c.body); return { ...object(v, 201), location: `/approvals/${v.id}` }; } }),
   route({ method: 'get', path: '/approvals/{id}', summary: 'One approval', who: 'as GET /approvals', response: S.approval, status: 200,
-    handle: async (s, c) => object(await s.getApproval(c.principal, c.params.id!)) }),
+    handle: async (s, c) => object(await s.getApproval(c.principal, c.params.id)) }),
   route({ method: 'post', path: '/approvals/{id}/revoke', summary: 'Revoke an approval', who: 'controller_admin of that controller', body: emptyAction, response: S.approval, status: 200, ifMatch: 'required',
-    handle: async (s, c) => object(await s.revokeApproval(c.principal, c.params.id!, c.expected!)) }),
+    handle: async (s, c) => object(await s.revokeApproval(c.principal, c.params.id, c.expected)) }),
 
   route({ method: 'get', path: '/roles', summary: 'List role assignments', who: 'operator', response: S.listOf(S.roleAssignment), status: 200,
     handle: async (s, c) => items(await s.listRoles(c.principal)) }),
   route({ method: 'post', path: '/roles', summary: 'Assign a role', who: 'operator', body: S.roleInput, response: S.roleAssignment, status: 201,
     handle: async (s, c) => { const v = await s.assignRole(c.principal, c.body); return { ...object(v, 201), location: `/roles/${v.id}` }; } }),
   route({ method: 'delete', path: '/roles/{id}', summary: 'Remove a role assignment (If-Match checked when sent)', who: 'operator', status: 204, ifMatch: 'optional',
-    handle: async (s, c) => { await s.removeRole(c.principal, c.params.id!, c.expected); return { status: 204 }; } }),
+    handle: async (s, c) => { await s.removeRole(c.principal, c.params.id, c.expected); return { status: 204 }; } }),
 
   route({ method: 'get', path: '/audit', summary: 'The audit trail, newest first', who: 'operator: all; controller_admin: its controller, policy and approvals', query: S.auditQuery, response: S.listOf(S.auditEntry), status: 200,
     handle: async (s, c) => items(await s.listAudit(c.principal, c.query)) }),
 ];
+
+/** Every route of the admin API. */
+export const routes: RouteSpec[] = [...registryRoutes, ...exposureRoutes];
