@@ -1,4 +1,4 @@
-// The admin API's exposure resources (admin-api.md conventions: DPoP-bound tokens of the admin
+// The admin API's exposure resources (docs/admin-api.md conventions: DPoP-bound tokens of the admin
 // clients, roles from the registry, ETag / If-Match, problem+json):
 //   GET|PUT /admin/api/v1/approvals/{id}/limits
 //   GET|POST /admin/api/v1/controllers/{id}/cohorts, GET|PUT|DELETE .../cohorts/{cohortId}

@@ -1,4 +1,4 @@
-// Who may do what (docs: admin-api.md, "Resources and who may do what"): each operation is an
+// Who may do what (docs/admin-api.md, "Roles and rules"): each operation is an
 // ordered list of named checks, each able to stop the request with its own reason code, in the style
 // of oidc-provider's lib/actions/authorization/. The first check that objects decides the answer.
 import type { Principal, Role } from './model.ts';

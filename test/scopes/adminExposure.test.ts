@@ -1,4 +1,4 @@
-// Exposure limits, cohorts and suspensions through the admin API (admin-api.md conventions): only a
+// Exposure limits, cohorts and suspensions through the admin API (docs/admin-api.md conventions): only a
 // controller_admin of the approval's controller sets limits (with If-Match), cohorts take personnummer
 // and keep pseudonyms, every change is in the audit log, and the decision point follows at once.
 import test from 'ava';

@@ -4,6 +4,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = resolve(new URL('../..', import.meta.url).pathname);
 const pages = ['README.md', 'BENCHMARKS.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -58,4 +59,22 @@ test('nothing in the README or docs/ points at files outside the repository', (t
     t.false(text.includes('../shared'), `${page} mentions ../shared`);
     t.false(/\b(DOMAIN|ARCHITECTURE)\.md\b/.test(text), `${page} names a document outside the repository`);
   }
+});
+
+/** Source, tests, scripts, configuration and docs: what a clone holds besides dependencies and output. */
+function repositoryFiles(dir = root): string[] {
+  const skip = new Set(['node_modules', '.git', '.sandbox', 'out', 'tmp']);
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (skip.has(entry.name)) return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return repositoryFiles(path);
+    return /\.(ts|md|json|sh|sql|conf)$|^run$/.test(entry.name) ? [path] : [];
+  });
+}
+
+test('no file of the repository refers to documents outside it', (t) => {
+  const self = fileURLToPath(import.meta.url);
+  const outside = /\.\.\/shared|\b(DOMAIN|ARCHITECTURE)\.md\b/;
+  const offenders = repositoryFiles().filter((file) => file !== self && outside.test(readFileSync(file, 'utf8')));
+  t.deepEqual(offenders.map((file) => relative(root, file)), [], 'point at docs/ (domain.md, architecture.md) instead');
 });
