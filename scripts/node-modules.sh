@@ -40,9 +40,15 @@ node_modules_up_to_date() {
   ' 2>/dev/null
 }
 
-# Opens the lock on fd 9, which every process started from here inherits.
+# Opens the lock on fd 9, which every process started from here inherits. Without flock(1) (util-linux;
+# absent on macOS) the commands run unlocked, as they did before there was a lock.
 open_node_modules_lock() {
   exec 9>>"$(node_modules_lock_file)"
+}
+
+lock_node_modules() {
+  command -v flock >/dev/null 2>&1 || return 0
+  flock "$@" 9
 }
 
 # Installs when node_modules is missing or stale, under the exclusive lock.
@@ -54,7 +60,7 @@ ensure_node_modules() {
     return 1
   fi
   open_node_modules_lock
-  if ! flock -x -w "$NODE_MODULES_LOCK_TIMEOUT" 9; then
+  if ! lock_node_modules -x -w "$NODE_MODULES_LOCK_TIMEOUT"; then
     echo "node_modules needs a fresh install, but another command of this project is still running from it" >&2
     echo "(it holds $(node_modules_lock_file)); waited ${NODE_MODULES_LOCK_TIMEOUT}s. Stop it, or wait for it to end, and run the command again." >&2
     return 1
@@ -64,13 +70,13 @@ ensure_node_modules() {
     echo "installing node_modules (npm ci): it is missing or does not match package-lock.json" >&2
     npm ci --no-audit --no-fund --loglevel=error
   fi
-  flock -u 9
+  lock_node_modules -u
 }
 
 # Holds the lock shared for as long as fd 9 stays open (exec keeps it open in the command it becomes).
 hold_node_modules() {
   open_node_modules_lock
-  if ! flock -s -w "$NODE_MODULES_LOCK_TIMEOUT" 9; then
+  if ! lock_node_modules -s -w "$NODE_MODULES_LOCK_TIMEOUT"; then
     echo "node_modules is being installed by another command (it holds $(node_modules_lock_file)); waited ${NODE_MODULES_LOCK_TIMEOUT}s. Run the command again when it is done." >&2
     return 1
   fi
