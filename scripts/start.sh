@@ -3,5 +3,6 @@
 # configuration this is the sandbox (in-memory store, generated keys, BankID simulator, demo app).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-node-modules.sh
+. scripts/node-modules.sh
+use_node_modules
 exec "$PWD/node_modules/.bin/node" src/main.ts "$@"

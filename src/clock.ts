@@ -1,4 +1,4 @@
-// One clock for every TTL, expiry and window, so tests can move time (ARCHITECTURE.md, "Time").
+// One clock for every TTL, expiry and window, so tests can move time (docs/architecture.md, "One clock").
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;

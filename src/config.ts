@@ -1,5 +1,7 @@
-// Configuration: one zod schema, a JSON file plus environment overrides (ARCHITECTURE.md,
-// "Configuration"). Start-up stops on the first invalid value with the field's name and the fix.
+// Configuration: one zod schema, a JSON file plus environment overrides (docs/configuration.md, which
+// scripts/config-docs.ts generates from this schema). Start-up stops on the first invalid value with the
+// field's name and the fix. Every field says what it is with .describe(): the reference is built from
+// those texts, and a test fails when one is missing.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -7,36 +9,42 @@ import { z } from 'zod';
 const url = z.url({ protocol: /^https?$/ });
 // Environment values arrive as strings; z.coerce.boolean would read "false" as true.
 const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const port = z.coerce.number().int().min(0).max(65535);
 
 const clientSchema = z.object({
-  client_id: z.string().min(3).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only'),
-  client_name: z.string().min(1),
-  /** The product this client belongs to; pairwise `sub` is computed per product. */
-  product_id: z.string().min(1).optional(),
-  redirect_uris: z.array(url).min(1),
-  post_logout_redirect_uris: z.array(url).default([]),
-  token_endpoint_auth_method: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt'),
-  tls_client_auth_subject_dn: z.string().optional(),
-  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional(),
-  jwks_uri: z.url({ protocol: /^https$/ }).optional(),
-  scope: z.string().default('openid profile'),
-  /** Upstreams (keys of loa.providers) this client's users may sign in with; citizen e-IDs by default. */
-  authn_methods: z.array(z.string()).min(1).default(['bankid', 'freja']),
-  /** The lowest acr this product accepts; requests asking for less still get at least this. */
-  minimum_acr: z.string().optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code']),
+  client_id: z.string().min(3).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only')
+    .describe('The OAuth client_id.'),
+  client_name: z.string().min(1).describe('Name shown to people on the login and consent pages.'),
+  product_id: z.string().min(1).optional()
+    .describe('The product this client belongs to; the pairwise `sub` is computed per product, so two clients of one product share it.'),
+  redirect_uris: z.array(url).min(1).describe('Redirect URIs, matched exactly.'),
+  post_logout_redirect_uris: z.array(url).default([]).describe('Where RP-initiated logout may send the browser back to.'),
+  token_endpoint_auth_method: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt')
+    .describe('How the client authenticates at the token endpoint (`tls_client_auth` needs `mtls.enabled`).'),
+  tls_client_auth_subject_dn: z.string().optional().describe('The certificate subject DN expected with `tls_client_auth`.'),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).describe('Public JWKs.') }).optional()
+    .describe('The client\'s public keys for `private_key_jwt` (or `jwks_uri`).'),
+  jwks_uri: z.url({ protocol: /^https$/ }).optional().describe('An https URL serving the client\'s public keys (or `jwks`).'),
+  scope: z.string().default('openid profile').describe('Scopes the client may ask for, space-separated.'),
+  authn_methods: z.array(z.string()).min(1).default(['bankid', 'freja'])
+    .describe('Upstreams (keys of `loa.providers`) this client\'s users may sign in with; citizen e-IDs by default.'),
+  minimum_acr: z.string().optional().describe('The lowest `acr` this client accepts; a request asking for less still gets at least this.'),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).default(['authorization_code'])
+    .describe('Grant types the client may use.'),
 }).refine((c) => c.token_endpoint_auth_method !== 'private_key_jwt' || c.jwks || c.jwks_uri, {
   message: 'private_key_jwt needs the client\'s public keys: set "jwks" or "jwks_uri"',
 });
 
 // --- Registry and data-set catalogue (issue 3) -------------------------------------------------
-/** A data set (informationsmängd) approvals can cover; scopes are derived as `<id>.<action>`. */
 const datasetSchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
-  names: z.object({ sv: z.string().min(1), en: z.string().min(1) }),
-  /** How much harm a leak does; the console shows it beside every approval. */
-  sensitivity: z.enum(['low', 'medium', 'high']),
-  actions: z.array(z.enum(['read', 'write'])).min(1),
+  id: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes')
+    .describe('The data set\'s id; its scopes are `<id>.<action>`.'),
+  names: z.object({
+    sv: z.string().min(1).describe('Swedish name.'),
+    en: z.string().min(1).describe('English name.'),
+  }).describe('What people read on the consent page and in the console.'),
+  sensitivity: z.enum(['low', 'medium', 'high']).describe('How much harm a leak does; the console shows it beside every approval.'),
+  actions: z.array(z.enum(['read', 'write'])).min(1).describe('What an approval of this data set may allow.'),
 });
 
 export const defaultDatasets: Array<z.infer<typeof datasetSchema>> = [
@@ -50,189 +58,168 @@ export const defaultDatasets: Array<z.infer<typeof datasetSchema>> = [
   { id: 'patient-measurements', names: { sv: 'Egna mätvärden', en: 'Patient-reported measurements' }, sensitivity: 'high', actions: ['read', 'write'] },
 ];
 
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
+
 const registrySchema = z.object({
-  /** PostgreSQL, the system of record (postgres://user@host/db). Without it: PGlite (sandbox only). */
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
-  /** A login allowed to create tables and the app role, for migrations; defaults to databaseUrl. */
-  adminDatabaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
-  /** The role the application works as (only INSERT and SELECT on the audit log); '' = the login's own. */
-  appRole: z.string().regex(/^([a-z_][a-z0-9_]*)?$/, 'a PostgreSQL role name').default('gateway_app'),
-  /** PGlite's folder (default <sandboxDir>/registry), or `memory`. */
-  pglite: z.string().optional(),
-  /** client_ids whose tokens the admin API accepts: the console's (staff sign-in) and the CLI's. */
-  adminClients: z.array(z.string().min(1)).default(['gateway-admin', 'gateway-cli']),
-  /** Seed the sandbox registry on first start (sandbox only, and only into an empty registry). */
-  seed: bool.default(true),
-}).prefault({});
+  databaseUrl: postgresUrl.optional()
+    .describe('PostgreSQL, the system of record (`postgres://user@host/db`); production requires it. Without it: PGlite in `<sandboxDir>/registry`.'),
+  adminDatabaseUrl: postgresUrl.optional()
+    .describe('A login allowed to create tables and the app role, for the migrations; default: `databaseUrl`.'),
+  appRole: z.string().regex(/^([a-z_][a-z0-9_]*)?$/, 'a PostgreSQL role name').default('gateway_app')
+    .describe('The role the application works as (only INSERT and SELECT on the audit log); `\'\'` = the login\'s own.'),
+  pglite: z.string().optional().describe('PGlite\'s folder (default `<sandboxDir>/registry`), or `memory` (tests).'),
+  adminClients: z.array(z.string().min(1)).default(['gateway-admin', 'gateway-cli'])
+    .describe('client_ids whose tokens the admin API accepts: the console\'s (staff sign-in) and the CLI\'s.'),
+  seed: bool.default(true).describe('Seed the sandbox registry on first start (sandbox only, and only into an empty registry).'),
+}).prefault({}).describe('The registry of controllers, trust frameworks, products, certifications and approvals.');
 // --- end registry ---------------------------------------------------------------------------------
 
 // --- Policy decision point, enforcement proxy, containment (issue 4) ------------------------------
-/**
- * One route of the data APIs behind the gateway: `pattern` is a path with `{controller}` and
- * `{citizen}` placeholders and optionally a query naming them (e.g.
- * `/fhir/{controller}/Immunization?patient={citizen}`); `upstream` (the built-in PEP only) is where a
- * permitted request goes, with the same placeholders.
- */
 const pdpRouteSchema = z.object({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET').describe('HTTP method of the data API request.'),
   pattern: z.string().regex(/^\/[^\s#]*$/, 'a path starting with /, placeholders {controller} and {citizen}')
-    .refine((p) => p.includes('{controller}') && p.includes('{citizen}'), 'must name both {controller} and {citizen}'),
-  dataset: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/),
-  action: z.enum(['read', 'write']),
-  upstream: z.string().regex(/^https?:\/\//, 'an http(s) URL template').optional(),
+    .refine((p) => p.includes('{controller}') && p.includes('{citizen}'), 'must name both {controller} and {citizen}')
+    .describe('A path with `{controller}` and `{citizen}` placeholders, optionally a query naming them (e.g. `/fhir/{controller}/Immunization?patient={citizen}`).'),
+  dataset: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/).describe('The data set such a request touches.'),
+  action: z.enum(['read', 'write']).describe('What such a request does to it.'),
+  upstream: z.string().regex(/^https?:\/\//, 'an http(s) URL template').optional()
+    .describe('Built-in PEP only: where a permitted request goes, a URL template with the same placeholders.'),
 });
 
 const pdpSchema = z.object({
-  enabled: bool.default(true),
-  /** The origin clients address behind nginx/Envoy (the DPoP proof's htu for auth-request); default: the issuer. */
-  publicOrigin: z.string().regex(/^https?:\/\/[^/]+$/, 'scheme://host[:port], no path').optional(),
-  /** Route table for /pdp/v1/auth-request and /pep; the sandbox adds its mock data APIs when empty. */
-  routes: z.array(pdpRouteSchema).default([]),
-  upstreamTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Retry-After (seconds) when failing closed. */
-  retryAfterSeconds: z.coerce.number().int().min(1).max(3600).default(5),
+  enabled: bool.default(true).describe('Run the decision point, its auth-request form and the PEP (when a registry runs).'),
+  publicOrigin: z.string().regex(/^https?:\/\/[^/]+$/, 'scheme://host[:port], no path').optional()
+    .describe('The origin clients address behind nginx/Envoy (the DPoP proof\'s `htu` for auth-request); default: the issuer.'),
+  routes: z.array(pdpRouteSchema).default([])
+    .describe('Route table for `/pdp/v1/auth-request` and `/pep/`; the sandbox adds its mock data APIs when empty.'),
+  upstreamTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of the PEP\'s call to the data API.'),
+  retryAfterSeconds: z.coerce.number().int().min(1).max(3600).default(5).describe('`Retry-After` when failing closed.'),
   containment: z.object({
-    /** Denials only a compromised client causes (other citizens, unapproved controllers) before a trip. */
-    suspiciousDenials: z.coerce.number().int().min(1).default(20),
-    windowSeconds: z.coerce.number().int().min(1).default(600),
-    webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000),
-  }).prefault({}),
+    suspiciousDenials: z.coerce.number().int().min(1).default(20)
+      .describe('Denials only a compromised client causes (other citizens, unapproved controllers) before the product is suspended.'),
+    windowSeconds: z.coerce.number().int().min(1).default(600).describe('The window in which those denials are counted.'),
+    webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000).describe('Timeout of the call to the controller\'s webhook.'),
+  }).prefault({}).describe('Breach containment: when a product is suspended for a controller automatically.'),
   audit: z.object({
-    /** Months the decision audit is kept (access logs of health data are reviewed for years). */
-    retentionMonths: z.coerce.number().int().min(1).max(600).default(120),
-    monthsAhead: z.coerce.number().int().min(1).max(24).default(3),
-    batchSize: z.coerce.number().int().min(1).max(10_000).default(500),
-    drainIntervalMs: z.coerce.number().int().min(10).max(60_000).default(200),
-  }).prefault({}),
-}).prefault({});
+    retentionMonths: z.coerce.number().int().min(1).max(600).default(120)
+      .describe('Months the decision audit is kept (access logs of health data are reviewed for years).'),
+    monthsAhead: z.coerce.number().int().min(1).max(24).default(3).describe('Monthly partitions created ahead of time.'),
+    batchSize: z.coerce.number().int().min(1).max(10_000).default(500).describe('Records moved from the Redis stream to PostgreSQL per batch.'),
+    drainIntervalMs: z.coerce.number().int().min(10).max(60_000).default(200).describe('How often each instance drains the stream.'),
+  }).prefault({}).describe('The decision audit: partitions, retention and the queue in front of PostgreSQL.'),
+}).prefault({}).describe('The policy decision point, the enforcement proxy and breach containment.');
 export type PdpRouteConfig = z.infer<typeof pdpRouteSchema>;
 // --- end policy decision point --------------------------------------------------------------------
 
+const simulatorSchema = (what: string) => z.object({
+  enabled: bool.default(false).describe(`Run the ${what} simulator in-process (sandbox only; the sandbox turns it on when no real service is configured).`),
+  port: port.default(0).describe('Its TLS port; 0 = a free port.'),
+}).prefault({}).describe(`The ${what} simulator.`);
+
 export const configSchema = z.object({
-  mode: z.enum(['sandbox', 'production']).default('sandbox'),
-  /** The issuer identifier; every URL the gateway hands out is built from it. */
-  issuer: url.default('http://localhost:3000'),
+  mode: z.enum(['sandbox', 'production']).default('sandbox')
+    .describe('`production` refuses the simulators, the memory store, generated keys, an http issuer and the demo RP.'),
+  issuer: url.default('http://localhost:3000')
+    .describe('The issuer identifier and public base URL; every URL the gateway hands out is built from it. Unset: `http://localhost:<http.port>`.'),
   http: z.object({
-    host: z.string().default('127.0.0.1'),
-    port: z.coerce.number().int().min(0).max(65535).default(3000),
-    /** Trust X-Forwarded-* from a TLS-terminating proxy in front of the gateway. */
-    trustProxy: bool.default(false),
-  }).prefault({}),
-  /** Folder for files the sandbox generates on first start (keys, certificates); git-ignored. */
-  sandboxDir: z.string().default('.sandbox'),
+    host: z.string().default('127.0.0.1').describe('Address the listener binds to.'),
+    port: port.default(3000).describe('Port of the listener.'),
+    trustProxy: bool.default(false).describe('Trust `X-Forwarded-*` from a TLS-terminating proxy in front of the gateway.'),
+  }).prefault({}).describe('The HTTP listener.'),
+  sandboxDir: z.string().default('.sandbox').describe('Folder for files the sandbox generates on first start (keys, certificates, the PGlite registry); git-ignored.'),
   keys: z.object({
-    /** Private JWKS (ES256/PS256, each with a kid) used to sign ID tokens; several keys allow rotation. */
-    jwksFile: z.string().optional(),
-    /** JSON file { "cookieKeys": [..], "pairwiseSalt": "..", "accountKey": ".." }; secrets never live in git. */
-    secretsFile: z.string().optional(),
-  }).prefault({}),
+    jwksFile: z.string().optional()
+      .describe('Private JWKS (ES256/PS256, each with a `kid`) the ID tokens are signed with; several keys allow rotation. Generated in the sandbox.'),
+    secretsFile: z.string().optional()
+      .describe('JSON file `{ "cookieKeys": [..], "pairwiseSalt": "..", "accountKey": ".." }`; secrets never live in git. Generated in the sandbox.'),
+  }).prefault({}).describe('Signing keys and secrets.'),
   store: z.object({
-    /** redis://host:port; without it the embedded in-memory store runs (sandbox only). */
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
-    keyPrefix: z.string().default('gw:'),
-  }).prefault({}),
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
+      .describe('Redis for sessions, grants, codes, tokens, replay caches and counters; without it the embedded in-memory store runs (sandbox only).'),
+    keyPrefix: z.string().default('gw:').describe('Prefix of every key in Redis.'),
+  }).prefault({}).describe('The hot, expiring state.'),
   ttl: z.object({
-    accessToken: z.coerce.number().int().min(30).max(3600).default(300),
-    authorizationCode: z.coerce.number().int().min(10).max(600).default(60),
-    idToken: z.coerce.number().int().min(30).max(3600).default(300),
-    interaction: z.coerce.number().int().min(60).max(3600).default(600),
-    session: z.coerce.number().int().min(300).max(86400).default(8 * 3600),
-    refreshToken: z.coerce.number().int().min(300).max(30 * 86400).default(8 * 3600),
-    pushedAuthorizationRequest: z.coerce.number().int().min(10).max(599).default(60),
-  }).prefault({}),
+    accessToken: z.coerce.number().int().min(30).max(3600).default(300).describe('Access token lifetime, seconds.'),
+    authorizationCode: z.coerce.number().int().min(10).max(600).default(60).describe('Authorization code lifetime, seconds.'),
+    idToken: z.coerce.number().int().min(30).max(3600).default(300).describe('ID token lifetime, seconds.'),
+    interaction: z.coerce.number().int().min(60).max(3600).default(600).describe('How long a login or consent interaction may take, seconds.'),
+    session: z.coerce.number().int().min(300).max(86400).default(8 * 3600).describe('Sign-in session lifetime, seconds.'),
+    refreshToken: z.coerce.number().int().min(300).max(30 * 86400).default(8 * 3600).describe('Refresh token lifetime, seconds (rotated on every use).'),
+    pushedAuthorizationRequest: z.coerce.number().int().min(10).max(599).default(60).describe('Lifetime of a pushed authorization request (`request_uri`), seconds.'),
+  }).prefault({}).describe('Lifetimes.'),
   bankid: z.object({
-    enabled: bool.default(true),
-    /** BankID RP API v6 base URL, e.g. https://appapi2.test.bankid.com/rp/v6.0 (BankID's test environment). */
-    baseUrl: url.optional(),
-    pfxFile: z.string().optional(),
-    passphrase: z.string().optional(),
-    passphraseFile: z.string().optional(),
-    /** PEM of the BankID server CA; the only CA the client trusts. */
-    caFile: z.string().optional(),
-    timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000),
-    collectIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000),
-    /** Where "open BankID on this device" points; the sandbox points at its simulated app. */
-    launchUrl: z.string().default('bankid:///'),
-    /** Run the RP API simulator in-process (sandbox only). */
-    simulator: z.object({
-      enabled: bool.default(false),
-      port: z.coerce.number().int().min(0).max(65535).default(0),
-    }).prefault({}),
-  }).prefault({}),
+    enabled: bool.default(true).describe('Offer BankID.'),
+    baseUrl: url.optional()
+      .describe('BankID RP API v6 base URL, e.g. `https://appapi2.test.bankid.com/rp/v6.0` (BankID\'s test environment); unset: the simulator.'),
+    pfxFile: z.string().optional().describe('PKCS#12 file with the RP certificate BankID issued.'),
+    passphrase: z.string().optional().describe('Its passphrase (prefer `passphraseFile`).'),
+    passphraseFile: z.string().optional().describe('A file holding the passphrase.'),
+    caFile: z.string().optional().describe('PEM of the BankID server CA; the only CA the client trusts.'),
+    timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000).describe('Timeout of every BankID call.'),
+    collectIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000).describe('Collect pace (production refuses < 1000).'),
+    launchUrl: z.string().default('bankid:///').describe('Where "open BankID on this device" points; the sandbox points it at its simulated app.'),
+    simulator: simulatorSchema('BankID RP API'),
+  }).prefault({}).describe('BankID (Relying Party API v6).'),
   freja: z.object({
-    enabled: bool.default(true),
-    /** Freja eID REST API base URL, e.g. https://services.test.frejaeid.com (Freja's test environment). */
-    baseUrl: url.optional(),
-    pfxFile: z.string().optional(),
-    passphrase: z.string().optional(),
-    passphraseFile: z.string().optional(),
-    /** PEM of the CA that issued Freja's TLS server certificate; the only CA the client trusts. */
-    caFile: z.string().optional(),
-    /** PEM files of Freja's JWS signing certificates (results are verified against these only). */
-    signingCertFiles: z.array(z.string()).default([]),
-    timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000),
-    pollIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000),
-    /** Where "open Freja eID on this device" points (with ?transactionReference=); the sandbox points at its simulated app. */
-    launchUrl: z.string().default('frejaeid://bindUserToTransaction'),
-    simulator: z.object({
-      enabled: bool.default(false),
-      port: z.coerce.number().int().min(0).max(65535).default(0),
-    }).prefault({}),
-  }).prefault({}),
+    enabled: bool.default(true).describe('Offer Freja eID.'),
+    baseUrl: url.optional()
+      .describe('Freja eID REST API base URL, e.g. `https://services.test.frejaeid.com` (Freja\'s test environment); unset: the simulator.'),
+    pfxFile: z.string().optional().describe('PKCS#12 file with the RP certificate Freja issued.'),
+    passphrase: z.string().optional().describe('Its passphrase (prefer `passphraseFile`).'),
+    passphraseFile: z.string().optional().describe('A file holding the passphrase.'),
+    caFile: z.string().optional().describe('PEM of the CA that issued Freja\'s TLS server certificate; the only CA the client trusts.'),
+    signingCertFiles: z.array(z.string()).default([])
+      .describe('PEM files of Freja\'s result-signing certificates (JWS `x5t`); results are verified against these only. Several allow rollover.'),
+    timeoutMs: z.coerce.number().int().min(100).max(60000).default(10000).describe('Timeout of every Freja eID call.'),
+    pollIntervalMs: z.coerce.number().int().min(100).max(10000).default(2000).describe('Result polling pace (production refuses < 1000).'),
+    launchUrl: z.string().default('frejaeid://bindUserToTransaction')
+      .describe('Where "open Freja eID on this device" points (with `?transactionReference=`); the sandbox points it at its simulated app.'),
+    simulator: simulatorSchema('Freja eID REST API'),
+  }).prefault({}).describe('Freja eID (REST API, authentication service).'),
   saml: z.object({
-    enabled: bool.default(true),
-    /** The SP's entityID; defaults to <issuer>/saml/metadata. */
-    entityId: z.string().optional(),
-    /** PEM key and certificate the SP signs AuthnRequests with (and publishes in its metadata). */
-    signingKeyFile: z.string().optional(),
-    signingCertFile: z.string().optional(),
-    /** Allowed clock difference for NotBefore/NotOnOrAfter. */
-    clockSkewSeconds: z.coerce.number().int().min(0).max(300).default(60),
-    /** Trusted IdPs: each maps to an upstream in loa.providers; certificates come from its metadata file. */
+    enabled: bool.default(true).describe('Run the SAML service provider (SITHS and the national portal).'),
+    entityId: z.string().optional().describe('The SP\'s entityID; default `<issuer>/saml/metadata`.'),
+    signingKeyFile: z.string().optional().describe('PEM key the SP signs AuthnRequests with; generated in the sandbox.'),
+    signingCertFile: z.string().optional().describe('PEM certificate of that key, published in the SP metadata.'),
+    clockSkewSeconds: z.coerce.number().int().min(0).max(300).default(60).describe('Allowed clock difference for `NotBefore`/`NotOnOrAfter`.'),
     idps: z.array(z.object({
-      id: z.string().regex(/^[a-z0-9-]+$/),
-      upstream: z.string(),
-      metadataFile: z.string(),
-    })).default([]),
-    simulator: z.object({ enabled: bool.default(false) }).prefault({}),
-  }).prefault({}),
+      id: z.string().regex(/^[a-z0-9-]+$/).describe('A short name of the IdP.'),
+      upstream: z.string().describe('The upstream in `loa.providers` it signs in as (`siths-saml`, `portal-saml`).'),
+      metadataFile: z.string().describe('The IdP\'s metadata file; its certificates are the only ones trusted.'),
+    })).default([]).describe('Trusted IdPs; unset in the sandbox: the two simulators.'),
+    simulator: z.object({
+      enabled: bool.default(false).describe('Run the simulated SITHS and portal IdPs (sandbox only).'),
+    }).prefault({}).describe('The SAML IdP simulators.'),
+  }).prefault({}).describe('SAML 2.0 sign-in: staff through the SITHS IdP, citizens through the national portal.'),
   sithsCard: z.object({
-    enabled: bool.default(true),
-    /** PEM files of the SITHS root and issuing CAs the card certificates must chain to. */
-    caFiles: z.array(z.string()).default([]),
-    /** CRL files (PEM or DER), re-read every crlRefreshSeconds; an expired CRL refuses every card. */
-    crlFiles: z.array(z.string()).default([]),
-    crlRefreshSeconds: z.coerce.number().int().min(10).max(86400).default(300),
-    /**
-     * The HTTPS origin that asks for the card certificate (TLS client authentication). Either the
-     * gateway's own card listener (listen.port) or a TLS-terminating proxy that forwards the
-     * certificate in `certificateHeader` (then set trustForwardedCertificate: the gateway must only be
-     * reachable through that proxy).
-     */
-    publicUrl: z.string().optional(),
+    enabled: bool.default(true).describe('Offer SITHS card sign-in (to clients whose `authn_methods` include `siths-card`).'),
+    caFiles: z.array(z.string()).default([])
+      .describe('PEM files of the SITHS root and issuing CAs the card certificates must chain to; sandbox: its own PKI.'),
+    crlFiles: z.array(z.string()).default([])
+      .describe('CRL files (PEM or DER), re-read every `crlRefreshSeconds`; an expired CRL refuses every card.'),
+    crlRefreshSeconds: z.coerce.number().int().min(10).max(86400).default(300).describe('How often the CRL files are re-read.'),
+    publicUrl: z.string().optional()
+      .describe('The https origin that asks for the card certificate: the gateway\'s card listener or a TLS proxy that forwards it (then set `trustForwardedCertificate`).'),
     listen: z.object({
-      enabled: bool.default(false),
-      host: z.string().default('127.0.0.1'),
-      port: z.coerce.number().int().min(0).max(65535).default(0),
-      certFile: z.string().optional(),
-      keyFile: z.string().optional(),
-    }).prefault({}),
-    trustForwardedCertificate: bool.default(false),
-    certificateHeader: z.string().default('x-ssl-client-cert'),
-  }).prefault({}),
+      enabled: bool.default(false).describe('Run the card listener (the sandbox does, on a free port).'),
+      host: z.string().default('127.0.0.1').describe('Address it binds to.'),
+      port: port.default(0).describe('Its port; 0 = a free port.'),
+      certFile: z.string().optional().describe('PEM TLS certificate of the listener.'),
+      keyFile: z.string().optional().describe('PEM key of that certificate.'),
+    }).prefault({}).describe('The gateway\'s own HTTPS listener that asks for the card (TLS client authentication).'),
+    trustForwardedCertificate: bool.default(false)
+      .describe('Read the card from `certificateHeader`: only when the gateway cannot be reached except through that proxy.'),
+    certificateHeader: z.string().default('x-ssl-client-cert')
+      .describe('Header the proxy forwards the certificate in (URL-encoded PEM, base64 DER or RFC 9440 `Client-Cert`).'),
+  }).prefault({}).describe('SITHS card sign-in by TLS client authentication.'),
   loa: z.object({
-    /**
-     * One table for every upstream (src/federation/loa.ts): the acr it yields (its ceiling when it has
-     * several levels), the authnProvider URI for the ID token, the amr value that names it, whether it
-     * signs in citizens or staff, and, for upstreams with levels of their own (Freja's registration
-     * levels, a SAML IdP's AuthnContextClassRef), native level -> acr. Unknown native levels are refused.
-     */
     providers: z.record(z.string(), z.object({
-      acr: z.string(),
-      authnProvider: z.string(),
-      amr: z.string(),
-      audience: z.enum(['citizen', 'staff']).default('citizen'),
-      levels: z.record(z.string(), z.string()).optional(),
+      acr: z.string().describe('The `acr` it yields (its ceiling when it has levels of its own).'),
+      authnProvider: z.string().describe('The `authnProvider` URI in the ID token.'),
+      amr: z.string().describe('The `amr` value that names it.'),
+      audience: z.enum(['citizen', 'staff']).default('citizen').describe('Whether it signs in citizens or staff.'),
+      levels: z.record(z.string(), z.string()).optional()
+        .describe('For upstreams with levels of their own (Freja\'s registration levels, a SAML IdP\'s AuthnContextClassRef): native level -> acr; unknown levels are refused.'),
     })).default({
       bankid: { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.bankid.com', amr: 'bankid', audience: 'citizen' },
       freja: {
@@ -265,42 +252,42 @@ export const configSchema = z.object({
         },
       },
       'siths-card': { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.inera.se/siths', amr: 'siths-card', audience: 'staff' },
-    }),
-  }).prefault({}),
+    }).describe('One table for every upstream e-ID, keyed by its name (src/federation/loa.ts).'),
+  }).prefault({}).describe('Levels of assurance.'),
   mtls: z.object({
-    enabled: bool.default(false),
-    /** Header in which the TLS-terminating proxy forwards the client certificate (URL-encoded PEM). */
-    certificateHeader: z.string().default('x-ssl-client-cert'),
-  }).prefault({}),
+    enabled: bool.default(false).describe('Offer `tls_client_auth` and certificate-bound tokens behind a TLS proxy.'),
+    certificateHeader: z.string().default('x-ssl-client-cert').describe('Header in which the TLS-terminating proxy forwards the client certificate (URL-encoded PEM).'),
+  }).prefault({}).describe('Mutual TLS for clients.'),
   // --- Admin console and CLI (issue 3): the gateway's own clients of its admin API. ---
   admin: z.object({
     console: z.object({
-      /** Sandbox: on unless false. Production: on only with keyFile. */
-      enabled: bool.optional(),
-      /** Private P-256 JWK (with kid) the console (client gateway-admin) signs private_key_jwt with; generated in the sandbox. */
-      keyFile: z.string().optional(),
-      /** Upstreams staff may sign in to the console with; default: every upstream of loa.providers with audience staff. */
-      authnMethods: z.array(z.string()).min(1).optional(),
-      /** Lifetime of a console session (idle or not); the access token inside is renewed by signing in again through SSO. */
-      sessionTtl: z.coerce.number().int().min(300).max(86400).default(8 * 3600),
-    }).prefault({}),
+      enabled: bool.optional().describe('Sandbox: on unless false. Production: on only with `keyFile`.'),
+      keyFile: z.string().optional()
+        .describe('Private P-256 JWK (with `kid`) the console (client `gateway-admin`) signs `private_key_jwt` with; generated in the sandbox.'),
+      authnMethods: z.array(z.string()).min(1).optional()
+        .describe('Upstreams staff may sign in to the console with; default: every upstream of `loa.providers` with audience staff.'),
+      sessionTtl: z.coerce.number().int().min(300).max(86400).default(8 * 3600)
+        .describe('Lifetime of a console session, seconds (idle or not); the access token inside is renewed by signing in again through SSO.'),
+    }).prefault({}).describe('The admin console at `/admin/`.'),
     cli: z.object({
-      /** Sandbox: on unless false (key generated under sandboxDir). Production: on only with jwksFile. */
-      enabled: bool.optional(),
-      /** Public JWKS of the CLI (client gateway-cli, client_credentials with private_key_jwt). */
-      jwksFile: z.string().optional(),
-    }).prefault({}),
-  }).prefault({}),
+      enabled: bool.optional().describe('Sandbox: on unless false (key generated under `sandboxDir`). Production: on only with `jwksFile`.'),
+      jwksFile: z.string().optional().describe('Public JWKS of the CLI (client `gateway-cli`, `client_credentials` with `private_key_jwt`).'),
+    }).prefault({}).describe('The CLI (`npm run gateway`).'),
+  }).prefault({}).describe('The gateway\'s own clients of its admin API.'),
   // --- end admin ---
-  clients: z.array(clientSchema).default([]),
+  clients: z.array(clientSchema).default([])
+    .describe('The operator\'s own clients (monitoring and the like): not products, never gated, never given data access.'),
   sandbox: z.object({
-    demoRp: bool.default(true),
-  }).prefault({}),
+    demoRp: bool.default(true).describe('Run the demo relying party at `/sandbox/rp` (sandbox only).'),
+  }).prefault({}).describe('Sandbox-only parts.'),
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
-    .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique'),
+    .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique')
+    .describe('The data-set catalogue (informationsmängder) approvals can cover.'),
   registry: registrySchema,
   pdp: pdpSchema,
-  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+  }).prefault({}).describe('Logging.'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -317,7 +304,7 @@ export class ConfigError extends Error {
 }
 
 /** Environment variables with a name of their own, for the settings people change most. */
-const namedEnv: Record<string, string> = {
+export const namedEnv: Record<string, string> = {
   PORT: 'http.port',
   HOST: 'http.host',
   ISSUER: 'issuer',

@@ -1,4 +1,4 @@
-// The one decision primitive (ARCHITECTURE.md, "How the code is put together"): every decision of the
+// The one decision primitive (docs/architecture.md, "How the code is put together"): every decision of the
 // gateway — token gate, PDP, jump, SAML ACS, certificate verification, registry rules — is an ordered
 // list of named checks over a typed state, in the manner of oidc-provider's
 // lib/actions/authorization/. A check either passes (returns nothing), passes and establishes

@@ -24,7 +24,7 @@ export const LOA = {
  */
 export const scopeClaims: Record<string, Array<string | null> | null> = {
   // acr and auth_time belong in every ID token: the relying party must see how strongly and when
-  // the citizen signed in (DOMAIN.md, rule 1).
+  // the citizen signed in (docs/domain.md, rule 1).
   openid: ['sub', 'acr', 'auth_time', SE.authnProvider],
   profile: ['given_name', 'family_name', 'name'],
   [SE.naturalPersonNumberScope]: [SE.personalIdentityNumber, SE.coordinationNumber],

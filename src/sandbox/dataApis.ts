@@ -1,6 +1,6 @@
 // Sandbox only: mock data APIs of the sandbox controllers (bookings, vaccinations, lab results,
 // home-care decisions), the upstreams of the built-in enforcement proxy. Every item names the
-// controller responsible for it (DOMAIN.md rule 5). The data is made up, derived from the citizen and
+// controller responsible for it (docs/domain.md, rule 5). The data is made up, derived from the citizen and
 // controller so the same question gets the same answer; it is served only when the PEP's permit
 // headers name the same controller and data set as the path (the PEP is the only intended caller).
 import { createHash } from 'node:crypto';

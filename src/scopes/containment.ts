@@ -1,4 +1,4 @@
-// Breach containment (DOMAIN.md rule 3, report §5.2): a product that exceeds a volume limit, or keeps
+// Breach containment (docs/domain.md, rule 3): a product that exceeds a volume limit, or keeps
 // getting denials only a compromised client causes (other citizens, controllers that never approved
 // it), is suspended at that controller at once: the suspension is recorded in PostgreSQL (every
 // instance drops the controller from the product's live approvals on the announced registry change),

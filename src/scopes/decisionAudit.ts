@@ -1,4 +1,4 @@
-// The decision audit (DOMAIN.md rule 7): every decision, permit and deny, lands in PostgreSQL's
+// The decision audit (docs/domain.md, rule 7): every decision, permit and deny, lands in PostgreSQL's
 // decision_audit (partitioned by month, kept retentionMonths). A decision is answered only once its
 // record is durably queued: appended to a Redis stream, which every instance drains in batches, or,
 // when the stream cannot take it, written directly. When neither can, record() throws and the caller
@@ -127,7 +127,7 @@ export class DecisionAudit {
 
   /**
    * "Who read my data": the decisions about one citizen (by pseudonym), newest first, for the citizen's
-   * own access-log view (DOMAIN.md rule 7). Served by the (citizen, decided_at) index on every partition.
+   * own access-log view (docs/domain.md, rule 7). Served by the (citizen, decided_at) index on every partition.
    */
   async forCitizen(citizen: string, range: { from: string; to: string; limit?: number }): Promise<DecisionRecord[]> {
     const rows = (await this.#o.db.query<{ id: string; decided_at: Date | string; decision: 'permit' | 'deny'; reasons: string[]; interface: DecisionRecord['interface'];

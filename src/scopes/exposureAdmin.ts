@@ -1,4 +1,4 @@
-// What controller administrators change about exposure (DOMAIN.md rule 3: the limits live outside the
+// What controller administrators change about exposure (docs/domain.md, rule 3: the limits live outside the
 // product, set through another channel): the limits on their approvals, their cohorts, and lifting a
 // containment suspension. Same role rules as the rest of the admin API (src/whitelist/authorization.ts):
 // a controller_admin of that controller (an operator may also lift a suspension). Every change is

@@ -1,4 +1,4 @@
-// Exposure limits on an approval (DOMAIN.md rule 3): set by the controller's administrators through
+// Exposure limits on an approval (docs/domain.md, rule 3): set by the controller's administrators through
 // the admin API, never by the product. Without limits an approval lets the product touch only the
 // citizen its token was issued for, with no volume limit beyond that.
 import { z } from 'zod';

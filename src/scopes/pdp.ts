@@ -1,4 +1,4 @@
-// The policy decision point (ARCHITECTURE.md flow 3): a data request — an access token with its proof
+// The policy decision point (docs/architecture.md, flow 3): a data request — an access token with its proof
 // of possession, and a target (controller, data set, citizen, action) — is permitted only when every
 // check below passes, in order; the first that fails names the reason. Nothing the product sends can
 // widen a decision: the target is checked against the registry's live approvals and the controller's

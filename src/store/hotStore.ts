@@ -1,4 +1,4 @@
-// The contract of the hot, expiring state (ARCHITECTURE.md: "Redis holds hot, expiring state").
+// The contract of the hot, expiring state (docs/architecture.md: "Redis holds what is hot and expires").
 // Two implementations keep it: Redis (production, tests) and memory (the embedded sandbox default).
 // Every TTL is in whole seconds; a key without TTL lives until deleted. Values are strings (JSON
 // is the caller's business) so both stores behave byte-for-byte alike.

@@ -1,4 +1,4 @@
-// Who may do what (docs: admin-api.md, "Resources and who may do what"): each operation is a pipeline
+// Who may do what (docs/admin-api.md, "Roles and rules"): each operation is a pipeline
 // of the decision primitive (src/decision.ts), an ordered list of named checks over who is asking and
 // what they act on, each able to stop the request with its own reason code. The first check that
 // objects decides the answer; the lists are data, so the docs and the tests read the same rules.

@@ -1,4 +1,4 @@
-// Which controllers let a product touch which data, right now (DOMAIN.md rule 2, report §5.3). Computed
+// Which controllers let a product touch which data, right now (docs/domain.md, rule 2). Computed
 // from one registry snapshot at the injected clock's time, never stored: an expired certification or a
 // revoked approval stops counting the moment it happens, and the gate, introspection, the admin API
 // and the policy decision point all read the same answer from here.

@@ -1,4 +1,4 @@
-// The registry's vocabulary (DOMAIN.md rules 2-3, report §5.3): data controllers, the data sets they
+// The registry's vocabulary (docs/domain.md, rules 2-3): data controllers, the data sets they
 // hold, trust frameworks and each controller's policy about them, products, certifications and
 // approvals, and who may change what. These types are the contract between the store (PostgreSQL or
 // PGlite), the admin API and console, and the token gate; nothing here touches storage or HTTP.
@@ -109,7 +109,7 @@ export interface Certification extends Versioned {
   status: CertificationStatus;
 }
 
-/** §5.3's three bases for an approval. */
+/** The three bases for an approval (docs/domain.md, rule 2). */
 export type ApprovalBasis = 'own_review' | 'trusted_reviewer' | 'certification';
 export type ApprovalStatus = 'active' | 'revoked';
 
@@ -137,7 +137,7 @@ export interface Approval extends Versioned {
   limits?: ExposureLimits;
 }
 
-// --- Exposure limits and breach containment (DOMAIN.md rule 3, report §5.2; issue 4) -------------
+// --- Exposure limits and breach containment (docs/domain.md, rule 3; issue 4) -------------
 /**
  * Which citizens a product may touch through this approval: only the one its token was issued for
  * (the default); the members of a cohort the controller maintains; or people the token's citizen may

@@ -1,4 +1,4 @@
-// The sandbox registry (admin-api.md, "Sandbox seed"): three controllers, two frameworks, four
+// The sandbox registry (docs/sandbox.md, "The seeded registry"): three controllers, two frameworks, four
 // products in different states, and the staff personas' roles. Written through the service as
 // `system`, so every row has its audit entry like any API write. It runs only while nobody but
 // `system` has touched the registry, and skips what already exists, so a start that died half-way

@@ -1,4 +1,4 @@
-// The token gate (ARCHITECTURE.md flow 2): oidc-provider sees a product as a client only while it
+// The token gate (docs/architecture.md, flow 2): oidc-provider sees a product as a client only while it
 // passes every check below, in order; the first that fails names the reason. Run once per request
 // (ProductGate memoises it on the request), against the cached registry snapshot at the injected
 // clock's time, so a suspension, a revocation or an expiry takes effect on the next request.

@@ -1,4 +1,4 @@
-// Flow 1 (ARCHITECTURE.md): openid-client, as an independent relying party, signs a citizen in with
+// Flow 1 (docs/architecture.md): openid-client, as an independent relying party, signs a citizen in with
 // BankID (simulator) over PAR + PKCE S256 + private_key_jwt + DPoP, and every shortcut is refused.
 import test from 'ava';
 import * as oidc from 'openid-client';

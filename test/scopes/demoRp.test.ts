@@ -1,6 +1,6 @@
 // The sandbox's demo relying party fetches the signed-in citizen's data through the built-in PEP from
 // the sandbox controllers' mock data APIs, and shows per item which controller is responsible
-// (DOMAIN.md rule 5). What the controllers did not approve is shown as denied, with the reason.
+// (docs/domain.md, rule 5). What the controllers did not approve is shown as denied, with the reason.
 import test from 'ava';
 import type { Gateway } from '../../src/gateway.ts';
 import { DEMO_RP_CLIENT_ID } from '../../src/sandbox/demoRp.ts';

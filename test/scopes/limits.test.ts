@@ -1,4 +1,4 @@
-// Volume limits on the injectable clock (ARCHITECTURE.md, "Time"): requests per second per product per
+// Volume limits on the injectable clock (docs/architecture.md, "One clock"): requests per second per product per
 // controller, and a sliding window of distinct citizens that forgets citizens as time passes; and a
 // token narrowed with RFC 9396 is held to its narrowing. The embedded memory store here (the Redis
 // implementation of the same window is covered by the HotStore contract and the PDP tests).

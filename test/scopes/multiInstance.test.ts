@@ -1,4 +1,4 @@
-// Two gateway instances sharing Redis and PostgreSQL (ARCHITECTURE.md: every instance stateless): a
+// Two gateway instances sharing Redis and PostgreSQL (docs/architecture.md: every instance stateless): a
 // compromised product spraying requests for many citizens at both at once still gets exactly the
 // limit's worth of distinct citizens — the window is one atomic script in Redis — and one suspension.
 import test from 'ava';

@@ -1,4 +1,4 @@
-// The shipped nginx example (config/nginx/pdp-auth-request.conf, also in the README) in front of a mock
+// The shipped nginx example (config/nginx/pdp-auth-request.conf, also in docs/operations.md) in front of a mock
 // data API, with Debian's nginx: it permits and denies exactly as the JSON decision API does, forwards
 // the decision's headers to the API and never the product's credentials.
 import test from 'ava';
@@ -110,9 +110,9 @@ async function throughNginx(uri: string, withProof = true): Promise<{ decision: 
   return { decision: res.status === 200 ? 'permit' : 'deny', reason: res.headers.get('x-deny-reason') ?? undefined, status: res.status, body, retryAfter: res.headers.get('retry-after') };
 }
 
-test('the README carries the shipped nginx configuration verbatim', (t) => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  t.true(readme.includes(readFileSync(CONF, 'utf8').trim()));
+test('docs/operations.md carries the shipped nginx configuration verbatim', (t) => {
+  const operations = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+  t.true(operations.includes(readFileSync(CONF, 'utf8').trim()));
 });
 
 test.serial('nginx with the shipped configuration permits and denies exactly as the JSON decision API', async (t) => {

@@ -1,7 +1,7 @@
 // The admin API through HTTP with real tokens: the CLI's client_credentials token from the token
 // endpoint, staff tokens of the console's client minted with the provider's own AccessToken model (the
 // staff sign-in is the console's business), all DPoP-bound and checked by src/idp/accessToken.ts.
-// Every forbidden action of admin-api.md is tried and refused with its code; bad input is refused
+// Every forbidden action of docs/admin-api.md is tried and refused with its code; bad input is refused
 // with the problem named and leaves no row and no audit entry behind.
 import test from 'ava';
 import * as oidc from 'openid-client';

@@ -1,5 +1,5 @@
 // The token gate and the live approvals it rests on, check by check (src/whitelist/tokenGate.ts,
-// liveApprovals.ts): each refusal reason, each approval basis of §5.3, and the cut to what the
+// liveApprovals.ts): each refusal reason, each approval basis (docs/domain.md, rule 2), and the cut to what the
 // product asked for, what the controller holds and what the catalogue allows.
 import test from 'ava';
 import { runTokenGate, GATE_CHECKS } from '../../src/whitelist/tokenGate.ts';

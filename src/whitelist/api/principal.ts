@@ -1,4 +1,4 @@
-// Who is calling the admin API (admin-api.md, "Authentication"): a verified access token of one of
+// Who is calling the admin API (docs/admin-api.md, "Conventions"): a verified access token of one of
 // the admin clients; with an account it is a member of staff (HSA-id), without one the client itself
 // (the CLI). Their roles come from the registry; no role, no access.
 import type { AccountStore } from '../../idp/accounts.ts';

@@ -127,6 +127,7 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
         return;
       }
       if (err instanceof RegistryError) {
+        if (err.status === 503) ctx.set('Retry-After', '5');
         problemFrom(ctx, err.status, err.code, err.message, err.errors);
         return;
       }
@@ -145,12 +146,19 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
   });
 
   const authenticate = async (ctx: Context): Promise<Principal> => {
-    const token = await verifyAccessToken(deps.provider, {
-      method: ctx.method,
-      url: ctx.href,
-      authorization: ctx.get('authorization') || undefined,
-      dpop: ctx.get('dpop') || undefined,
-    }, { store: deps.store, clock: deps.clock });
+    let token;
+    try {
+      token = await verifyAccessToken(deps.provider, {
+        method: ctx.method,
+        url: ctx.href,
+        authorization: ctx.get('authorization') || undefined,
+        dpop: ctx.get('dpop') || undefined,
+      }, { store: deps.store, clock: deps.clock });
+    } catch (err) {
+      if (err instanceof AccessTokenError) throw err;
+      // The token store cannot be read: no answer about the token is possible, so none is given (fail closed).
+      throw new RegistryError(503, 'store_unavailable', 'the token store cannot be read now; try again shortly');
+    }
     return resolvePrincipal(token, { accounts: deps.accounts, store: roleStore, adminClients: deps.adminClients });
   };
 
