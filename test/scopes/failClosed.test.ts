@@ -69,6 +69,12 @@ test.serial('with Redis stopped every decision is a deny with 503 and Retry-Afte
   t.is(viaAuth.status, 503);
   t.truthy(viaAuth.headers.get('retry-after'));
   ids.push(((await viaAuth.json()) as { decisionId: string }).decisionId);
+  // The admin API cannot look the token up either: 503 with Retry-After, never a 500.
+  const adminUrl = `${gw.url}/admin/api/v1/suspensions`;
+  const viaAdmin = await fetch(adminUrl, { headers: { authorization: `DPoP ${holder.token}`, dpop: await proof(holder.keys, 'GET', adminUrl, holder.token) } });
+  t.is(viaAdmin.status, 503);
+  t.truthy(viaAdmin.headers.get('retry-after'));
+  t.like(await viaAdmin.json(), { type: 'urn:gateway:problem:store_unavailable' });
   const viaProxy = await viaPep(gw, holder, `/data/region-a/bookings?citizen=${member}`);
   t.is(viaProxy.status, 503);
   t.falsy(viaProxy.body.items);
