@@ -2,9 +2,6 @@
 // the admin API, never by the product. Without limits an approval lets the product touch only the
 // citizen its token was issued for, with no volume limit beyond that.
 import { z } from 'zod';
-import type { ExposureLimits } from '../whitelist/model.ts';
-
-export const DEFAULT_LIMITS: ExposureLimits = { citizens: { mode: 'token_subject' } };
 
 export const exposureLimitsSchema = z.object({
   citizens: z.discriminatedUnion('mode', [
@@ -18,3 +15,8 @@ export const exposureLimitsSchema = z.object({
   }).strict().optional(),
   maxRequestsPerSecond: z.number().int().min(1).max(100_000).optional(),
 }).strict();
+
+/** The limits as the gate and the decision point read them (citizens filled in with the default). */
+export type ExposureLimits = z.output<typeof exposureLimitsSchema>;
+
+export const DEFAULT_LIMITS: ExposureLimits = { citizens: { mode: 'token_subject' } };
