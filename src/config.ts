@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { action } from './whitelist/schemas.ts';
 
 const url = z.url({ protocol: /^https?$/ });
 // Environment values arrive as strings; z.coerce.boolean would read "false" as true.
@@ -36,7 +37,7 @@ const datasetSchema = z.object({
   names: z.object({ sv: z.string().min(1), en: z.string().min(1) }),
   /** How much harm a leak does; the console shows it beside every approval. */
   sensitivity: z.enum(['low', 'medium', 'high']),
-  actions: z.array(z.enum(['read', 'write'])).min(1),
+  actions: z.array(action).min(1),
 });
 
 export const defaultDatasets: Array<z.infer<typeof datasetSchema>> = [

@@ -55,7 +55,8 @@ export function mapperFor<Schema extends z.ZodType<unknown, Record<string, unkno
   return (row) => {
     const result = schema.safeParse(row);
     if (result.success) return result.data;
-    const key = (row as Record<string, unknown> | null | undefined)?.[keyColumn];
+    const fields: Record<string, unknown> = row;
+    const key = fields[keyColumn];
     throw new RowError(table, typeof key === 'string' || typeof key === 'number' ? JSON.stringify(key) : '(without a key)', described(result.error));
   };
 }
