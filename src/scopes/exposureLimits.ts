@@ -9,10 +9,12 @@ export const exposureLimitsSchema = z.object({
     z.object({ mode: z.literal('cohort'), cohortId: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) }).strict(),
     z.object({ mode: z.literal('represented') }).strict(),
   ]).default({ mode: 'token_subject' }),
+  /** The most distinct citizens the product may touch at this controller per sliding window. */
   maxCitizens: z.object({
     count: z.number().int().min(1).max(10_000_000),
     windowSeconds: z.number().int().min(1).max(366 * 86400),
   }).strict().optional(),
+  /** Decisions per second for this product at this controller. */
   maxRequestsPerSecond: z.number().int().min(1).max(100_000).optional(),
 }).strict();
 

@@ -1,7 +1,9 @@
-// The registry's repository: rows in, model objects out. Every write runs in one transaction with its
-// audit entry (nothing half-written), checks the version the caller read (optimistic concurrency), and
-// answers the new audit revision so the caller can announce it. Who may write is not decided here
-// (src/whitelist/service.ts); this layer only keeps the records and the trail consistent.
+// The registry's repository: rows in, model objects out, each row through its table's mapper
+// (./db/rows.ts), so what a read answers has been checked, not cast. Every write runs in one
+// transaction with its audit entry (nothing half-written), checks the version the caller read
+// (optimistic concurrency), and answers the new audit revision so the caller can announce it. Who may
+// write is not decided here (src/whitelist/service.ts); this layer only keeps the records and the
+// trail consistent.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { PG, pgCode, type Db, type Queryable } from './db/db.ts';
@@ -33,7 +35,6 @@ const PRODUCTS: Table<ProductRow, Product> = { name: 'products', key: 'id', what
 const CERTIFICATIONS: Table<CertificationRow, Certification> = { name: 'certifications', key: 'id', what: 'certification', map: certificationFromRow };
 const APPROVALS: Table<ApprovalRow, Approval> = { name: 'approvals', key: 'id', what: 'approval', map: approvalFromRow };
 const ROLES: Table<RoleRow, RoleAssignment> = { name: 'role_assignments', key: 'id', what: 'role assignment', map: roleFromRow };
-
 
 /** Which field a unique constraint protects, for a 409 that names it. */
 const DUPLICATE_FIELDS: Record<string, string> = {
