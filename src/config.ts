@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { action } from './whitelist/schemas.ts';
 
 const url = z.url({ protocol: /^https?$/ });
 // Environment values arrive as strings; z.coerce.boolean would read "false" as true.
@@ -44,7 +45,7 @@ const datasetSchema = z.object({
     en: z.string().min(1).describe('English name.'),
   }).describe('What people read on the consent page and in the console.'),
   sensitivity: z.enum(['low', 'medium', 'high']).describe('How much harm a leak does; the console shows it beside every approval.'),
-  actions: z.array(z.enum(['read', 'write'])).min(1).describe('What an approval of this data set may allow.'),
+  actions: z.array(action).min(1).describe('What an approval of this data set may allow.'),
 });
 
 export const defaultDatasets: Array<z.infer<typeof datasetSchema>> = [

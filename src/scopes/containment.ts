@@ -5,11 +5,16 @@
 // every token of the client is revoked, the controller's webhook is called, and the citizens it
 // touched in the window before the trip can be reported. Only an administrator lifts it.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Db, Queryable } from '../whitelist/db/db.ts';
 import { PG, pgCode } from '../whitelist/db/db.ts';
+import { int8, json, mapperFor, oneOf, theRow, timestamp } from '../whitelist/db/columns.ts';
+import {
+  approvalLimitsFromRow, cohortFromRow, suspensionFromRow, type ApprovalLimitsRow, type CohortRow, type SuspensionRow,
+} from '../whitelist/db/rows.ts';
 import type { RegistrySnapshot, Suspension } from '../whitelist/model.ts';
 import type { RegistryCache, RegistrySource } from '../whitelist/registryCache.ts';
 import { revokeClientTokens } from '../idp/adapter.ts';
@@ -46,19 +51,13 @@ export interface BreachReport {
   events: Array<{ at: string; kind: string; actor: string; detail: unknown }>;
 }
 
-interface SuspensionRow {
-  id: string; product_id: string; client_id: string; controller_id: string; reason: string;
-  suspended_at: Date | string; lifted_at: Date | string | null; lifted_by: string | null;
-}
-
-const iso = (v: Date | string) => new Date(v).toISOString();
-
-function toSuspension(r: SuspensionRow): Suspension {
-  return {
-    id: r.id, productId: r.product_id, controllerId: r.controller_id, reason: r.reason, suspendedAt: iso(r.suspended_at),
-    ...(r.lifted_at ? { liftedAt: iso(r.lifted_at) } : {}), ...(r.lifted_by ? { liftedBy: r.lifted_by } : {}),
-  };
-}
+/** containment_events: what containment did, as the breach report lists it. */
+const containmentEventRow = z.object({
+  seq: int8, at: timestamp, kind: oneOf(z.enum(['suspended', 'lifted', 'webhook'])), actor: z.string(),
+  detail: json(z.record(z.string(), z.unknown())),
+}).transform((r) => ({ at: r.at, kind: r.kind, actor: r.actor, detail: r.detail }));
+export type ContainmentEventRow = z.input<typeof containmentEventRow>;
+export const containmentEventFromRow = mapperFor('containment_events', 'seq', containmentEventRow);
 
 export class Containment {
   readonly #o: ContainmentOptions;
@@ -83,12 +82,12 @@ export class Containment {
     let suspension: Suspension;
     try {
       suspension = await this.#o.db.transaction(async (tx) => {
-        const row = (await tx.query<SuspensionRow>(`INSERT INTO product_suspensions (id, product_id, client_id, controller_id, reason, suspended_at)
-          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`, [id, trip.productId, trip.clientId, trip.controllerId, trip.reason, now])).rows[0]!;
+        const row = theRow(await tx.query<SuspensionRow>(`INSERT INTO product_suspensions (id, product_id, client_id, controller_id, reason, suspended_at)
+          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`, [id, trip.productId, trip.clientId, trip.controllerId, trip.reason, now]), 'INSERT INTO product_suspensions');
         await tx.query(`INSERT INTO containment_events (at, kind, suspension_id, product_id, controller_id, actor, detail)
           VALUES ($1, 'suspended', $2, $3, $4, 'system', $5)`, [now, id, trip.productId, trip.controllerId,
           JSON.stringify({ reason: trip.reason, windowSeconds: window, citizensInWindow: touched.length, citizens: touched })]);
-        return toSuspension(row);
+        return suspensionFromRow(row);
       });
     } catch (err) {
       if (pgCode(err) === PG.uniqueViolation) return undefined; // another instance tripped first
@@ -127,9 +126,9 @@ export class Containment {
       const row = (await tx.query<SuspensionRow>(`UPDATE product_suspensions SET lifted_at = $2, lifted_by = $3
         WHERE id = $1 AND lifted_at IS NULL RETURNING *`, [id, now, actor])).rows[0];
       if (!row) return undefined;
+      const value = suspensionFromRow(row);
       await tx.query(`INSERT INTO containment_events (at, kind, suspension_id, product_id, controller_id, actor, detail)
-        VALUES ($1, 'lifted', $2, $3, $4, $5, '{}')`, [now, id, row.product_id, row.controller_id, actor]);
-      const value = toSuspension(row);
+        VALUES ($1, 'lifted', $2, $3, $4, $5, '{}')`, [now, id, value.productId, value.controllerId, actor]);
       await alsoInTransaction?.(tx, value);
       return value;
     });
@@ -142,11 +141,11 @@ export class Containment {
 
   async find(id: string): Promise<Suspension | undefined> {
     const row = (await this.#o.db.query<SuspensionRow>('SELECT * FROM product_suspensions WHERE id = $1', [id])).rows[0];
-    return row ? toSuspension(row) : undefined;
+    return row ? suspensionFromRow(row) : undefined;
   }
 
   async inForce(): Promise<Suspension[]> {
-    return (await this.#o.db.query<SuspensionRow>('SELECT * FROM product_suspensions WHERE lifted_at IS NULL')).rows.map(toSuspension);
+    return (await this.#o.db.query<SuspensionRow>('SELECT * FROM product_suspensions WHERE lifted_at IS NULL')).rows.map(suspensionFromRow);
   }
 
   /**
@@ -156,14 +155,14 @@ export class Containment {
   async report(id: string): Promise<BreachReport | undefined> {
     const suspension = await this.find(id);
     if (!suspension) return undefined;
-    const events = (await this.#o.db.query<{ at: Date; kind: string; actor: string; detail: Record<string, unknown> }>(
-      'SELECT at, kind, actor, detail FROM containment_events WHERE suspension_id = $1 ORDER BY seq', [id])).rows;
+    const events = (await this.#o.db.query<ContainmentEventRow>(
+      'SELECT seq, at, kind, actor, detail FROM containment_events WHERE suspension_id = $1 ORDER BY seq', [id])).rows.map(containmentEventFromRow);
     const windowSeconds = Number(events.find((e) => e.kind === 'suspended')?.detail.windowSeconds ?? this.#o.windowSeconds);
     const windowStart = new Date(Date.parse(suspension.suspendedAt) - windowSeconds * 1000).toISOString();
     const citizens = (await this.#o.db.query<{ citizen: string }>(`SELECT DISTINCT citizen FROM decision_audit
       WHERE product_id = $1 AND controller_id = $2 AND decision = 'permit' AND citizen IS NOT NULL
         AND decided_at >= $3 AND decided_at <= $4 ORDER BY citizen`, [suspension.productId, suspension.controllerId, windowStart, suspension.suspendedAt])).rows.map((r) => r.citizen);
-    return { suspension, windowStart, citizens, events: events.map((e) => ({ at: iso(e.at), kind: e.kind, actor: e.actor, detail: e.detail })) };
+    return { suspension, windowStart, citizens, events };
   }
 }
 
@@ -178,18 +177,18 @@ export function withExposure(source: RegistrySource, db: Db): RegistrySource {
       const [base, suspensions, cohorts, limits] = await Promise.all([
         source.snapshot(),
         db.query<SuspensionRow>('SELECT * FROM product_suspensions WHERE lifted_at IS NULL'),
-        db.query<{ id: string; controller_id: string; name: string; members: string[]; version: number; created_at: Date; updated_at: Date }>('SELECT * FROM cohorts'),
-        db.query<{ approval_id: string; limits: RegistrySnapshot['approvals'][number]['limits'] }>('SELECT approval_id, limits FROM approval_limits'),
+        db.query<CohortRow>('SELECT * FROM cohorts'),
+        db.query<ApprovalLimitsRow>('SELECT approval_id, limits FROM approval_limits'),
       ]);
-      const byApproval = new Map(limits.rows.map((r) => [r.approval_id, r.limits]));
+      const byApproval = new Map(limits.rows.map(approvalLimitsFromRow).map((r) => [r.approvalId, r.limits]));
       return {
         ...base,
-        approvals: base.approvals.map((a) => (byApproval.has(a.id) ? { ...a, limits: byApproval.get(a.id)! } : a)),
-        cohorts: [...(base.cohorts ?? []), ...cohorts.rows.map((r) => ({
-          id: r.id, controllerId: r.controller_id, name: r.name, members: r.members, version: r.version,
-          createdAt: iso(r.created_at), updatedAt: iso(r.updated_at),
-        }))],
-        suspensions: [...(base.suspensions ?? []), ...suspensions.rows.map(toSuspension)],
+        approvals: base.approvals.map((a) => {
+          const set = byApproval.get(a.id);
+          return set ? { ...a, limits: set } : a;
+        }),
+        cohorts: [...(base.cohorts ?? []), ...cohorts.rows.map(cohortFromRow)],
+        suspensions: [...(base.suspensions ?? []), ...suspensions.rows.map(suspensionFromRow)],
       };
     },
   };

@@ -4,25 +4,47 @@
 // when the stream cannot take it, written directly. When neither can, record() throws and the caller
 // denies: no unlogged access. Redelivery after a crash is harmless (the row's key is its id).
 import { hostname } from 'node:os';
+import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Db } from '../whitelist/db/db.ts';
+import { mapperFor, nullable, oneOf, theRow, timestamp } from '../whitelist/db/columns.ts';
 
-export interface DecisionRecord {
-  id: string;
-  decidedAt: string;
-  decision: 'permit' | 'deny';
-  reasons: string[];
-  interface: 'decide' | 'auth-request' | 'pep';
-  clientId?: string | undefined;
-  productId?: string | undefined;
-  controllerId?: string | undefined;
-  dataset?: string | undefined;
-  action?: string | undefined;
+const decision = z.enum(['permit', 'deny']);
+const decisionInterface = z.enum(['decide', 'auth-request', 'pep']);
+
+/** One decision as the stream carries it and the citizen's access log shows it. */
+export const decisionRecord = z.object({
+  id: z.string(),
+  decidedAt: z.string(),
+  decision,
+  reasons: z.array(z.string()),
+  interface: decisionInterface,
+  clientId: z.string().optional(),
+  productId: z.string().optional(),
+  controllerId: z.string().optional(),
+  dataset: z.string().optional(),
+  action: z.string().optional(),
   /** The citizen's keyed pseudonym (AccountStore.accountIdFor), never the personnummer. */
-  citizen?: string | undefined;
-}
+  citizen: z.string().optional(),
+});
+export type DecisionRecord = z.output<typeof decisionRecord>;
+
+const decisionAuditRow = z.object({
+  decided_at: timestamp, id: z.string(), decision: oneOf(decision), reasons: z.array(z.string()), interface: oneOf(decisionInterface),
+  client_id: nullable(z.string()), product_id: nullable(z.string()), controller_id: nullable(z.string()), dataset: nullable(z.string()),
+  action: nullable(z.string()), citizen: nullable(z.string()),
+}).transform((r): DecisionRecord => ({
+  id: r.id, decidedAt: r.decided_at, decision: r.decision, reasons: r.reasons, interface: r.interface, clientId: r.client_id,
+  productId: r.product_id, controllerId: r.controller_id, dataset: r.dataset, action: r.action, citizen: r.citizen,
+}));
+export type DecisionAuditRow = z.input<typeof decisionAuditRow>;
+export const decisionFromRow = mapperFor('decision_audit', 'id', decisionAuditRow);
+
+/** What decision_audit_prepare and decision_audit_expire answer: how many partitions they made or dropped. */
+const partitionCount = z.object({ n: z.number().int() });
+const partitionCountFromRow = mapperFor('partition count', 'n', partitionCount);
 
 export class AuditUnavailable extends Error {
   constructor() {
@@ -76,10 +98,10 @@ export class DecisionAudit {
   /** Monthly partitions ahead of the clock, and old ones past retention dropped. */
   async maintain(): Promise<{ created: number; dropped: number }> {
     const at = new Date(this.#o.clock.now()).toISOString();
-    const created = (await this.#o.db.query<{ n: number }>('SELECT decision_audit_prepare($1, $2) AS n', [at, this.#o.monthsAhead])).rows[0]!.n;
-    const dropped = (await this.#o.db.query<{ n: number }>('SELECT decision_audit_expire($1, $2) AS n', [at, this.#o.retentionMonths])).rows[0]!.n;
+    const created = partitionCountFromRow(theRow(await this.#o.db.query<z.input<typeof partitionCount>>('SELECT decision_audit_prepare($1, $2) AS n', [at, this.#o.monthsAhead]), 'decision_audit_prepare')).n;
+    const dropped = partitionCountFromRow(theRow(await this.#o.db.query<z.input<typeof partitionCount>>('SELECT decision_audit_expire($1, $2) AS n', [at, this.#o.retentionMonths]), 'decision_audit_expire')).n;
     this.#preparedDay = at.slice(0, 10);
-    return { created: Number(created), dropped: Number(dropped) };
+    return { created, dropped };
   }
 
   async #insert(entries: DecisionRecord[]): Promise<void> {
@@ -107,11 +129,16 @@ export class DecisionAudit {
           if (!batch.length) break;
           const entries: DecisionRecord[] = [];
           for (const item of batch) {
+            // A record that is not one (a bug upstream) would fail the whole batch's insert on every retry.
+            let parsed: unknown;
             try {
-              entries.push(JSON.parse(item.value) as DecisionRecord);
+              parsed = JSON.parse(item.value);
             } catch {
-              this.#o.logger.error({ id: item.id }, 'unreadable decision audit entry dropped');
+              parsed = undefined;
             }
+            const record = decisionRecord.safeParse(parsed);
+            if (record.success) entries.push(record.data);
+            else this.#o.logger.error({ id: item.id }, 'unreadable decision audit entry dropped');
           }
           await this.#insert(entries);
           await this.#o.store.streamAck(STREAM, GROUP, batch.map((b) => b.id));
@@ -130,15 +157,10 @@ export class DecisionAudit {
    * own access-log view (docs/domain.md, rule 7). Served by the (citizen, decided_at) index on every partition.
    */
   async forCitizen(citizen: string, range: { from: string; to: string; limit?: number }): Promise<DecisionRecord[]> {
-    const rows = (await this.#o.db.query<{ id: string; decided_at: Date | string; decision: 'permit' | 'deny'; reasons: string[]; interface: DecisionRecord['interface'];
-      client_id: string | null; product_id: string | null; controller_id: string | null; dataset: string | null; action: string | null; citizen: string }>(
+    const rows = (await this.#o.db.query<DecisionAuditRow>(
       `SELECT * FROM decision_audit WHERE citizen = $1 AND decided_at >= $2 AND decided_at < $3 ORDER BY decided_at DESC, id LIMIT $4`,
       [citizen, range.from, range.to, Math.min(range.limit ?? 100, 1000)])).rows;
-    return rows.map((r) => ({
-      id: r.id, decidedAt: new Date(r.decided_at).toISOString(), decision: r.decision, reasons: r.reasons, interface: r.interface,
-      clientId: r.client_id ?? undefined, productId: r.product_id ?? undefined, controllerId: r.controller_id ?? undefined,
-      dataset: r.dataset ?? undefined, action: r.action ?? undefined, citizen: r.citizen,
-    }));
+    return rows.map(decisionFromRow);
   }
 
   /** Records still waiting in the stream. */

@@ -2,9 +2,12 @@
 // hashed together with the previous entry's hash. Appends lock the single audit_head row, so two
 // concurrent writers queue instead of forking the chain. verifyAuditChain() recomputes every link.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import { int8, mapperFor, oneOf, RowError, timestamp } from './db/columns.ts';
 import type { Queryable } from './db/db.ts';
 import type { AuditEntry, Role } from './model.ts';
+import * as S from './schemas.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -47,11 +50,22 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
 /** What jsonb will give back: plain JSON, no undefined, no Date objects. */
 const asStored = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
 
+/** audit_head: the single row every append locks; its seq is the registry's revision. */
+const auditHeadRow = z.object({ seq: int8, hash: z.string() });
+export type AuditHeadRow = z.input<typeof auditHeadRow>;
+export const auditHeadFromRow = mapperFor('audit_head', 'seq', auditHeadRow);
+
+/** The head as it stands, or undefined before the audit migration has run. */
+export async function readAuditHead(db: Queryable, forUpdate = false): Promise<{ seq: number; hash: string } | undefined> {
+  const row = (await db.query<AuditHeadRow>(`SELECT seq, hash FROM audit_head WHERE id = 1${forUpdate ? ' FOR UPDATE' : ''}`)).rows[0];
+  return row ? auditHeadFromRow(row) : undefined;
+}
+
 export async function appendAudit(tx: Queryable, clock: Clock, who: AuditActor, record: AuditRecord): Promise<AuditEntry> {
-  const head = (await tx.query<{ seq: string | number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')).rows[0];
+  const head = await readAuditHead(tx, true);
   if (!head) throw new Error('audit_head is missing: the audit migration has not run');
   const partial: Omit<AuditEntry, 'hash'> = {
-    seq: Number(head.seq) + 1,
+    seq: head.seq + 1,
     at: new Date(clock.now()).toISOString(),
     actor: who.actor,
     role: who.role,
@@ -73,41 +87,23 @@ export async function appendAudit(tx: Queryable, clock: Clock, who: AuditActor, 
   return entry;
 }
 
-interface AuditRow {
-  seq: string | number;
-  at: Date | string;
-  actor: string;
-  role: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  before: unknown;
-  after: unknown;
-  prev_hash: string;
-  hash: string;
-}
+const auditRow = z.object({
+  seq: int8, at: timestamp, actor: z.string(), role: oneOf(S.auditRole), action: z.string(), object_type: oneOf(S.auditObjectType),
+  object_id: z.string(), before: z.unknown(), after: z.unknown(), prev_hash: z.string(), hash: z.string(),
+}).transform((r): AuditEntry => ({
+  seq: r.seq, at: r.at, actor: r.actor, role: r.role, action: r.action, objectType: r.object_type, objectId: r.object_id,
+  before: r.before ?? null, after: r.after ?? null, prevHash: r.prev_hash, hash: r.hash,
+}));
+export type AuditRow = z.input<typeof auditRow>;
 
 export const AUDIT_COLUMNS = 'seq, at, actor, role, action, object_type, object_id, before, after, prev_hash, hash';
 
-export function auditFromRow(r: AuditRow): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    at: new Date(r.at).toISOString(),
-    actor: r.actor,
-    role: r.role as AuditEntry['role'],
-    action: r.action,
-    objectType: r.object_type as AuditEntry['objectType'],
-    objectId: r.object_id,
-    before: r.before ?? null,
-    after: r.after ?? null,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  };
-}
+export const auditFromRow = mapperFor('audit_log', 'seq', auditRow);
 
 export interface BrokenLink {
   seq: number;
-  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'seq_gap' | 'head_mismatch';
+  /** unreadable: the row holds what appendAudit never writes (an unknown role or object type). */
+  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'seq_gap' | 'head_mismatch' | 'unreadable';
   detail: string;
 }
 
@@ -125,7 +121,13 @@ export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<Cha
   for (;;) {
     const rows = (await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`, [expectedSeq, batch])).rows;
     for (const row of rows) {
-      const e = auditFromRow(row);
+      let e: AuditEntry;
+      try {
+        e = auditFromRow(row);
+      } catch (err) {
+        if (!(err instanceof RowError)) throw err;
+        return { ok: false, entries, firstBroken: { seq: expectedSeq, reason: 'unreadable', detail: err.message } };
+      }
       if (e.seq !== expectedSeq) return { ok: false, entries, firstBroken: { seq: expectedSeq, reason: 'seq_gap', detail: `entry ${expectedSeq} is missing (next is ${e.seq})` } };
       if (e.prevHash !== prevHash) return { ok: false, entries, firstBroken: { seq: e.seq, reason: 'prev_hash_mismatch', detail: `entry ${e.seq} does not point at entry ${e.seq - 1}` } };
       if (entryHash(e) !== e.hash) return { ok: false, entries, firstBroken: { seq: e.seq, reason: 'hash_mismatch', detail: `entry ${e.seq} was changed after it was written` } };
@@ -135,9 +137,9 @@ export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<Cha
     }
     if (rows.length < batch) break;
   }
-  const head = (await db.query<{ seq: string | number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1')).rows[0];
-  if (head && (Number(head.seq) !== entries || head.hash !== prevHash)) {
-    return { ok: false, entries, firstBroken: { seq: entries + 1, reason: 'head_mismatch', detail: `the chain ends at entry ${entries} but ${Number(head?.seq)} were written: entries were removed` } };
+  const head = await readAuditHead(db);
+  if (head && (head.seq !== entries || head.hash !== prevHash)) {
+    return { ok: false, entries, firstBroken: { seq: entries + 1, reason: 'head_mismatch', detail: `the chain ends at entry ${entries} but ${head.seq} were written: entries were removed` } };
   }
   return { ok: true, entries };
 }

@@ -1,8 +1,11 @@
 // The admin API's input and output shapes, as zod schemas: the same objects validate requests and
-// generate the OpenAPI document (src/whitelist/api/openapi.ts). Inputs are strict, so a server-set
-// field (version, createdAt, status where the server sets it) is refused with its name.
+// generate the OpenAPI document (src/whitelist/api/openapi.ts), and they are where the registry's
+// domain types come from (src/whitelist/model.ts infers them), so a field is described once. Inputs are
+// strict, so a server-set field (version, createdAt, status where the server sets it) is refused with
+// its name; the stored objects extend the inputs with those fields.
 import { z } from 'zod';
 import { HSA_ID } from '../idp/accounts.ts';
+import { exposureLimitsSchema } from '../scopes/exposureLimits.ts';
 
 export const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes, 2-63 characters');
 export const orgNumber = z.string().regex(/^\d{10}$/, 'a Swedish organisation number: 10 digits');
@@ -19,12 +22,15 @@ export const datasetAccess = z.strictObject({
 });
 
 const versioned = { version: z.number().int(), createdAt: instant, updatedAt: instant };
+/** What every stored registry object carries: writes name the version they expect (ETag / If-Match). */
+export const versionedFields = z.object(versioned);
 
+export const controllerKind = z.enum(['region', 'municipality', 'private_provider']);
 export const controllerInput = z.strictObject({
   id: slug,
   orgNumber,
   name: text(),
-  kind: z.enum(['region', 'municipality', 'private_provider']),
+  kind: controllerKind,
   hsaId: hsaId.optional(),
   datasets: z.array(z.string().min(1).max(63)).max(100).default([]),
   webhookUrl: z.url({ protocol: /^https$/ }).optional(),
@@ -77,21 +83,27 @@ export const certificationInput = z.strictObject({
   expiresAt: instant,
   evidenceRef: text(2000),
 });
-export const certification = certificationInput.extend({ id: z.string(), status: z.enum(['valid', 'withdrawn']), ...versioned });
+export const certificationStatus = z.enum(['valid', 'withdrawn']);
+export const certification = certificationInput.extend({ id: z.string(), status: certificationStatus, ...versioned });
 
+/** The three bases for an approval (docs/domain.md, rule 2). */
+export const approvalBasis = z.enum(['own_review', 'trusted_reviewer', 'certification']);
+export const approvalStatus = z.enum(['active', 'revoked']);
 export const approvalInput = z.strictObject({
   controllerId: slug,
   productId: slug,
   purpose,
   access: z.array(datasetAccess).min(1).max(50),
-  basis: z.enum(['own_review', 'trusted_reviewer', 'certification']),
+  basis: approvalBasis,
   reviewer: text().optional(),
   certificationId: z.string().max(64).optional(),
   expiresAt: instant.optional(),
 });
 export const approval = approvalInput.extend({
-  id: z.string(), status: z.enum(['active', 'revoked']), decidedBy: z.string(), revokedAt: instant.optional(), ...versioned,
+  id: z.string(), status: approvalStatus, decidedBy: z.string(), revokedAt: instant.optional(), ...versioned,
 });
+/** An approval as the gate and the decision point read it: with the exposure limits its controller set (issue 4). */
+export const approvalWithLimits = approval.extend({ limits: exposureLimitsSchema.optional() });
 
 export const roleName = z.enum(['operator', 'certifier', 'controller_admin', 'supplier']);
 export const roleSubject = z.discriminatedUnion('kind', [
@@ -101,9 +113,13 @@ export const roleSubject = z.discriminatedUnion('kind', [
 export const roleInput = z.strictObject({ subject: roleSubject, role: roleName, scope: z.string().min(1).max(63).optional() });
 export const roleAssignment = roleInput.extend({ id: z.string(), ...versioned });
 
+/** Who an audit entry says acted: a role, or `system` for the seed and other start-up work. */
+export const auditRole = z.enum([...roleName.options, 'system']);
+/** Every kind of object the audit trail records changes of (cohorts and suspensions: src/scopes/exposureAdmin.ts). */
+export const auditObjectType = z.enum(['controller', 'framework', 'policy', 'product', 'certification', 'approval', 'role', 'cohort', 'suspension']);
 export const auditEntry = z.object({
-  seq: z.number().int(), at: instant, actor: z.string(), role: z.string(), action: z.string(),
-  objectType: z.enum(['controller', 'framework', 'policy', 'product', 'certification', 'approval', 'role']),
+  seq: z.number().int(), at: instant, actor: z.string(), role: auditRole, action: z.string(),
+  objectType: auditObjectType,
   objectId: z.string(), before: z.unknown(), after: z.unknown(), prevHash: z.string(), hash: z.string(),
 });
 
@@ -115,7 +131,7 @@ export const me = z.object({
 
 export const liveApproval = z.object({
   controllerId: z.string(), controllerOrgNumber: z.string(), purpose: z.string(), access: z.array(datasetAccess),
-  basis: z.enum(['own_review', 'trusted_reviewer', 'certification', 'policy']), approvalId: z.string().optional(),
+  basis: z.enum([...approvalBasis.options, 'policy']), approvalId: z.string().optional(),
   certificationId: z.string().optional(), frameworkId: z.string().optional(), until: instant.optional(),
 });
 export const productAccess = z.object({

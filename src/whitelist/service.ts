@@ -220,7 +220,7 @@ export class RegistryService {
   }
 
   async #checkProduct(input: Omit<ProductIn, 'id'>): Promise<void> {
-    const clientErrors = await productClientProblems(input.client as Product['client'], this.#deps.sandbox);
+    const clientErrors = await productClientProblems(input.client, this.#deps.sandbox);
     const first = clientErrors[0]?.path ?? '';
     this.#fieldErrors(/redirectUris/i.test(first) ? 'invalid_redirect_uri' : /jwks/.test(first) ? 'invalid_jwks' : 'invalid_client_metadata',
       'the client metadata is not acceptable', clientErrors, 400);

@@ -1,57 +1,40 @@
-// The registry's repository: rows in, model objects out. Every write runs in one transaction with its
-// audit entry (nothing half-written), checks the version the caller read (optimistic concurrency), and
-// answers the new audit revision so the caller can announce it. Who may write is not decided here
-// (src/whitelist/service.ts); this layer only keeps the records and the trail consistent.
+// The registry's repository: rows in, model objects out, each row through its table's mapper
+// (./db/rows.ts), so what a read answers has been checked, not cast. Every write runs in one
+// transaction with its audit entry (nothing half-written), checks the version the caller read
+// (optimistic concurrency), and answers the new audit revision so the caller can announce it. Who may
+// write is not decided here (src/whitelist/service.ts); this layer only keeps the records and the
+// trail consistent.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { PG, pgCode, type Db, type Queryable } from './db/db.ts';
-import { appendAudit, auditFromRow, AUDIT_COLUMNS, verifyAuditChain, type AuditActor, type ChainReport } from './audit.ts';
+import { theRow } from './db/columns.ts';
+import {
+  approvalFromRow, certificationFromRow, controllerFromRow, frameworkFromRow, policyFromRow, policyVersionFromRow, productFromRow, roleFromRow,
+  type ApprovalRow, type CertificationRow, type ControllerRow, type FrameworkRow, type PolicyRow, type PolicyVersion, type PolicyVersionRow,
+  type ProductRow, type RoleRow,
+} from './db/rows.ts';
+import {
+  appendAudit, auditFromRow, AUDIT_COLUMNS, readAuditHead, verifyAuditChain, type AuditActor, type AuditRow, type ChainReport,
+} from './audit.ts';
 import { notFound, RegistryError, versionConflict } from './errors.ts';
 import type {
   Approval, AuditEntry, Certification, Controller, ControllerPolicy, Product, RegistrySnapshot,
   RoleAssignment, RoleSubject, TrustFramework,
 } from './model.ts';
 
-type Row = Record<string, unknown>;
-const iso = (v: unknown): string => new Date(v as string).toISOString();
-const isoOpt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : iso(v));
-const opt = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (v as T));
-const versioned = (r: Row) => ({ version: Number(r.version), createdAt: iso(r.created_at), updatedAt: iso(r.updated_at) });
-/** Drops undefined members so objects compare and serialise the same after a round trip. */
-const clean = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-
-const toController = (r: Row): Controller => clean({
-  id: r.id as string, orgNumber: r.org_number as string, name: r.name as string, kind: r.kind as Controller['kind'],
-  hsaId: opt<string>(r.hsa_id), datasets: r.datasets as string[], webhookUrl: opt<string>(r.webhook_url), ...versioned(r),
-});
-const toFramework = (r: Row): TrustFramework => clean({
-  id: r.id as string, name: r.name as string, description: opt<string>(r.description), ...versioned(r),
-});
-const toPolicy = (r: Row): ControllerPolicy => ({
-  controllerId: r.controller_id as string, accepts: r.accepts as ControllerPolicy['accepts'], ...versioned(r),
-});
-const toProduct = (r: Row): Product => clean({
-  id: r.id as string, name: r.name as string, supplierOrgNumber: r.supplier_org_number as string,
-  supplierName: r.supplier_name as string, purpose: r.purpose as string, contact: r.contact as Product['contact'],
-  status: r.status as Product['status'], client: r.client as Product['client'], authnMethods: r.authn_methods as string[],
-  minimumAcr: opt<string>(r.minimum_acr), requestedAccess: r.requested_access as Product['requestedAccess'], ...versioned(r),
-});
-const toCertification = (r: Row): Certification => ({
-  id: r.id as string, productId: r.product_id as string, frameworkId: r.framework_id as string, purpose: r.purpose as string,
-  certifiedBy: r.certified_by as string, issuedAt: iso(r.issued_at), expiresAt: iso(r.expires_at),
-  evidenceRef: r.evidence_ref as string, status: r.status as Certification['status'], ...versioned(r),
-});
-const toApproval = (r: Row): Approval => clean({
-  id: r.id as string, controllerId: r.controller_id as string, productId: r.product_id as string, purpose: r.purpose as string,
-  access: r.access as Approval['access'], basis: r.basis as Approval['basis'], reviewer: opt<string>(r.reviewer),
-  certificationId: opt<string>(r.certification_id), status: r.status as Approval['status'], expiresAt: isoOpt(r.expires_at),
-  decidedBy: r.decided_by as string, revokedAt: isoOpt(r.revoked_at), ...versioned(r),
-});
-const toRole = (r: Row): RoleAssignment => clean({
-  id: r.id as string,
-  subject: (r.subject_kind === 'staff' ? { kind: 'staff', hsaId: r.subject_id } : { kind: 'client', clientId: r.subject_id }) as RoleSubject,
-  role: r.role as RoleAssignment['role'], scope: r.scope === '' ? undefined : (r.scope as string), ...versioned(r),
-});
+/** The tables the store locks rows of, with each one's key column and mapper. */
+interface Table<Row, T> {
+  name: string;
+  key: string;
+  what: string;
+  map: (row: Row) => T;
+}
+const CONTROLLERS: Table<ControllerRow, Controller> = { name: 'controllers', key: 'id', what: 'controller', map: controllerFromRow };
+const FRAMEWORKS: Table<FrameworkRow, TrustFramework> = { name: 'frameworks', key: 'id', what: 'framework', map: frameworkFromRow };
+const PRODUCTS: Table<ProductRow, Product> = { name: 'products', key: 'id', what: 'product', map: productFromRow };
+const CERTIFICATIONS: Table<CertificationRow, Certification> = { name: 'certifications', key: 'id', what: 'certification', map: certificationFromRow };
+const APPROVALS: Table<ApprovalRow, Approval> = { name: 'approvals', key: 'id', what: 'approval', map: approvalFromRow };
+const ROLES: Table<RoleRow, RoleAssignment> = { name: 'role_assignments', key: 'id', what: 'role assignment', map: roleFromRow };
 
 /** Which field a unique constraint protects, for a 409 that names it. */
 const DUPLICATE_FIELDS: Record<string, string> = {
@@ -102,11 +85,11 @@ export class RegistryStore {
   }
 
   /** Locks the row, checks it exists and is at the expected version; answers it as it was. */
-  async #lock<T>(tx: Queryable, table: string, key: string, id: string, what: string, map: (r: Row) => T & { version: number }, expected?: number): Promise<T & { version: number }> {
-    const row = (await tx.query<Row>(`SELECT * FROM ${table} WHERE ${key} = $1 FOR UPDATE`, [id])).rows[0];
-    if (!row) throw notFound(what, id);
-    const current = map(row);
-    if (expected !== undefined && current.version !== expected) throw versionConflict(what, id, expected, current.version);
+  async #lock<Row, T extends { version: number }>(tx: Queryable, table: Table<Row, T>, id: string, expected?: number): Promise<T> {
+    const row = (await tx.query<Row>(`SELECT * FROM ${table.name} WHERE ${table.key} = $1 FOR UPDATE`, [id])).rows[0];
+    if (!row) throw notFound(table.what, id);
+    const current = table.map(row);
+    if (expected !== undefined && current.version !== expected) throw versionConflict(table.what, id, expected, current.version);
     return current;
   }
 
@@ -123,65 +106,64 @@ export class RegistryStore {
   /** Everything the token gate needs, read in one transaction so it is one consistent state. */
   async snapshot(): Promise<RegistrySnapshot> {
     return this.db.transaction(async (tx) => {
-      const head = (await tx.query<Row>('SELECT seq FROM audit_head WHERE id = 1')).rows[0];
-      const all = async <T>(sql: string, map: (r: Row) => T) => (await tx.query<Row>(sql)).rows.map(map);
+      const head = await readAuditHead(tx);
+      const all = async <Row, T>(sql: string, map: (r: Row) => T) => (await tx.query<Row>(sql)).rows.map(map);
       return {
-        revision: Number(head?.seq ?? 0),
-        controllers: await all('SELECT * FROM controllers ORDER BY id', toController),
-        frameworks: await all('SELECT * FROM frameworks ORDER BY id', toFramework),
-        policies: await all('SELECT * FROM controller_policies ORDER BY controller_id', toPolicy),
-        products: await all('SELECT * FROM products ORDER BY id', toProduct),
-        certifications: await all('SELECT * FROM certifications ORDER BY created_at, id', toCertification),
-        approvals: await all('SELECT * FROM approvals ORDER BY created_at, id', toApproval),
+        revision: head?.seq ?? 0,
+        controllers: await all('SELECT * FROM controllers ORDER BY id', controllerFromRow),
+        frameworks: await all('SELECT * FROM frameworks ORDER BY id', frameworkFromRow),
+        policies: await all('SELECT * FROM controller_policies ORDER BY controller_id', policyFromRow),
+        products: await all('SELECT * FROM products ORDER BY id', productFromRow),
+        certifications: await all('SELECT * FROM certifications ORDER BY created_at, id', certificationFromRow),
+        approvals: await all('SELECT * FROM approvals ORDER BY created_at, id', approvalFromRow),
       };
     }, { isolation: 'repeatable read' });
   }
 
   async revision(): Promise<number> {
-    const head = (await this.db.query<Row>('SELECT seq FROM audit_head WHERE id = 1')).rows[0];
-    return Number(head?.seq ?? 0);
+    return (await readAuditHead(this.db))?.seq ?? 0;
   }
 
-  async #one<T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
+  async #one<Row, T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | undefined> {
     const row = (await this.db.query<Row>(sql, params)).rows[0];
     return row ? map(row) : undefined;
   }
 
   listControllers(): Promise<Controller[]> {
-    return this.db.query<Row>('SELECT * FROM controllers ORDER BY id').then((r) => r.rows.map(toController));
+    return this.db.query<ControllerRow>('SELECT * FROM controllers ORDER BY id').then((r) => r.rows.map(controllerFromRow));
   }
   getController(id: string): Promise<Controller | undefined> {
-    return this.#one('SELECT * FROM controllers WHERE id = $1', [id], toController);
+    return this.#one('SELECT * FROM controllers WHERE id = $1', [id], controllerFromRow);
   }
   listFrameworks(): Promise<TrustFramework[]> {
-    return this.db.query<Row>('SELECT * FROM frameworks ORDER BY id').then((r) => r.rows.map(toFramework));
+    return this.db.query<FrameworkRow>('SELECT * FROM frameworks ORDER BY id').then((r) => r.rows.map(frameworkFromRow));
   }
   getFramework(id: string): Promise<TrustFramework | undefined> {
-    return this.#one('SELECT * FROM frameworks WHERE id = $1', [id], toFramework);
+    return this.#one('SELECT * FROM frameworks WHERE id = $1', [id], frameworkFromRow);
   }
   getPolicy(controllerId: string): Promise<ControllerPolicy | undefined> {
-    return this.#one('SELECT * FROM controller_policies WHERE controller_id = $1', [controllerId], toPolicy);
+    return this.#one('SELECT * FROM controller_policies WHERE controller_id = $1', [controllerId], policyFromRow);
   }
-  async policyHistory(controllerId: string): Promise<Array<{ version: number; accepts: ControllerPolicy['accepts']; decidedBy: string; createdAt: string }>> {
-    const rows = (await this.db.query<Row>('SELECT * FROM controller_policy_versions WHERE controller_id = $1 ORDER BY version', [controllerId])).rows;
-    return rows.map((r) => ({ version: Number(r.version), accepts: r.accepts as ControllerPolicy['accepts'], decidedBy: r.decided_by as string, createdAt: iso(r.created_at) }));
+  async policyHistory(controllerId: string): Promise<PolicyVersion[]> {
+    const rows = (await this.db.query<PolicyVersionRow>('SELECT * FROM controller_policy_versions WHERE controller_id = $1 ORDER BY version', [controllerId])).rows;
+    return rows.map(policyVersionFromRow);
   }
   listProducts(filter: { supplierOrgNumber?: string } = {}): Promise<Product[]> {
     return filter.supplierOrgNumber
-      ? this.db.query<Row>('SELECT * FROM products WHERE supplier_org_number = $1 ORDER BY id', [filter.supplierOrgNumber]).then((r) => r.rows.map(toProduct))
-      : this.db.query<Row>('SELECT * FROM products ORDER BY id').then((r) => r.rows.map(toProduct));
+      ? this.db.query<ProductRow>('SELECT * FROM products WHERE supplier_org_number = $1 ORDER BY id', [filter.supplierOrgNumber]).then((r) => r.rows.map(productFromRow))
+      : this.db.query<ProductRow>('SELECT * FROM products ORDER BY id').then((r) => r.rows.map(productFromRow));
   }
   getProduct(id: string): Promise<Product | undefined> {
-    return this.#one('SELECT * FROM products WHERE id = $1', [id], toProduct);
+    return this.#one('SELECT * FROM products WHERE id = $1', [id], productFromRow);
   }
   async listCertifications(filter: { productId?: string } = {}): Promise<Certification[]> {
     const rows = filter.productId
-      ? (await this.db.query<Row>('SELECT * FROM certifications WHERE product_id = $1 ORDER BY created_at, id', [filter.productId])).rows
-      : (await this.db.query<Row>('SELECT * FROM certifications ORDER BY created_at, id')).rows;
-    return rows.map(toCertification);
+      ? (await this.db.query<CertificationRow>('SELECT * FROM certifications WHERE product_id = $1 ORDER BY created_at, id', [filter.productId])).rows
+      : (await this.db.query<CertificationRow>('SELECT * FROM certifications ORDER BY created_at, id')).rows;
+    return rows.map(certificationFromRow);
   }
   getCertification(id: string): Promise<Certification | undefined> {
-    return this.#one('SELECT * FROM certifications WHERE id = $1', [id], toCertification);
+    return this.#one('SELECT * FROM certifications WHERE id = $1', [id], certificationFromRow);
   }
   async listApprovals(filter: { controllerId?: string; productId?: string; productIds?: string[] } = {}): Promise<Approval[]> {
     const where: string[] = [];
@@ -189,22 +171,22 @@ export class RegistryStore {
     if (filter.controllerId) { params.push(filter.controllerId); where.push(`controller_id = $${params.length}`); }
     if (filter.productId) { params.push(filter.productId); where.push(`product_id = $${params.length}`); }
     if (filter.productIds) { params.push(filter.productIds); where.push(`product_id = ANY($${params.length}::text[])`); }
-    const rows = (await this.db.query<Row>(`SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`, params)).rows;
-    return rows.map(toApproval);
+    const rows = (await this.db.query<ApprovalRow>(`SELECT * FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`, params)).rows;
+    return rows.map(approvalFromRow);
   }
   getApproval(id: string): Promise<Approval | undefined> {
-    return this.#one('SELECT * FROM approvals WHERE id = $1', [id], toApproval);
+    return this.#one('SELECT * FROM approvals WHERE id = $1', [id], approvalFromRow);
   }
   listRoles(): Promise<RoleAssignment[]> {
-    return this.db.query<Row>('SELECT * FROM role_assignments ORDER BY created_at, id').then((r) => r.rows.map(toRole));
+    return this.db.query<RoleRow>('SELECT * FROM role_assignments ORDER BY created_at, id').then((r) => r.rows.map(roleFromRow));
   }
   getRole(id: string): Promise<RoleAssignment | undefined> {
-    return this.#one('SELECT * FROM role_assignments WHERE id = $1', [id], toRole);
+    return this.#one('SELECT * FROM role_assignments WHERE id = $1', [id], roleFromRow);
   }
   async rolesOf(subject: RoleSubject): Promise<RoleAssignment[]> {
     const id = subject.kind === 'staff' ? subject.hsaId : subject.clientId;
-    const rows = (await this.db.query<Row>('SELECT * FROM role_assignments WHERE subject_kind = $1 AND subject_id = $2 ORDER BY created_at, id', [subject.kind, id])).rows;
-    return rows.map(toRole);
+    const rows = (await this.db.query<RoleRow>('SELECT * FROM role_assignments WHERE subject_kind = $1 AND subject_id = $2 ORDER BY created_at, id', [subject.kind, id])).rows;
+    return rows.map(roleFromRow);
   }
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
     const where: string[] = [];
@@ -217,10 +199,10 @@ export class RegistryStore {
       where.push(`(object_type || '|' || object_id) = ANY($${params.length}::text[])`);
     }
     params.push(Math.min(query.limit ?? 500, 5000));
-    const rows = (await this.db.query<Row>(
+    const rows = (await this.db.query<AuditRow>(
       `SELECT ${AUDIT_COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`, params,
     )).rows;
-    return rows.map((r) => auditFromRow(r as never));
+    return rows.map(auditFromRow);
   }
   verifyAudit(): Promise<ChainReport> {
     return verifyAuditChain(this.db);
@@ -230,48 +212,44 @@ export class RegistryStore {
 
   createController(who: AuditActor, c: Omit<Controller, 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<Controller>> {
     return guardDuplicate('controller', () => this.#write(who, async (tx, now) => {
-      const row = (await tx.query<Row>(
+      const value = controllerFromRow(theRow(await tx.query<ControllerRow>(
         `INSERT INTO controllers (id, org_number, name, kind, hsa_id, datasets, webhook_url, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *`,
         [c.id, c.orgNumber, c.name, c.kind, c.hsaId ?? null, JSON.stringify(c.datasets), c.webhookUrl ?? null, now],
-      )).rows[0]!;
-      const value = toController(row);
+      ), 'INSERT INTO controllers'));
       return { value, audit: { action: 'controller.create', objectType: 'controller', objectId: c.id, before: null, after: value } };
     }));
   }
 
   updateController(who: AuditActor, id: string, expected: number, c: Omit<Controller, 'id' | 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<Controller>> {
     return guardDuplicate('controller', () => this.#write(who, async (tx, now) => {
-      const before = await this.#lock(tx, 'controllers', 'id', id, 'controller', toController, expected);
-      const row = (await tx.query<Row>(
+      const before = await this.#lock(tx, CONTROLLERS, id, expected);
+      const value = controllerFromRow(theRow(await tx.query<ControllerRow>(
         `UPDATE controllers SET org_number = $2, name = $3, kind = $4, hsa_id = $5, datasets = $6, webhook_url = $7,
            version = version + 1, updated_at = $8 WHERE id = $1 AND version = $9 RETURNING *`,
         [id, c.orgNumber, c.name, c.kind, c.hsaId ?? null, JSON.stringify(c.datasets), c.webhookUrl ?? null, now, expected],
-      )).rows[0]!;
-      const value = toController(row);
+      ), 'UPDATE controllers'));
       return { value, audit: { action: 'controller.update', objectType: 'controller', objectId: id, before, after: value } };
     }));
   }
 
   createFramework(who: AuditActor, f: Omit<TrustFramework, 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<TrustFramework>> {
     return guardDuplicate('framework', () => this.#write(who, async (tx, now) => {
-      const row = (await tx.query<Row>(
+      const value = frameworkFromRow(theRow(await tx.query<FrameworkRow>(
         'INSERT INTO frameworks (id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *',
         [f.id, f.name, f.description ?? null, now],
-      )).rows[0]!;
-      const value = toFramework(row);
+      ), 'INSERT INTO frameworks'));
       return { value, audit: { action: 'framework.create', objectType: 'framework', objectId: f.id, before: null, after: value } };
     }));
   }
 
   updateFramework(who: AuditActor, id: string, expected: number, f: Omit<TrustFramework, 'id' | 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<TrustFramework>> {
     return this.#write(who, async (tx, now) => {
-      const before = await this.#lock(tx, 'frameworks', 'id', id, 'framework', toFramework, expected);
-      const row = (await tx.query<Row>(
+      const before = await this.#lock(tx, FRAMEWORKS, id, expected);
+      const value = frameworkFromRow(theRow(await tx.query<FrameworkRow>(
         'UPDATE frameworks SET name = $2, description = $3, version = version + 1, updated_at = $4 WHERE id = $1 AND version = $5 RETURNING *',
         [id, f.name, f.description ?? null, now, expected],
-      )).rows[0]!;
-      const value = toFramework(row);
+      ), 'UPDATE frameworks'));
       return { value, audit: { action: 'framework.update', objectType: 'framework', objectId: id, before, after: value } };
     });
   }
@@ -282,25 +260,25 @@ export class RegistryStore {
    */
   putPolicy(who: AuditActor, controllerId: string, expected: number | undefined, accepts: ControllerPolicy['accepts']): Promise<Written<ControllerPolicy>> {
     return this.#write(who, async (tx, now) => {
-      await this.#lock(tx, 'controllers', 'id', controllerId, 'controller', toController);
-      const currentRow = (await tx.query<Row>('SELECT * FROM controller_policies WHERE controller_id = $1 FOR UPDATE', [controllerId])).rows[0];
-      const before = currentRow ? toPolicy(currentRow) : null;
-      let row: Row;
+      await this.#lock(tx, CONTROLLERS, controllerId);
+      const currentRow = (await tx.query<PolicyRow>('SELECT * FROM controller_policies WHERE controller_id = $1 FOR UPDATE', [controllerId])).rows[0];
+      const before = currentRow ? policyFromRow(currentRow) : null;
+      let row: PolicyRow;
       if (!before) {
         if (expected !== undefined && expected !== 0) throw versionConflict('policy of', controllerId, expected, 0);
-        row = (await tx.query<Row>(
+        row = theRow(await tx.query<PolicyRow>(
           'INSERT INTO controller_policies (controller_id, accepts, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING *',
           [controllerId, JSON.stringify(accepts), now],
-        )).rows[0]!;
+        ), 'INSERT INTO controller_policies');
       } else {
         if (expected === undefined) throw new RegistryError(428, 'precondition_required', `the policy of ${controllerId} exists: name the version you read (If-Match)`);
         if (before.version !== expected) throw versionConflict('policy of', controllerId, expected, before.version);
-        row = (await tx.query<Row>(
+        row = theRow(await tx.query<PolicyRow>(
           'UPDATE controller_policies SET accepts = $2, version = version + 1, updated_at = $3 WHERE controller_id = $1 AND version = $4 RETURNING *',
           [controllerId, JSON.stringify(accepts), now, expected],
-        )).rows[0]!;
+        ), 'UPDATE controller_policies');
       }
-      const value = toPolicy(row);
+      const value = policyFromRow(row);
       await tx.query('INSERT INTO controller_policy_versions (controller_id, version, accepts, decided_by, created_at) VALUES ($1, $2, $3, $4, $5)',
         [controllerId, value.version, JSON.stringify(accepts), who.actor, now]);
       return { value, audit: { action: 'policy.set', objectType: 'policy', objectId: controllerId, before, after: value } };
@@ -309,41 +287,38 @@ export class RegistryStore {
 
   createProduct(who: AuditActor, p: Omit<Product, 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<Product>> {
     return guardDuplicate('product', () => this.#write(who, async (tx, now) => {
-      const row = (await tx.query<Row>(
+      const value = productFromRow(theRow(await tx.query<ProductRow>(
         `INSERT INTO products (id, name, supplier_org_number, supplier_name, purpose, contact, status, client_id, client,
            authn_methods, minimum_acr, requested_access, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
         [p.id, p.name, p.supplierOrgNumber, p.supplierName, p.purpose, JSON.stringify(p.contact), p.status, p.client.clientId,
           JSON.stringify(p.client), JSON.stringify(p.authnMethods), p.minimumAcr ?? null, JSON.stringify(p.requestedAccess), now],
-      )).rows[0]!;
-      const value = toProduct(row);
+      ), 'INSERT INTO products'));
       return { value, audit: { action: 'product.create', objectType: 'product', objectId: p.id, before: null, after: value } };
     }));
   }
 
   updateProduct(who: AuditActor, id: string, expected: number, p: Omit<Product, 'id' | 'status' | 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<Product>> {
     return guardDuplicate('product', () => this.#write(who, async (tx, now) => {
-      const before = await this.#lock(tx, 'products', 'id', id, 'product', toProduct, expected);
-      const row = (await tx.query<Row>(
+      const before = await this.#lock(tx, PRODUCTS, id, expected);
+      const value = productFromRow(theRow(await tx.query<ProductRow>(
         `UPDATE products SET name = $2, supplier_org_number = $3, supplier_name = $4, purpose = $5, contact = $6, client_id = $7,
            client = $8, authn_methods = $9, minimum_acr = $10, requested_access = $11, version = version + 1, updated_at = $12
          WHERE id = $1 AND version = $13 RETURNING *`,
         [id, p.name, p.supplierOrgNumber, p.supplierName, p.purpose, JSON.stringify(p.contact), p.client.clientId, JSON.stringify(p.client),
           JSON.stringify(p.authnMethods), p.minimumAcr ?? null, JSON.stringify(p.requestedAccess), now, expected],
-      )).rows[0]!;
-      const value = toProduct(row);
+      ), 'UPDATE products'));
       return { value, audit: { action: 'product.update', objectType: 'product', objectId: id, before, after: value } };
     }));
   }
 
   setProductStatus(who: AuditActor, id: string, expected: number, status: Product['status']): Promise<Written<Product>> {
     return this.#write(who, async (tx, now) => {
-      const before = await this.#lock(tx, 'products', 'id', id, 'product', toProduct, expected);
-      const row = (await tx.query<Row>(
+      const before = await this.#lock(tx, PRODUCTS, id, expected);
+      const value = productFromRow(theRow(await tx.query<ProductRow>(
         'UPDATE products SET status = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND version = $4 RETURNING *',
         [id, status, now, expected],
-      )).rows[0]!;
-      const value = toProduct(row);
+      ), 'UPDATE products'));
       return { value, audit: { action: `product.status.${status}`, objectType: 'product', objectId: id, before, after: value } };
     });
   }
@@ -351,25 +326,23 @@ export class RegistryStore {
   createCertification(who: AuditActor, c: Omit<Certification, 'id' | 'status' | 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<Certification>> {
     const id = randomUUID();
     return guardDuplicate('certification', () => this.#write(who, async (tx, now) => {
-      const row = (await tx.query<Row>(
+      const value = certificationFromRow(theRow(await tx.query<CertificationRow>(
         `INSERT INTO certifications (id, product_id, framework_id, purpose, certified_by, issued_at, expires_at, evidence_ref, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'valid', $9, $9) RETURNING *`,
         [id, c.productId, c.frameworkId, c.purpose, c.certifiedBy, c.issuedAt, c.expiresAt, c.evidenceRef, now],
-      )).rows[0]!;
-      const value = toCertification(row);
+      ), 'INSERT INTO certifications'));
       return { value, audit: { action: 'certification.issue', objectType: 'certification', objectId: id, before: null, after: value } };
     }));
   }
 
   withdrawCertification(who: AuditActor, id: string, expected: number): Promise<Written<Certification>> {
     return this.#write(who, async (tx, now) => {
-      const before = await this.#lock(tx, 'certifications', 'id', id, 'certification', toCertification, expected);
+      const before = await this.#lock(tx, CERTIFICATIONS, id, expected);
       if (before.status === 'withdrawn') throw new RegistryError(409, 'already_withdrawn', `certification ${id} is already withdrawn`);
-      const row = (await tx.query<Row>(
+      const value = certificationFromRow(theRow(await tx.query<CertificationRow>(
         `UPDATE certifications SET status = 'withdrawn', version = version + 1, updated_at = $2 WHERE id = $1 AND version = $3 RETURNING *`,
         [id, now, expected],
-      )).rows[0]!;
-      const value = toCertification(row);
+      ), 'UPDATE certifications'));
       return { value, audit: { action: 'certification.withdraw', objectType: 'certification', objectId: id, before, after: value } };
     });
   }
@@ -377,13 +350,12 @@ export class RegistryStore {
   createApproval(who: AuditActor, a: Omit<Approval, 'id' | 'status' | 'revokedAt' | 'version' | 'createdAt' | 'updatedAt'>): Promise<Written<Approval>> {
     const id = randomUUID();
     return guardDuplicate('approval', () => this.#write(who, async (tx, now) => {
-      const row = (await tx.query<Row>(
+      const value = approvalFromRow(theRow(await tx.query<ApprovalRow>(
         `INSERT INTO approvals (id, controller_id, product_id, purpose, access, basis, reviewer, certification_id, status, expires_at, decided_by, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $11, $11) RETURNING *`,
         [id, a.controllerId, a.productId, a.purpose, JSON.stringify(a.access), a.basis, a.reviewer ?? null, a.certificationId ?? null,
           a.expiresAt ?? null, a.decidedBy, now],
-      )).rows[0]!;
-      const value = toApproval(row);
+      ), 'INSERT INTO approvals'));
       return { value, audit: { action: 'approval.grant', objectType: 'approval', objectId: id, before: null, after: value } };
     }));
   }
@@ -391,13 +363,12 @@ export class RegistryStore {
   /** A revoked row with basis `certification` also blocks the policy's automatic approval (model.ts). */
   revokeApproval(who: AuditActor, id: string, expected: number): Promise<Written<Approval>> {
     return this.#write(who, async (tx, now) => {
-      const before = await this.#lock(tx, 'approvals', 'id', id, 'approval', toApproval, expected);
+      const before = await this.#lock(tx, APPROVALS, id, expected);
       if (before.status === 'revoked') throw new RegistryError(409, 'already_revoked', `approval ${id} is already revoked`);
-      const row = (await tx.query<Row>(
+      const value = approvalFromRow(theRow(await tx.query<ApprovalRow>(
         `UPDATE approvals SET status = 'revoked', revoked_at = $2, version = version + 1, updated_at = $2 WHERE id = $1 AND version = $3 RETURNING *`,
         [id, now, expected],
-      )).rows[0]!;
-      const value = toApproval(row);
+      ), 'UPDATE approvals'));
       return { value, audit: { action: 'approval.revoke', objectType: 'approval', objectId: id, before, after: value } };
     });
   }
@@ -406,12 +377,11 @@ export class RegistryStore {
     const id = randomUUID();
     const subjectId = r.subject.kind === 'staff' ? r.subject.hsaId : r.subject.clientId;
     return guardDuplicate('role assignment', () => this.#write(who, async (tx, now) => {
-      const row = (await tx.query<Row>(
+      const value = roleFromRow(theRow(await tx.query<RoleRow>(
         `INSERT INTO role_assignments (id, subject_kind, subject_id, role, scope, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *`,
         [id, r.subject.kind, subjectId, r.role, r.scope ?? '', now],
-      )).rows[0]!;
-      const value = toRole(row);
+      ), 'INSERT INTO role_assignments'));
       return { value, audit: { action: 'role.assign', objectType: 'role', objectId: id, before: null, after: value } };
     }));
   }
@@ -422,8 +392,8 @@ export class RegistryStore {
    */
   deleteRole(who: AuditActor, id: string, expected: number | undefined): Promise<Written<RoleAssignment>> {
     return this.#write(who, async (tx) => {
-      const operators = (await tx.query<Row>("SELECT id FROM role_assignments WHERE role = 'operator' ORDER BY id FOR UPDATE")).rows;
-      const before = await this.#lock(tx, 'role_assignments', 'id', id, 'role assignment', toRole, expected);
+      const operators = (await tx.query<{ id: string }>("SELECT id FROM role_assignments WHERE role = 'operator' ORDER BY id FOR UPDATE")).rows;
+      const before = await this.#lock(tx, ROLES, id, expected);
       if (before.role === 'operator' && operators.length <= 1) {
         throw new RegistryError(409, 'last_operator', 'the last operator cannot be removed: assign another operator first');
       }

@@ -8,7 +8,10 @@ export interface QueryResult<R> {
 }
 
 export interface Queryable {
-  /** One statement with $1.. parameters. */
+  /**
+   * One statement with $1.. parameters. `R` is what the caller expects the rows to be, not something
+   * the driver checks: rows of the registry's tables go through their mapper (rows.ts) before use.
+   */
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
   /** A script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
@@ -35,4 +38,7 @@ export const PG = {
   raiseException: 'P0001',
 } as const;
 
-export const pgCode = (err: unknown): string | undefined => (err as { code?: unknown })?.code as string | undefined;
+export const pgCode = (err: unknown): string | undefined => {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+  return typeof code === 'string' ? code : undefined;
+};
