@@ -125,8 +125,32 @@ class ReadCertificate extends X509Certificate {
   }
 }
 
+// Reading a certificate with the library costs milliseconds, an order more than the checks on it; the
+// same cards and CAs come back all day, and what is read depends on the bytes alone (every time-bound
+// decision is the pipeline's), so recent readings are kept by the DER's hash.
+const READ_CACHE_SIZE = 512;
+const readCache = new Map<string, CertificateInfo>();
+
 /** Reads a DER certificate; throws CertificateFormatError when it is not one. */
 export function readCertificate(der: Buffer): CertificateInfo {
+  const fingerprint = createHash('sha256').update(der).digest('hex');
+  const known = readCache.get(fingerprint);
+  if (known) {
+    // Most recently used last, so the oldest reading is the one dropped.
+    readCache.delete(fingerprint);
+    readCache.set(fingerprint, known);
+    return known;
+  }
+  const info = readUncached(Buffer.from(der), fingerprint);
+  readCache.set(fingerprint, info);
+  for (const oldest of readCache.keys()) {
+    if (readCache.size <= READ_CACHE_SIZE) break;
+    readCache.delete(oldest);
+  }
+  return info;
+}
+
+function readUncached(der: Buffer, fingerprint: string): CertificateInfo {
   let x509: NodeCertificate;
   let cert: ReadCertificate;
   try {
@@ -136,14 +160,14 @@ export function readCertificate(der: Buffer): CertificateInfo {
     throw new CertificateFormatError('certificate: not parseable');
   }
   try {
-    return describe(der, x509, cert);
+    return describe(der, fingerprint, x509, cert);
   } catch (err) {
     if (err instanceof CertificateFormatError) throw err;
     throw new CertificateFormatError('certificate: a field is not readable');
   }
 }
 
-function describe(der: Buffer, x509: NodeCertificate, cert: ReadCertificate): CertificateInfo {
+function describe(der: Buffer, fingerprint: string, x509: NodeCertificate, cert: ReadCertificate): CertificateInfo {
   const { outer, inner } = cert.signatureAlgorithms;
   if (outer !== inner) throw new CertificateFormatError('certificate: signature algorithms differ');
   const extensions = cert.extensions.map((e) => ({ oid: e.type, critical: e.critical }));
@@ -155,7 +179,7 @@ function describe(der: Buffer, x509: NodeCertificate, cert: ReadCertificate): Ce
   }
   const info: CertificateInfo = {
     der,
-    fingerprint: createHash('sha256').update(der).digest('hex'),
+    fingerprint,
     serialNumberHex: normalizeSerialHex(x509.serialNumber),
     signatureAlgorithm: outer,
     issuer: readName(cert.issuerName),
