@@ -3,7 +3,7 @@
 // `malformed` refusal; nothing here trusts the certificate, it only decodes it.
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
-import { pemBlocks } from './asn1.ts';
+import { pemBlocks } from './x509.ts';
 import { CertificateError } from './certificateError.ts';
 
 /** Longest header value accepted: a URL-encoded PEM of a 4096-bit RSA card certificate is well under this. */
@@ -33,7 +33,7 @@ export function certificateFromHeader(value: string | string[] | undefined): Buf
   if (text.length > MAX_HEADER_LENGTH) throw new CertificateError('malformed', 'too_long');
 
   const structured = SF_BINARY.exec(text);
-  if (structured) return checkedDer(Buffer.from(structured[1]!, 'base64'));
+  if (structured) return checkedDer(Buffer.from(structured[1] ?? '', 'base64'));
   if (text.includes('%')) {
     try {
       text = decodeURIComponent(text).trim();
@@ -48,8 +48,9 @@ export function certificateFromHeader(value: string | string[] | undefined): Buf
     } catch {
       throw new CertificateError('malformed', 'bad_pem');
     }
-    if (blocks.length !== 1) throw new CertificateError('malformed', blocks.length ? 'several_certificates' : 'bad_pem');
-    return checkedDer(blocks[0]!);
+    const [block, ...more] = blocks;
+    if (!block || more.length) throw new CertificateError('malformed', block ? 'several_certificates' : 'bad_pem');
+    return checkedDer(block);
   }
   const compact = text.replace(/\s+/g, '');
   if (BASE64.test(compact) || BASE64URL.test(compact)) return checkedDer(Buffer.from(compact, 'base64'));
@@ -60,15 +61,19 @@ export function certificateFromHeader(value: string | string[] | undefined): Buf
 export function toCertificateDer(input: string | Uint8Array): Buffer {
   if (typeof input !== 'string') {
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    if (bytes[0] === 0x30) return checkedDer(Buffer.from(bytes));
+    // DER always holds control octets (tags and lengths); PEM, base64 and URL-encoded text never do.
+    if (!isText(bytes)) return checkedDer(Buffer.from(bytes));
     return certificateFromHeader(bytes.toString('latin1'));
   }
   return certificateFromHeader(input);
 }
 
+const isText = (bytes: Buffer): boolean => bytes.length > 0 && bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+
 /** DER that X509Certificate (OpenSSL) accepts as one certificate; the parse here is only a gate. */
 function checkedDer(der: Buffer): Buffer {
-  if (der.length < 64 || der[0] !== 0x30) throw new CertificateError('malformed', 'not_der');
+  // Shorter than any certificate with a key in it; also keeps PEM text (which OpenSSL would read) out.
+  if (der.length < 64 || isText(der)) throw new CertificateError('malformed', 'not_der');
   try {
     new X509Certificate(der);
   } catch {

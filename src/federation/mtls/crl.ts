@@ -1,21 +1,19 @@
-// X.509 v2 certificate revocation lists (RFC 5280 section 5): built with forge.asn1 and signed with
-// forge for the sandbox, and parsed for the card-certificate verifier. forge has no CRL support of its
-// own, so both directions follow the ASN.1 module of RFC 5280 directly:
-//
-//   CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }
-//   TBSCertList ::= SEQUENCE { version INTEGER (v2 = 1) OPTIONAL, signature AlgorithmIdentifier,
-//     issuer Name, thisUpdate Time, nextUpdate Time OPTIONAL,
-//     revokedCertificates SEQUENCE OF SEQUENCE { userCertificate INTEGER, revocationDate Time,
-//       crlEntryExtensions Extensions OPTIONAL } OPTIONAL,
-//     crlExtensions [0] EXPLICIT Extensions OPTIONAL }
-import { verify as verifySignature, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+// X.509 v2 certificate revocation lists (RFC 5280 section 5): read for the card-certificate verifier
+// with @peculiar/x509, and built for the sandbox with its schema layer (@peculiar/asn1-x509), signed by
+// node:crypto. Both directions are synchronous, so a CRL swap or a sign-in never waits on WebCrypto.
+import { createPrivateKey, sign, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { AsnConvert, AsnIntegerBigIntConverter, OctetString } from '@peculiar/asn1-schema';
 import {
-  Class, DerError, OID, Type, elements, encodeDer, extensionNode, firstElementBytes, fromBinary, isContext, isUniversal,
-  parseDer, pemBlocks, primitive, readBigInteger, readExtensions, readName, readOid, readSerialHex, readSmallInteger,
-  readTime, serialHexToDerBytes, timeNode, toPem, type Asn1, type DistinguishedName,
-} from './asn1.ts';
-import { SIGNATURE_ALGORITHMS, readAuthorityKeyIdentifier, readCertificate } from './x509.ts';
+  AlgorithmIdentifier, AuthorityKeyIdentifier, CRLNumber, CRLReason, Certificate, CertificateList, Extension, KeyIdentifier,
+  RevokedCertificate as RevokedCertificateSchema, TBSCertList, Time, Version, id_ce_authorityKeyIdentifier, id_ce_cRLNumber, id_ce_cRLReasons,
+} from '@peculiar/asn1-x509';
+import type forge from 'node-forge';
+import { AuthorityKeyIdentifierExtension, X509Crl } from './library.ts';
+import { OID } from './oids.ts';
+import {
+  CertificateFormatError, normalizeSerialHex, pemBlocks, readCertificate, readName, toPem, SIGNATURE_ALGORITHMS,
+  type DistinguishedName,
+} from './x509.ts';
 
 /** CRLReason (RFC 5280 section 5.3.1), by its ENUMERATED value. */
 export const CRL_REASONS = [
@@ -49,15 +47,15 @@ export interface BuiltCrl {
   pem: string;
 }
 
-const { create } = forge.asn1;
-const seq = (value: Asn1[]): Asn1 => create(Class.UNIVERSAL, Type.SEQUENCE, true, value);
+const extension = (extnID: string, value: object): Extension =>
+  new Extension({ extnID, critical: false, extnValue: new OctetString(AsnConvert.serialize(value)) });
 
-function bigintDerBytes(value: bigint): string {
-  if (value < 0n) throw new RangeError('crlNumber must not be negative');
-  let hex = value.toString(16);
-  if (hex.length % 2) hex = `0${hex}`;
-  if (Number.parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
-  return forge.util.hexToBytes(hex);
+/** The content octets of the INTEGER holding this serial: hex, with a sign octet where the top bit is set. */
+function serialContent(hex: string): ArrayBuffer {
+  let clean = normalizeSerialHex(hex).toLowerCase();
+  if (Number.parseInt(clean.slice(0, 2), 16) >= 0x80) clean = `00${clean}`;
+  const bytes = Buffer.from(clean, 'hex');
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 /** Builds and signs a v2 CRL with sha256WithRSAEncryption, the authorityKeyIdentifier and cRLNumber extensions. */
@@ -65,43 +63,52 @@ export function buildCrl(options: BuildCrlOptions): BuiltCrl {
   const issuerDer = toDer(options.issuerCertificate, 'CERTIFICATE');
   const issuer = readCertificate(issuerDer);
   const key = typeof options.issuerKey === 'string'
-    ? forge.pki.privateKeyFromPem(options.issuerKey) as forge.pki.rsa.PrivateKey
-    : options.issuerKey;
+    ? createPrivateKey(options.issuerKey)
+    : createPrivateKey({ key: { kty: 'RSA', ...rsaJwk(options.issuerKey) }, format: 'jwk' });
   if (!(options.nextUpdate > options.thisUpdate)) throw new RangeError('nextUpdate must be after thisUpdate');
+  const crlNumber = BigInt(options.crlNumber);
+  if (crlNumber < 0n) throw new RangeError('crlNumber must not be negative');
 
-  const algorithm = seq([
-    create(Class.UNIVERSAL, Type.OID, false, forge.asn1.oidToDer(OID.sha256WithRSAEncryption).getBytes()),
-    create(Class.UNIVERSAL, Type.NULL, false, ''),
-  ]);
-  const entries = options.revoked.map((entry) => seq([
-    create(Class.UNIVERSAL, Type.INTEGER, false, serialHexToDerBytes(entry.serialNumberHex)),
-    timeNode(entry.revocationDate),
-    ...(entry.reason === undefined ? [] : [seq([
-      extensionNode(OID.reasonCode, false, create(Class.UNIVERSAL, Type.ENUMERATED, false, String.fromCharCode(CRL_REASONS.indexOf(entry.reason)))),
-    ])]),
-  ]));
-  const keyId = issuer.subjectKeyIdentifier;
+  const algorithm = new AlgorithmIdentifier({ algorithm: OID.sha256WithRSAEncryption, parameters: null });
   const crlExtensions = [
-    ...(keyId ? [extensionNode(OID.authorityKeyIdentifier, false, seq([
-      create(Class.CONTEXT_SPECIFIC, 0, false, forge.util.hexToBytes(keyId)),
-    ]))] : []),
-    extensionNode(OID.cRLNumber, false, create(Class.UNIVERSAL, Type.INTEGER, false, bigintDerBytes(BigInt(options.crlNumber)))),
+    ...(issuer.subjectKeyIdentifier
+      ? [extension(id_ce_authorityKeyIdentifier, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(Buffer.from(issuer.subjectKeyIdentifier, 'hex')) }))]
+      : []),
+    new Extension({ extnID: id_ce_cRLNumber, critical: false, extnValue: new OctetString(AsnIntegerBigIntConverter.toASN(crlNumber).toBER()) }),
   ];
-  const tbs = seq([
-    create(Class.UNIVERSAL, Type.INTEGER, false, '\x01'),
-    algorithm,
-    parseDer(issuer.subject.der, 'issuer'),
-    timeNode(options.thisUpdate),
-    timeNode(options.nextUpdate),
-    // An empty list is left out rather than encoded empty (RFC 5280 section 5.1.2.6).
-    ...(entries.length ? [seq(entries)] : []),
-    create(Class.CONTEXT_SPECIFIC, 0, true, [seq(crlExtensions)]),
-  ]);
-  const md = forge.md.sha256.create();
-  md.update(forge.asn1.toDer(tbs).getBytes());
-  const signature = key.sign(md);
-  const der = encodeDer(seq([tbs, algorithm, create(Class.UNIVERSAL, Type.BITSTRING, false, `\x00${signature}`)]));
+  const tbs = new TBSCertList({
+    version: Version.v2,
+    signature: algorithm,
+    issuer: AsnConvert.parse(issuerDer, Certificate).tbsCertificate.subject,
+    thisUpdate: new Time(options.thisUpdate),
+    nextUpdate: new Time(options.nextUpdate),
+    crlExtensions,
+  });
+  // An empty list is left out rather than encoded empty (RFC 5280 section 5.1.2.6).
+  if (options.revoked.length) {
+    tbs.revokedCertificates = options.revoked.map((entry) => new RevokedCertificateSchema({
+      userCertificate: serialContent(entry.serialNumberHex),
+      revocationDate: new Time(entry.revocationDate),
+      ...(entry.reason === undefined ? {} : { crlEntryExtensions: [extension(id_ce_cRLReasons, new CRLReason(CRL_REASONS.indexOf(entry.reason)))] }),
+    }));
+  }
+  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+  const signature = sign('sha256', tbsDer, key);
+  const der = Buffer.from(AsnConvert.serialize(new CertificateList({
+    tbsCertList: tbs,
+    signatureAlgorithm: algorithm,
+    signature: new Uint8Array(signature).buffer,
+  })));
   return { der, pem: crlToPem(der) };
+}
+
+function rsaJwk(key: forge.pki.rsa.PrivateKey): Record<string, string> {
+  const b64 = (n: forge.jsbn.BigInteger): string => {
+    let hex = n.toString(16);
+    if (hex.length % 2) hex = `0${hex}`;
+    return Buffer.from(hex, 'hex').toString('base64url');
+  };
+  return { n: b64(key.n), e: b64(key.e), d: b64(key.d), p: b64(key.p), q: b64(key.q), dp: b64(key.dP), dq: b64(key.dQ), qi: b64(key.qInv) };
 }
 
 export const crlToPem = (der: Uint8Array): string => toPem(der, 'X509 CRL');
@@ -141,82 +148,76 @@ export interface ParsedCrl {
 const KNOWN_CRL_EXTENSIONS = new Set<string>([OID.cRLNumber, OID.authorityKeyIdentifier]);
 const KNOWN_ENTRY_EXTENSIONS = new Set<string>([OID.reasonCode, OID.invalidityDate]);
 
+/** The library's CRL, with the parts it keeps to itself: the signed bytes as received, both algorithm fields. */
+class ReadCrl extends X509Crl {
+  get signed(): { tbs: ArrayBuffer; outerAlgorithm: string; innerAlgorithm: string; length: number } {
+    return {
+      tbs: this.asn.tbsCertListRaw ?? AsnConvert.serialize(this.asn.tbsCertList),
+      outerAlgorithm: this.asn.signatureAlgorithm.algorithm,
+      innerAlgorithm: this.asn.tbsCertList.signature.algorithm,
+      // The length of the one DER value the library read; anything after it is trailing data.
+      length: AsnConvert.serialize(this.asn).byteLength,
+    };
+  }
+}
+
 /** Parses a CRL in DER or PEM ("X509 CRL"). Structure only: the signature is checked by `crlSignedBy`. */
 export function parseCrl(input: string | Uint8Array): ParsedCrl {
   try {
     return parse(toDer(input, 'X509 CRL'));
   } catch (err) {
     if (err instanceof CrlFormatError) throw err;
-    throw new CrlFormatError(err instanceof DerError ? err.message : 'CRL: not parseable');
+    throw new CrlFormatError(err instanceof CertificateFormatError ? err.message : 'CRL: not parseable');
   }
 }
 
 function parse(der: Buffer): ParsedCrl {
-  const tbsBytes = firstElementBytes(der, 'CRL');
-  const [tbs, signatureAlgorithm, signatureValue, ...rest] = elements(parseDer(der, 'CRL'), 'CRL');
-  if (rest.length) throw new CrlFormatError('CRL: trailing fields');
-  const fields = elements(tbs, 'tbsCertList');
-  let i = 0;
-  let version: 1 | 2 = 1;
-  if (isUniversal(fields[0], Type.INTEGER)) {
-    if (readSmallInteger(fields[0], 'version') !== 1) throw new CrlFormatError('CRL: unknown version');
-    version = 2;
-    i += 1;
-  }
-  const innerAlgorithm = readOid(elements(fields[i++], 'signature')[0], 'signature');
-  const issuer = readName(fields[i++], 'issuer');
-  const thisUpdate = readTime(fields[i++], 'thisUpdate');
-  const crl: ParsedCrl = {
+  const crl = new ReadCrl(new Uint8Array(der));
+  const signed = crl.signed;
+  if (signed.length !== der.length) throw new CrlFormatError('CRL: trailing data');
+  if (signed.outerAlgorithm !== signed.innerAlgorithm) throw new CrlFormatError('CRL: signature algorithms differ');
+  const version = crl.version === undefined ? 1 : crl.version === Version.v2 ? 2 : undefined;
+  if (version === undefined) throw new CrlFormatError('CRL: unknown version');
+
+  const parsed: ParsedCrl = {
     der,
-    tbs: tbsBytes,
-    signatureAlgorithm: readOid(elements(signatureAlgorithm, 'signatureAlgorithm')[0], 'signatureAlgorithm'),
-    signature: Buffer.alloc(0),
+    tbs: Buffer.from(signed.tbs),
+    signatureAlgorithm: signed.outerAlgorithm,
+    signature: Buffer.from(crl.signature),
     version,
-    issuer,
-    thisUpdate,
+    issuer: readName(crl.issuerName),
+    thisUpdate: crl.thisUpdate,
     revoked: new Map(),
   };
-  if (crl.signatureAlgorithm !== innerAlgorithm) throw new CrlFormatError('CRL: signature algorithms differ');
-  const bits = fromBinary(primitive(signatureValue, Type.BITSTRING, 'signatureValue'));
-  if (bits[0] !== 0) throw new CrlFormatError('CRL: signature is not whole octets');
-  crl.signature = bits.subarray(1);
+  if (crl.nextUpdate) parsed.nextUpdate = crl.nextUpdate;
 
-  if (isUniversal(fields[i], Type.UTCTIME) || isUniversal(fields[i], Type.GENERALIZEDTIME)) crl.nextUpdate = readTime(fields[i++], 'nextUpdate');
-  if (isUniversal(fields[i], Type.SEQUENCE)) {
-    for (const entry of elements(fields[i++], 'revokedCertificates')) {
-      const [serial, date, extensions, ...more] = elements(entry, 'revokedCertificate');
-      if (more.length) throw new CrlFormatError('CRL: bad entry');
-      const revoked: RevocationEntry = { revocationDate: readTime(date, 'revocationDate') };
-      if (extensions) {
-        if (version !== 2) throw new CrlFormatError('CRL: entry extensions in a v1 CRL');
-        for (const [oid, ext] of readExtensions(extensions, 'crlEntryExtensions')) {
-          if (ext.critical && !KNOWN_ENTRY_EXTENSIONS.has(oid)) throw new CrlFormatError(`CRL: unsupported critical entry extension ${oid}`);
-          if (oid === OID.reasonCode) {
-            const code = primitive(parseDer(ext.value, 'reasonCode'), Type.ENUMERATED, 'reasonCode');
-            const reason = code.length === 1 ? CRL_REASONS[code.charCodeAt(0)] : undefined;
-            if (reason === undefined) throw new CrlFormatError('CRL: bad reasonCode');
-            revoked.reason = reason;
-          }
-        }
-      }
-      // A serial listed twice keeps its first entry; either way it is revoked.
-      const key = readSerialHex(serial, 'userCertificate');
-      if (!crl.revoked.has(key)) crl.revoked.set(key, revoked);
+  for (const entry of crl.entries) {
+    const revoked: RevocationEntry = { revocationDate: entry.revocationDate };
+    if (entry.extensions.length && version !== 2) throw new CrlFormatError('CRL: entry extensions in a v1 CRL');
+    for (const ext of entry.extensions) {
+      if (ext.critical && !KNOWN_ENTRY_EXTENSIONS.has(ext.type)) throw new CrlFormatError(`CRL: unsupported critical entry extension ${ext.type}`);
     }
-  }
-  if (isContext(fields[i], 0)) {
-    if (version !== 2) throw new CrlFormatError('CRL: extensions in a v1 CRL');
-    for (const [oid, ext] of readExtensions(elements(fields[i++], 'crlExtensions', null)[0], 'crlExtensions')) {
-      if (ext.critical && !KNOWN_CRL_EXTENSIONS.has(oid)) throw new CrlFormatError(`CRL: unsupported critical extension ${oid}`);
-      if (oid === OID.cRLNumber) crl.crlNumber = readBigInteger(parseDer(ext.value, 'cRLNumber'), 'cRLNumber');
-      if (oid === OID.authorityKeyIdentifier) {
-        const keyId = readAuthorityKeyIdentifier(ext.value);
-        if (keyId) crl.authorityKeyIdentifier = keyId;
-      }
+    if (entry.reason !== undefined) {
+      const reason = CRL_REASONS[entry.reason];
+      if (reason === undefined) throw new CrlFormatError('CRL: bad reasonCode');
+      revoked.reason = reason;
     }
+    // A serial listed twice keeps its first entry; either way it is revoked.
+    const key = normalizeSerialHex(entry.serialNumber);
+    if (!parsed.revoked.has(key)) parsed.revoked.set(key, revoked);
   }
-  if (i !== fields.length) throw new CrlFormatError('CRL: unexpected field');
-  return crl;
+
+  if (crl.extensions.length && version !== 2) throw new CrlFormatError('CRL: extensions in a v1 CRL');
+  for (const ext of crl.extensions) {
+    if (ext.critical && !KNOWN_CRL_EXTENSIONS.has(ext.type)) throw new CrlFormatError(`CRL: unsupported critical extension ${ext.type}`);
+    if (ext.type === OID.cRLNumber) {
+      const number = BigInt(AsnConvert.parse(ext.value, CRLNumber).value);
+      if (number < 0n) throw new CrlFormatError('CRL: bad cRLNumber');
+      parsed.crlNumber = number;
+    }
+    if (ext instanceof AuthorityKeyIdentifierExtension && ext.keyId) parsed.authorityKeyIdentifier = ext.keyId.toLowerCase();
+  }
+  return parsed;
 }
 
 /** Whether the CRL's signature verifies with this public key, under an accepted algorithm. */
@@ -234,9 +235,9 @@ export function crlSignedBy(crl: ParsedCrl, publicKey: KeyObject): boolean {
 function toDer(input: string | Uint8Array, label: string): Buffer {
   const text = typeof input === 'string' ? input : looksLikePem(input) ? Buffer.from(input).toString('latin1') : undefined;
   if (text === undefined) return Buffer.from(input as Uint8Array);
-  const blocks = pemBlocks(text, label);
-  if (blocks.length !== 1) throw new DerError(`expected one PEM ${label}`);
-  return blocks[0]!;
+  const [block, ...more] = pemBlocks(text, label);
+  if (!block || more.length) throw new CrlFormatError(`expected one PEM ${label}`);
+  return block;
 }
 
 const looksLikePem = (bytes: Uint8Array): boolean => Buffer.from(bytes.subarray(0, 64)).toString('latin1').includes('-----BEGIN');

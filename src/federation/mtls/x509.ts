@@ -1,141 +1,208 @@
 // One X.509 certificate, read into what path validation and the SITHS profile checks need
-// (RFC 5280 section 4.1). Node's X509Certificate (OpenSSL) checks signatures and holds the public key;
-// the fields are read with forge's ASN.1 parser, which, unlike forge.pki, does not care about the key type.
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+// (RFC 5280 section 4.1). The structure is read by @peculiar/x509 (src/federation/mtls/library.ts);
+// Node's X509Certificate (OpenSSL) gates the input, checks signatures and holds the public key, since
+// it does so synchronously and the verifier runs on the TLS hot path.
+import { createHash, X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
 import {
-  DerError, OID, Type, elements, firstElementBytes, fromBinary, isContext, isUniversal, parseDer, primitive, readBoolean,
-  readExtensions, readName, readOid, readSerialHex, readSmallInteger, readTime, type DistinguishedName, type Extension,
-} from './asn1.ts';
+  AuthorityKeyIdentifierExtension, BasicConstraintsExtension, CertificatePolicyExtension, ExtendedKeyUsageExtension,
+  KeyUsageFlags, KeyUsagesExtension, Name, PemConverter, SubjectKeyIdentifierExtension, X509Certificate,
+} from './library.ts';
 
-export type KeyUsageBit =
-  | 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement'
-  | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
+/** Anything that is not the certificate structure we expect. Carries no input bytes, so it is safe to log. */
+export class CertificateFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CertificateFormatError';
+  }
+}
 
-const KEY_USAGE_BITS: KeyUsageBit[] = [
+export type KeyUsageBit = keyof typeof KeyUsageFlags;
+
+const KEY_USAGE_BITS: readonly KeyUsageBit[] = [
   'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
   'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
 ];
+
+export interface DistinguishedName {
+  /** The Name in DER. */
+  der: Buffer;
+  /** Attribute type (OID) and text, in encoded order (most general first). */
+  attributes: ReadonlyArray<{ oid: string; value: string }>;
+  /** RFC 4514 text (most specific first), for logs of CA names and for errors. */
+  text: string;
+  /** Comparison key: attribute types and values, case and inner whitespace folded (RFC 5280 section 7.1, simplified). */
+  key: string;
+}
+
+// The library names a few attribute types itself; everything else it gives as the OID.
+const LIBRARY_TYPE_OIDS: Readonly<Record<string, string>> = {
+  CN: '2.5.4.3', L: '2.5.4.7', ST: '2.5.4.8', O: '2.5.4.10', OU: '2.5.4.11', C: '2.5.4.6', DC: '0.9.2342.19200300.100.1.25',
+  E: '1.2.840.113549.1.9.1', G: '2.5.4.42', I: '2.5.4.43', SN: '2.5.4.4', T: '2.5.4.12',
+};
+// RFC 4514 and OpenSSL's short names, for the text form.
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  '2.5.4.3': 'CN', '2.5.4.4': 'SN', '2.5.4.5': 'serialNumber', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST',
+  '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.12': 'title', '2.5.4.42': 'GN', '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC',
+};
+
+const fold = (value: string): string => value.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+const escape4514 = (value: string): string =>
+  value.replace(/([,+"\\<>;=])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+
+export function readName(name: Name): DistinguishedName {
+  const rdns = name.toJSON().map((rdn) => Object.entries(rdn).flatMap(([type, values]) =>
+    values.map((value) => ({ oid: LIBRARY_TYPE_OIDS[type] ?? type, value }))));
+  const text = [...rdns].reverse()
+    .map((rdn) => rdn.map((a) => `${SHORT_NAMES[a.oid] ?? a.oid}=${escape4514(a.value)}`).join('+'))
+    .join(',');
+  const key = rdns.map((rdn) => rdn.map((a) => `${a.oid}=${fold(a.value)}`).sort().join('+')).join('/');
+  return { der: Buffer.from(name.toArrayBuffer()), attributes: rdns.flat(), text, key };
+}
+
+export const sameName = (a: DistinguishedName, b: DistinguishedName): boolean => a.der.equals(b.der) || a.key === b.key;
+
+/** Every value of one attribute type, in encoded order. */
+export const nameValues = (name: DistinguishedName, oid: string): string[] =>
+  name.attributes.filter((a) => a.oid === oid).map((a) => a.value);
+
+/** Normalises a serial number written in hex (any case, optional colons or sign padding) to upper-case hex, the form X509Certificate.serialNumber prints. */
+export function normalizeSerialHex(hex: string): string {
+  let clean = hex.replace(/:/g, '').toLowerCase();
+  if (!/^[0-9a-f]+$/.test(clean)) throw new CertificateFormatError('serial number: not hex');
+  if (clean.length % 2) clean = `0${clean}`;
+  while (clean.length > 2 && clean.startsWith('00')) clean = clean.slice(2);
+  return clean.toUpperCase();
+}
+
+/** The DER inside each PEM block with this label ("CERTIFICATE", "X509 CRL"). */
+export function pemBlocks(text: string, label: string): Buffer[] {
+  let blocks;
+  try {
+    blocks = PemConverter.decodeWithHeaders(text);
+  } catch {
+    throw new CertificateFormatError(`PEM ${label}: not readable`);
+  }
+  return blocks.filter((b) => b.type === label).map((b) => Buffer.from(b.rawData));
+}
+
+export const toPem = (der: Uint8Array, label: string): string => `${PemConverter.encode(Buffer.from(der), label).replace(/\r\n/g, '\n')}\n`;
+
+export interface CertificateExtension {
+  oid: string;
+  critical: boolean;
+}
 
 export interface CertificateInfo {
   der: Buffer;
   /** SHA-256 of the DER, hex: the certificate's identity when comparing two of them. */
   fingerprint: string;
-  version: number;
+  /** Upper-case hex, as X509Certificate.serialNumber prints it. */
   serialNumberHex: string;
   signatureAlgorithm: string;
   issuer: DistinguishedName;
   subject: DistinguishedName;
   notBefore: Date;
   notAfter: Date;
-  extensions: Map<string, Extension>;
+  extensions: readonly CertificateExtension[];
   basicConstraints?: { cA: boolean; pathLenConstraint?: number };
   /** Undefined when the extension is absent. */
   keyUsage?: Set<KeyUsageBit>;
   /** Undefined when the extension is absent. */
   extKeyUsage?: string[];
+  /** Policy OIDs; undefined when the extension is absent. */
+  certificatePolicies?: string[];
   subjectKeyIdentifier?: string;
   authorityKeyIdentifier?: string;
   publicKey: KeyObject;
-  x509: X509Certificate;
+  x509: NodeCertificate;
 }
 
-/** Reads a DER certificate; throws DerError when it is not one. */
-export function readCertificate(der: Buffer): CertificateInfo {
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(der);
-  } catch {
-    throw new DerError('certificate: not parseable');
+/** The library's certificate, with the two signature algorithm fields it keeps to itself. */
+class ReadCertificate extends X509Certificate {
+  get signatureAlgorithms(): { outer: string; inner: string } {
+    return { outer: this.asn.signatureAlgorithm.algorithm, inner: this.asn.tbsCertificate.signature.algorithm };
   }
-  firstElementBytes(der, 'certificate');
-  const [tbs, signatureAlgorithm, signature, ...rest] = elements(parseDer(der, 'certificate'), 'certificate');
-  if (rest.length) throw new DerError('certificate: trailing fields');
-  primitive(signature, Type.BITSTRING, 'certificate signature');
-  const fields = elements(tbs, 'tbsCertificate');
-  let i = 0;
-  let version = 1;
-  if (isContext(fields[0], 0)) {
-    version = readSmallInteger(elements(fields[0], 'version', null)[0], 'version') + 1;
-    i += 1;
-  }
-  const serialNumberHex = readSerialHex(fields[i++], 'serialNumber');
-  const innerAlgorithm = readOid(elements(fields[i++], 'signature')[0], 'signature');
-  const issuer = readName(fields[i++], 'issuer');
-  const validity = elements(fields[i++], 'validity');
-  const notBefore = readTime(validity[0], 'notBefore');
-  const notAfter = readTime(validity[1], 'notAfter');
-  const subject = readName(fields[i++], 'subject');
-  elements(fields[i++], 'subjectPublicKeyInfo');
-  let extensions = new Map<string, Extension>();
-  for (const field of fields.slice(i)) {
-    if (isContext(field, 3)) extensions = readExtensions(elements(field, 'extensions', null)[0], 'extensions');
-    else if (!isContext(field, 1) && !isContext(field, 2)) throw new DerError('tbsCertificate: unexpected field');
-  }
-  const outerAlgorithm = readOid(elements(signatureAlgorithm, 'signatureAlgorithm')[0], 'signatureAlgorithm');
-  if (outerAlgorithm !== innerAlgorithm) throw new DerError('certificate: signature algorithms differ');
+}
 
-  const info: CertificateInfo = {
-    der,
-    fingerprint: createHash('sha256').update(der).digest('hex'),
-    version,
-    serialNumberHex,
-    signatureAlgorithm: outerAlgorithm,
-    issuer,
-    subject,
-    notBefore,
-    notAfter,
-    extensions,
-    publicKey: x509.publicKey,
-    x509,
-  };
-  const bc = extensions.get(OID.basicConstraints);
-  if (bc) info.basicConstraints = readBasicConstraints(bc.value);
-  const ku = extensions.get(OID.keyUsage);
-  if (ku) info.keyUsage = readKeyUsage(ku.value);
-  const eku = extensions.get(OID.extKeyUsage);
-  if (eku) info.extKeyUsage = elements(parseDer(eku.value, 'extKeyUsage'), 'extKeyUsage').map((n) => readOid(n, 'extKeyUsage'));
-  const ski = extensions.get(OID.subjectKeyIdentifier);
-  if (ski) info.subjectKeyIdentifier = fromBinary(primitive(parseDer(ski.value, 'subjectKeyIdentifier'), Type.OCTETSTRING, 'subjectKeyIdentifier')).toString('hex');
-  const aki = extensions.get(OID.authorityKeyIdentifier);
-  if (aki) {
-    const keyId = readAuthorityKeyIdentifier(aki.value);
-    if (keyId) info.authorityKeyIdentifier = keyId;
+// Reading a certificate with the library costs milliseconds, an order more than the checks on it; the
+// same cards and CAs come back all day, and what is read depends on the bytes alone (every time-bound
+// decision is the pipeline's), so recent readings are kept by the DER's hash.
+const READ_CACHE_SIZE = 512;
+const readCache = new Map<string, CertificateInfo>();
+
+/** Reads a DER certificate; throws CertificateFormatError when it is not one. */
+export function readCertificate(der: Buffer): CertificateInfo {
+  const fingerprint = createHash('sha256').update(der).digest('hex');
+  const known = readCache.get(fingerprint);
+  if (known) {
+    // Most recently used last, so the oldest reading is the one dropped.
+    readCache.delete(fingerprint);
+    readCache.set(fingerprint, known);
+    return known;
+  }
+  const info = readUncached(Buffer.from(der), fingerprint);
+  readCache.set(fingerprint, info);
+  for (const oldest of readCache.keys()) {
+    if (readCache.size <= READ_CACHE_SIZE) break;
+    readCache.delete(oldest);
   }
   return info;
 }
 
-function readBasicConstraints(value: Buffer): { cA: boolean; pathLenConstraint?: number } {
-  const parts = elements(parseDer(value, 'basicConstraints'), 'basicConstraints');
-  let cA = false;
-  let next = 0;
-  if (isUniversal(parts[0], Type.BOOLEAN)) {
-    cA = readBoolean(parts[0], 'basicConstraints');
-    next = 1;
+function readUncached(der: Buffer, fingerprint: string): CertificateInfo {
+  let x509: NodeCertificate;
+  let cert: ReadCertificate;
+  try {
+    x509 = new NodeCertificate(der);
+    cert = new ReadCertificate(new Uint8Array(der));
+  } catch {
+    throw new CertificateFormatError('certificate: not parseable');
   }
-  const out: { cA: boolean; pathLenConstraint?: number } = { cA };
-  if (parts[next]) out.pathLenConstraint = readSmallInteger(parts[next], 'pathLenConstraint');
-  return out;
+  try {
+    return describe(der, fingerprint, x509, cert);
+  } catch (err) {
+    if (err instanceof CertificateFormatError) throw err;
+    throw new CertificateFormatError('certificate: a field is not readable');
+  }
 }
 
-/** KeyUsage ::= BIT STRING, bit 0 (digitalSignature) the most significant bit of the first octet. */
-export function readKeyUsage(value: Buffer): Set<KeyUsageBit> {
-  const bits = fromBinary(primitive(parseDer(value, 'keyUsage'), Type.BITSTRING, 'keyUsage'));
-  const out = new Set<KeyUsageBit>();
-  if (bits.length < 1 || bits[0]! > 7) throw new DerError('keyUsage: bad BIT STRING');
-  KEY_USAGE_BITS.forEach((name, bit) => {
-    const byte = bits[1 + (bit >> 3)];
-    if (byte !== undefined && byte & (0x80 >> (bit & 7))) out.add(name);
-  });
-  return out;
-}
-
-/** The keyIdentifier ([0] IMPLICIT OCTET STRING) of an AuthorityKeyIdentifier, hex. */
-export function readAuthorityKeyIdentifier(value: Buffer): string | undefined {
-  const parts = elements(parseDer(value, 'authorityKeyIdentifier'), 'authorityKeyIdentifier');
-  const keyId = parts.find((p) => isContext(p, 0));
-  if (!keyId) return undefined;
-  if (keyId.constructed || typeof keyId.value !== 'string') throw new DerError('authorityKeyIdentifier: bad keyIdentifier');
-  return fromBinary(keyId.value).toString('hex');
+function describe(der: Buffer, fingerprint: string, x509: NodeCertificate, cert: ReadCertificate): CertificateInfo {
+  const { outer, inner } = cert.signatureAlgorithms;
+  if (outer !== inner) throw new CertificateFormatError('certificate: signature algorithms differ');
+  const extensions = cert.extensions.map((e) => ({ oid: e.type, critical: e.critical }));
+  const seen = new Set<string>();
+  for (const { oid } of extensions) {
+    // RFC 5280 section 4.2: an extension type appears at most once.
+    if (seen.has(oid)) throw new CertificateFormatError(`certificate: extension ${oid} twice`);
+    seen.add(oid);
+  }
+  const info: CertificateInfo = {
+    der,
+    fingerprint,
+    serialNumberHex: normalizeSerialHex(x509.serialNumber),
+    signatureAlgorithm: outer,
+    issuer: readName(cert.issuerName),
+    subject: readName(cert.subjectName),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    extensions,
+    publicKey: x509.publicKey,
+    x509,
+  };
+  const bc = cert.getExtension(BasicConstraintsExtension);
+  if (bc) info.basicConstraints = bc.pathLength === undefined ? { cA: bc.ca } : { cA: bc.ca, pathLenConstraint: bc.pathLength };
+  const ku = cert.getExtension(KeyUsagesExtension);
+  if (ku) info.keyUsage = new Set(KEY_USAGE_BITS.filter((bit) => ku.usages & KeyUsageFlags[bit]));
+  const eku = cert.getExtension(ExtendedKeyUsageExtension);
+  if (eku) info.extKeyUsage = eku.usages.map(String);
+  const policies = cert.getExtension(CertificatePolicyExtension);
+  if (policies) info.certificatePolicies = [...policies.policies];
+  const ski = cert.getExtension(SubjectKeyIdentifierExtension);
+  if (ski) info.subjectKeyIdentifier = ski.keyId.toLowerCase();
+  const aki = cert.getExtension(AuthorityKeyIdentifierExtension);
+  if (aki?.keyId) info.authorityKeyIdentifier = aki.keyId.toLowerCase();
+  return info;
 }
 
 /**

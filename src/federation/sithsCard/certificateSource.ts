@@ -29,7 +29,7 @@ export function forwardedCertificate(header: string, trusted: boolean): Certific
   return (ctx) => {
     if (!trusted) return { refused: 'forwarded_certificate_not_trusted', detail: ctx.req.headersDistinct[name] ? 'header_present' : 'header_absent' };
     const values = ctx.req.headersDistinct[name];
-    if (!values?.length || (values.length === 1 && !values[0]!.trim())) return { refused: 'no_certificate' };
+    if (!values?.length || (values.length === 1 && !values[0]?.trim())) return { refused: 'no_certificate' };
     return { certificate: certificateFromHeader(values), chain: [] };
   };
 }

@@ -1,4 +1,4 @@
-// CRLs built with forge.asn1 and read back: the structure of RFC 5280 section 5, OpenSSL's reading of
+// CRLs built with @peculiar/asn1-x509 and read back: the structure of RFC 5280 section 5, OpenSSL's reading of
 // the same bytes (when the openssl command is there), signatures, refusals, and the sandbox's renewal.
 import { execFile, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
@@ -10,7 +10,9 @@ import test from 'ava';
 import forge from 'node-forge';
 import { DAY_MS } from '../../../certs/pki.ts';
 import { CRL_VALIDITY_DAYS, SITHS_ISSUING_CA_NAME, renewSithsCrl } from '../../../certs/bundles/siths.ts';
-import { Class, OID, Type, extensionNode, parseDer, encodeDer, type Asn1 } from '../../../src/federation/mtls/asn1.ts';
+import { AsnConvert, AsnIntegerConverter, OctetString } from '@peculiar/asn1-schema';
+import { CertificateList, Extension } from '@peculiar/asn1-x509';
+import { OID } from '../../../src/federation/mtls/oids.ts';
 import { CrlFormatError, buildCrl, crlSignedBy, parseCrl } from '../../../src/federation/mtls/crl.ts';
 import { siths } from './fixtures.ts';
 
@@ -109,14 +111,16 @@ test('build and parse agree on many entries, large serials, reasons and dates af
   });
 });
 
+/** One Extension around a DER value. */
+const extensionNode = (oid: string, critical: boolean, value: ArrayBuffer): Extension =>
+  new Extension({ extnID: oid, critical, extnValue: new OctetString(value) });
+
 /** The sandbox CRL with one more extension in crlExtensions (its signature no longer matters). */
-function withExtension(der: Buffer, extension: Asn1): Buffer {
-  const root = parseDer(der, 'test');
-  const tbs = (root.value as Asn1[])[0]!;
-  const fields = tbs.value as Asn1[];
-  const wrapper = fields.find((n) => n.tagClass === Class.CONTEXT_SPECIFIC && n.type === 0)!;
-  ((wrapper.value as Asn1[])[0]!.value as Asn1[]).push(extension);
-  return encodeDer(root);
+function withExtension(der: Buffer, extension: Extension): Buffer {
+  const crl = AsnConvert.parse(der, CertificateList);
+  crl.tbsCertList.crlExtensions = [...(crl.tbsCertList.crlExtensions ?? []), extension];
+  delete crl.tbsCertListRaw;
+  return Buffer.from(AsnConvert.serialize(crl));
 }
 
 test('garbage, truncation, a certificate, and unprocessed critical extensions are refused', async (t) => {
@@ -126,7 +130,7 @@ test('garbage, truncation, a certificate, and unprocessed critical extensions ar
     t.throws(() => parseCrl(bad), { instanceOf: CrlFormatError });
   }
   t.throws(() => parseCrl(f.text('crlPem') + f.text('crlPem')), { instanceOf: CrlFormatError }, 'one CRL per input');
-  const int = (n: number): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.INTEGER, false, String.fromCharCode(n));
+  const int = (n: number): ArrayBuffer => AsnIntegerConverter.toASN(n).toBER();
   // A delta CRL lists changes only: reading it as complete would un-revoke cards.
   t.throws(() => parseCrl(withExtension(good, extensionNode(OID.deltaCRLIndicator, true, int(1)))), { instanceOf: CrlFormatError, message: /critical/ });
   t.throws(() => parseCrl(withExtension(good, extensionNode('1.2.3.4', true, int(1)))), { instanceOf: CrlFormatError });
