@@ -1,4 +1,4 @@
-// The SITHS card-certificate decision (ARCHITECTURE.md, "One decision primitive"): is this TLS client
+// The SITHS card-certificate decision (docs/architecture.md, the one decision primitive): is this TLS client
 // certificate a SITHS e-id card certificate a member of staff can sign in with, and who is it? Every
 // step is a named check on src/decision.ts, run at the injected clock's time:
 //
