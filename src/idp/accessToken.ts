@@ -96,9 +96,9 @@ interface StoredToken {
 /** Reads `Authorization: DPoP <token>` (or Bearer for certificate-bound tokens). */
 function readAuthorization(header: string | undefined): { scheme: 'dpop' | 'bearer'; token: string } {
   if (!header) throw new AccessTokenError('token_missing', 'no access token in the Authorization header');
-  const match = /^(DPoP|Bearer) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim());
-  if (!match || match[2]!.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('token_malformed', 'the Authorization header is not "DPoP <token>"');
-  return { scheme: match[1]!.toLowerCase() as 'dpop' | 'bearer', token: match[2]! };
+  const [, scheme, token] = /^(DPoP|Bearer) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(header.trim()) ?? [];
+  if (!scheme || !token || token.length > MAX_TOKEN_LENGTH) throw new AccessTokenError('token_malformed', 'the Authorization header is not "DPoP <token>"');
+  return { scheme: scheme.toLowerCase() as 'dpop' | 'bearer', token };
 }
 
 async function findToken(provider: Provider, value: string): Promise<StoredToken> {
@@ -125,13 +125,19 @@ function sameHtu(htu: unknown, url: string): boolean {
 // EmbeddedJWK's checks depend only on these two, so a cached answer is the same answer.
 const proofKeys = new Map<string, Promise<CryptoKey>>();
 const PROOF_KEY_CACHE = 10_000;
+/** Makes room in a cache full at PROOF_KEY_CACHE by dropping its oldest entry (a Map keeps insertion order). */
+function makeRoom(cache: Map<string, unknown>): void {
+  if (cache.size < PROOF_KEY_CACHE) return;
+  const oldest = cache.keys().next();
+  if (!oldest.done) cache.delete(oldest.value);
+}
 const embeddedKey: typeof EmbeddedJWK = (header, token) => {
   const id = `${String(header?.alg)}|${JSON.stringify(header?.jwk ?? null)}`;
   let key = proofKeys.get(id);
   if (!key) {
     key = EmbeddedJWK(header, token) as Promise<CryptoKey>;
     key.catch(() => proofKeys.delete(id));
-    if (proofKeys.size >= PROOF_KEY_CACHE) proofKeys.delete(proofKeys.keys().next().value!);
+    makeRoom(proofKeys);
     proofKeys.set(id, key);
   }
   return key;
@@ -145,7 +151,7 @@ function thumbprintOf(jwk: JWK): Promise<string> {
   if (!thumbprint) {
     thumbprint = calculateJwkThumbprint(jwk);
     thumbprint.catch(() => thumbprints.delete(id));
-    if (thumbprints.size >= PROOF_KEY_CACHE) thumbprints.delete(thumbprints.keys().next().value!);
+    makeRoom(thumbprints);
     thumbprints.set(id, thumbprint);
   }
   return thumbprint;
