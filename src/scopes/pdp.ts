@@ -161,7 +161,8 @@ const indexes = <K extends object, V>(make: (key: K) => V) => {
 };
 const catalogueIds = indexes((catalogue: CatalogueEntry[]) => new Set(catalogue.map((c) => c.id)));
 const controllersById = indexes((snapshot: RegistrySnapshot) => new Map(snapshot.controllers.map((c) => [c.id, c])));
-const cohortsById = indexes((snapshot: RegistrySnapshot) => new Map((snapshot.cohorts ?? []).map((c) => [c.id, c])));
+/** Cohorts by "controller id, cohort id": a cohort's id is its controller's own name for it. */
+const cohortsByController = indexes((snapshot: RegistrySnapshot) => new Map((snapshot.cohorts ?? []).map((c) => [`${c.controllerId}\u0000${c.id}`, c])));
 /** "product id, controller id" of the containment suspensions in force. */
 const suspendedPairs = indexes((snapshot: RegistrySnapshot) => new Set((snapshot.suspensions ?? []).filter((x) => !x.liftedAt).map((x) => `${x.productId}\u0000${x.controllerId}`)));
 /** Cohorts can be long: one Set per cohort object of a snapshot. */
@@ -231,8 +232,8 @@ export const citizenAllowed = check('citizen_allowed', (s: { approval: LiveAppro
     case 'represented':
       return 'representation_unavailable';
     case 'cohort': {
-      const cohort = cohortsById(s.snapshot).get(scope.cohortId);
-      if (!cohort || cohort.controllerId !== s.target.controller) return 'cohort_unknown';
+      const cohort = cohortsByController(s.snapshot).get(`${s.target.controller}\u0000${scope.cohortId}`);
+      if (!cohort) return 'cohort_unknown';
       return membersOf(cohort).has(s.pseudonym) ? { limits } : 'citizen_not_in_cohort';
     }
     default:
