@@ -161,7 +161,7 @@ const indexes = <K extends object, V>(make: (key: K) => V) => {
 };
 const catalogueIds = indexes((catalogue: CatalogueEntry[]) => new Set(catalogue.map((c) => c.id)));
 const controllersById = indexes((snapshot: RegistrySnapshot) => new Map(snapshot.controllers.map((c) => [c.id, c])));
-/** Cohorts by "controller id, cohort id": a cohort's id is its controller's own name for it. */
+/** Cohorts by "controller id, cohort id": a cohort counts only at its own controller. */
 const cohortsByController = indexes((snapshot: RegistrySnapshot) => new Map((snapshot.cohorts ?? []).map((c) => [`${c.controllerId}\u0000${c.id}`, c])));
 /** "product id, controller id" of the containment suspensions in force. */
 const suspendedPairs = indexes((snapshot: RegistrySnapshot) => new Set((snapshot.suspensions ?? []).filter((x) => !x.liftedAt).map((x) => `${x.productId}\u0000${x.controllerId}`)));
