@@ -353,14 +353,14 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     pdpApp.use(ops.metricsMiddleware);
     pdpApp.use(securityHeaders({ hsts: config.issuer.startsWith('https://') }));
     pdpApp.use(problemBoundary(logger));
-    if (db && registry) {
+    if (db && registry && gate) {
       const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
       await audit.maintain();
       audit.start();
       closers.push(() => audit.stop());
       const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
       const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
-      const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, registry, accounts, audit, containment, catalogue });
+      const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
       const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : sandbox ? sandboxRoutes(config.issuer) : []);
       pdpApp.use(pdpRouter({
         pdp: decisionPoint,

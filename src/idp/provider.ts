@@ -102,13 +102,17 @@ function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
 /** The resource indicator of the data APIs behind the gateway's policy decision point. */
 export const dataApiResource = (issuer: string): string => `${issuer}/data`;
 
-/** The Client model's adapter when products come from the registry: read-only, through the gate. */
+/**
+ * The Client model's adapter when products come from the registry: read-only, through the gate.
+ * oidc-provider calls `find` inside its routes, where `Provider.ctx` is the request: the gate's
+ * answer is shared with the hooks and the middleware below, which name the same request.
+ */
 function productClientAdapter(gate: ProductGate) {
   const refuse = async () => {
     throw new Error('products are registered through the admin API, not through oidc-provider');
   };
   return {
-    find: async (id: string) => gate.clientMetadata(id) as Promise<Record<string, unknown> | undefined>,
+    find: async (id: string) => gate.clientMetadata(id, Provider.ctx) as Promise<Record<string, unknown> | undefined>,
     upsert: refuse,
     destroy: refuse,
     consume: refuse,
@@ -129,8 +133,8 @@ function requestedFrom(param: unknown): RequestedDetail[] | undefined {
 }
 
 /** Live details cut to a request; [] (no details) when the gate refuses or no gate runs. */
-async function liveNarrowed(gate: ProductGate | undefined, clientId: string, requested: RequestedDetail[] | undefined) {
-  const live = gate ? await gate.liveDetails(clientId) : [];
+async function liveNarrowed(gate: ProductGate | undefined, ctx: object, clientId: string, requested: RequestedDetail[] | undefined) {
+  const live = gate ? await gate.liveDetails(clientId, ctx) : [];
   return narrow(live ?? [], requested);
 }
 
@@ -149,7 +153,9 @@ export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWit
     if (!body || typeof body !== 'object' || ctx.status !== 200) return;
     if (route === 'token') {
       if (typeof body.access_token !== 'string' || body.authorization_details !== undefined) return;
-      const live = await gate.liveDetails(ctx.oidc.client!.clientId);
+      const client = ctx.oidc.client;
+      if (!client) return;
+      const live = await gate.liveDetails(client.clientId, ctx);
       if (live?.length) body.authorization_details = live;
       return;
     }
@@ -157,7 +163,7 @@ export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWit
     const entities = ctx.oidc.entities as Record<string, { clientId: string; rar?: unknown[] } | undefined>;
     const token = entities.AccessToken ?? entities.ClientCredentials ?? entities.RefreshToken;
     if (!token) return;
-    const live = await gate.liveDetails(token.clientId);
+    const live = await gate.liveDetails(token.clientId, ctx);
     if (live === undefined) {
       ctx.body = { active: false };
       return;
@@ -264,10 +270,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         types: {
           [DATASET_ACCESS]: {
-            async validate(_ctx: unknown, detail: unknown, client: { clientId: string }) {
+            async validate(ctx: KoaContextWithOIDC, detail: unknown, client: { clientId: string }) {
               const parsed = requestedDetailSchema.safeParse(detail);
               if (!parsed.success) throw new errors.InvalidAuthorizationDetails(`dataset_access: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-              const live = gate ? await gate.liveDetails(client.clientId) : [];
+              const live = gate ? await gate.liveDetails(client.clientId, ctx) : [];
               if (!live || !withinLive(live, parsed.data)) {
                 throw new errors.InvalidAuthorizationDetails(`dataset_access: ${parsed.data.dataset} is not approved for this product by the controllers asked for`);
               }
@@ -275,13 +281,15 @@ export function createProvider(deps: ProviderDeps): Provider {
           },
         },
         async authorizationDetailsForGrantSource(ctx: KoaContextWithOIDC) {
-          return liveNarrowed(gate, ctx.oidc.client!.clientId, requestedFrom(ctx.oidc.params?.authorization_details));
+          const client = ctx.oidc.client;
+          return client ? liveNarrowed(gate, ctx, client.clientId, requestedFrom(ctx.oidc.params?.authorization_details)) : [];
         },
         async authorizationDetailsForAccessToken(ctx: KoaContextWithOIDC, _token: unknown, source: { rar?: unknown[] } | undefined) {
-          return liveNarrowed(gate, ctx.oidc.client!.clientId, (source?.rar as RequestedDetail[] | undefined) ?? requestedFrom(ctx.oidc.params?.authorization_details));
+          const client = ctx.oidc.client;
+          return client ? liveNarrowed(gate, ctx, client.clientId, (source?.rar as RequestedDetail[] | undefined) ?? requestedFrom(ctx.oidc.params?.authorization_details)) : [];
         },
-        async authorizationDetailsForIntrospection(_ctx: unknown, token: { clientId: string; rar?: unknown[] }) {
-          return liveNarrowed(gate, token.clientId, token.rar as RequestedDetail[] | undefined);
+        async authorizationDetailsForIntrospection(ctx: KoaContextWithOIDC, token: { clientId: string; rar?: unknown[] }) {
+          return liveNarrowed(gate, ctx, token.clientId, token.rar as RequestedDetail[] | undefined);
         },
       },
       rpInitiatedLogout: {

@@ -5,18 +5,25 @@
 // exposure limits, never against anything in the token the product could have chosen beyond narrowing.
 // Every decision is audited; a permit only once its record is durably queued. Whatever cannot be read
 // (Redis, the registry, the audit) makes the answer a deny with 503 (fail closed).
+//
+// The checks run as one pipeline of the decision primitive (src/decision.ts); each is exported and
+// tested on its own (test/scopes/pdpChecks.test.ts). The token gate runs once per decision, in
+// product_active, through the instance's ProductGate: verifying the token reads the store only.
 import { randomUUID } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { AccountStore } from '../idp/accounts.ts';
-import { AccessTokenError, challengeFor, verifyAccessToken, type ResourceRequest, type VerifiedAccessToken } from '../idp/accessToken.ts';
+import {
+  ACCESS_TOKEN_ERROR_REASONS, AccessTokenError, challengeFor, verifyAccessToken, type ResourceRequest, type VerifiedAccessToken,
+} from '../idp/accessToken.ts';
+import { checksFor, Pipeline, refuse, type RunOptions } from '../decision.ts';
 import { parseIdentityNumber } from '../personnummer.ts';
-import type { Action, Cohort, ExposureLimits, Product, RegistrySnapshot } from '../whitelist/model.ts';
+import type { Action, Cohort, Controller, ExposureLimits, Product, RegistrySnapshot } from '../whitelist/model.ts';
 import type { CatalogueEntry, LiveApproval } from '../whitelist/liveApprovals.ts';
-import type { RegistryCache } from '../whitelist/registryCache.ts';
-import { runTokenGate } from '../whitelist/tokenGate.ts';
+import type { ProductGate } from '../whitelist/productGate.ts';
+import { GATE_REASONS } from '../whitelist/tokenGate.ts';
 import { DATASET_ACCESS } from '../whitelist/authorizationDetails.ts';
 import { AuditUnavailable, type DecisionAudit, type DecisionRecord } from './decisionAudit.ts';
 import { SUSPICIOUS_REASONS, type Containment } from './containment.ts';
@@ -66,47 +73,74 @@ export interface PdpDeps {
   store: HotStore;
   clock: Clock;
   logger: Logger;
-  registry: RegistryCache;
+  /** The token gate, as oidc-provider's Client lookups see it (it reads the registry cache). */
+  gate: ProductGate;
   accounts: AccountStore;
   audit: DecisionAudit;
   containment: Containment;
   catalogue: CatalogueEntry[];
 }
 
-interface State {
+/** 400: the target is malformed, or names what the catalogue or the registry does not know. */
+const TARGET_REASONS = ['controller_invalid', 'dataset_invalid', 'action_invalid', 'citizen_invalid', 'dataset_unknown', 'controller_unknown'] as const;
+/** 403: the registry's live approvals or the controller's exposure limits do not allow it. */
+const POLICY_REASONS = [
+  'controller_not_approved',
+  'dataset_not_covered',
+  'action_not_covered',
+  'outside_token_details',
+  'representation_unavailable',
+  'cohort_unknown',
+  'citizen_not_in_cohort',
+  'subject_required',
+  'citizen_not_token_subject',
+  'citizen_volume_exceeded',
+] as const;
+/** 503: what cannot be read or recorded (the gate's registry_unavailable too): deny, fail closed. */
+const FAIL_CLOSED_REASONS = ['store_unavailable', 'audit_unavailable', 'internal_error'] as const;
+
+/** Every reason a decision can be denied for: the target, the token and its proof, the gate, policy, rate, fail-closed. */
+export const PDP_REASONS = [...TARGET_REASONS, ...ACCESS_TOKEN_ERROR_REASONS, ...GATE_REASONS, ...POLICY_REASONS, 'rate_limited', ...FAIL_CLOSED_REASONS] as const;
+export type PdpReason = (typeof PDP_REASONS)[number];
+export type DenyStatus = 400 | 401 | 403 | 429 | 503;
+
+const each = <R extends string, V>(reasons: readonly R[], value: V) => Object.fromEntries(reasons.map((r) => [r, value])) as Record<R, V>;
+
+/** The HTTP status of a deny, by reason: 400 bad input; 401 token or proof; 403 policy; 429 rate; 503 fail closed. */
+export const PDP_STATUS = {
+  ...each(TARGET_REASONS, 400),
+  ...each(ACCESS_TOKEN_ERROR_REASONS, 401),
+  ...each(GATE_REASONS, 403),
+  registry_unavailable: 503,
+  ...each(POLICY_REASONS, 403),
+  rate_limited: 429,
+  ...each(FAIL_CLOSED_REASONS, 503),
+} as const satisfies Record<PdpReason, DenyStatus>;
+
+/** One decision: the per-decision key under which the gate's answer is kept. */
+export interface DecisionScope {
+  id: string;
+}
+
+export interface DecisionInput {
   req: DecisionRequest;
-  target?: Target & { action: Action };
-  token?: VerifiedAccessToken;
-  snapshot?: RegistrySnapshot;
-  product?: Product;
-  live?: LiveApproval[];
-  approval?: LiveApproval;
-  limits?: ExposureLimits;
-  pseudonym?: string;
-  /** Set by a check that wants containment to trip after the deny is recorded. */
-  trip?: 'citizen_volume_exceeded';
+  decision: DecisionScope;
 }
 
-interface Denial {
-  reason: string;
-  status: number;
-  challenge?: string;
-}
+const { check, asyncCheck } = checksFor<PdpReason, PdpDeps>();
 
-type Check = (s: State, d: PdpDeps) => Promise<Denial | undefined> | Denial | undefined;
-
-const deny = (reason: string, status = 403): Denial => ({ reason, status });
 const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
 /** Errors from the store or the registry: the decision cannot be made, so it is a deny (fail closed). */
-class Unavailable extends Error {
-  readonly reason: string;
-  constructor(reason: string) {
+export class Unavailable extends Error {
+  readonly reason: 'store_unavailable' | 'registry_unavailable';
+  constructor(reason: 'store_unavailable' | 'registry_unavailable') {
     super(reason);
     this.reason = reason;
   }
 }
 
-async function reachable<T>(reason: string, work: () => Promise<T>): Promise<T> {
+async function reachable<T>(reason: Unavailable['reason'], work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
@@ -115,181 +149,221 @@ async function reachable<T>(reason: string, work: () => Promise<T>): Promise<T> 
   }
 }
 
-/** Cohorts can be long: one Set per cohort object of a snapshot (a new snapshot brings new objects). */
-const memberSets = new WeakMap<Cohort, Set<string>>();
-function membersOf(cohort: Cohort): Set<string> {
-  let set = memberSets.get(cohort);
-  if (!set) memberSets.set(cohort, (set = new Set(cohort.members)));
-  return set;
-}
+// Indexes for the decision path, one per object they index: a new snapshot (or catalogue) brings new
+// objects, so nothing here outlives the registry content it was made from.
+const indexes = <K extends object, V>(make: (key: K) => V) => {
+  const made = new WeakMap<K, V>();
+  return (key: K): V => {
+    let value = made.get(key);
+    if (value === undefined) made.set(key, (value = make(key)));
+    return value;
+  };
+};
+const catalogueIds = indexes((catalogue: CatalogueEntry[]) => new Set(catalogue.map((c) => c.id)));
+const controllersById = indexes((snapshot: RegistrySnapshot) => new Map(snapshot.controllers.map((c) => [c.id, c])));
+/** Cohorts by "controller id, cohort id": a cohort counts only at its own controller. */
+const cohortsByController = indexes((snapshot: RegistrySnapshot) => new Map((snapshot.cohorts ?? []).map((c) => [`${c.controllerId}\u0000${c.id}`, c])));
+/** "product id, controller id" of the containment suspensions in force. */
+const suspendedPairs = indexes((snapshot: RegistrySnapshot) => new Set((snapshot.suspensions ?? []).filter((x) => !x.liftedAt).map((x) => `${x.productId}\u0000${x.controllerId}`)));
+/** Cohorts can be long: one Set per cohort object of a snapshot. */
+const membersOf = indexes((cohort: Cohort) => new Set(cohort.members));
 
-const checks: Array<[name: string, check: Check]> = [
-  ['target_valid', (s, d) => {
-    const t = s.req.target;
-    if (typeof t.controller !== 'string' || !SLUG.test(t.controller)) return deny('controller_invalid', 400);
-    if (typeof t.dataset !== 'string' || !SLUG.test(t.dataset)) return deny('dataset_invalid', 400);
-    if (t.action !== 'read' && t.action !== 'write') return deny('action_invalid', 400);
-    if (typeof t.citizen !== 'string' || !parseIdentityNumber(t.citizen)) return deny('citizen_invalid', 400);
-    if (!d.catalogue.some((c) => c.id === t.dataset)) return deny('dataset_unknown', 400);
-    s.target = { controller: t.controller, dataset: t.dataset, citizen: t.citizen, action: t.action };
-    s.pseudonym = d.accounts.accountIdFor(t.citizen);
-    return undefined;
-  }],
-  ['token_active_and_bound', async (s, d) => {
-    try {
-      s.token = await reachable('store_unavailable', () => verifyAccessToken(d.provider, s.req.http, { store: d.store, clock: d.clock }));
-      return undefined;
-    } catch (err) {
-      if (err instanceof AccessTokenError) return { reason: err.reason, status: 401, challenge: challengeFor(err) };
-      throw err;
+/** The approval's exposure limits; an approval without any has the defaults. */
+export const limitsOf = (approval: LiveApproval): ExposureLimits => approval.limits ?? DEFAULT_LIMITS;
+
+export const targetValid = check('target_valid', (s: { req: DecisionRequest }, d) => {
+  const t = s.req.target;
+  if (typeof t.controller !== 'string' || !SLUG.test(t.controller)) return 'controller_invalid';
+  if (typeof t.dataset !== 'string' || !SLUG.test(t.dataset)) return 'dataset_invalid';
+  if (t.action !== 'read' && t.action !== 'write') return 'action_invalid';
+  if (typeof t.citizen !== 'string' || !parseIdentityNumber(t.citizen)) return 'citizen_invalid';
+  if (!catalogueIds(d.catalogue).has(t.dataset)) return 'dataset_unknown';
+  const target: Target & { action: Action } = { controller: t.controller, dataset: t.dataset, citizen: t.citizen, action: t.action };
+  return { target, pseudonym: d.accounts.accountIdFor(t.citizen) };
+});
+
+/** A bad token or proof refuses with the WWW-Authenticate challenge (RFC 9449 §7.1) as its detail. */
+export const tokenActiveAndBound = asyncCheck('token_active_and_bound', async (s: { req: DecisionRequest }, d) => {
+  try {
+    return { token: await reachable('store_unavailable', () => verifyAccessToken(d.provider, s.req.http, { store: d.store, clock: d.clock })) };
+  } catch (err) {
+    if (err instanceof AccessTokenError) return refuse(err.reason, challengeFor(err));
+    throw err;
+  }
+});
+
+export const productActive = asyncCheck('product_active', async (s: { token: VerifiedAccessToken; decision: DecisionScope }, d) => {
+  const run = await d.gate.run(s.token.clientId, s.decision);
+  if (!run.snapshot) return 'registry_unavailable';
+  // A product live nowhere fails here; "approved, but not by this controller" is the next checks' answer.
+  if (!run.result.ok) return run.result.reason;
+  return { snapshot: run.snapshot, product: run.result.product, live: run.result.live.approvals };
+});
+
+export const controllerKnown = check('controller_known', (s: { snapshot: RegistrySnapshot; target: Target }) => {
+  const controller = controllersById(s.snapshot).get(s.target.controller);
+  return controller ? { controller } : 'controller_unknown';
+});
+
+export const approvalLiveForController = check('approval_live_for_controller', (s: { live: LiveApproval[]; snapshot: RegistrySnapshot; product: Product; target: Target }) => {
+  const approval = s.live.find((a) => a.controllerId === s.target.controller);
+  if (approval) return { approval };
+  return suspendedPairs(s.snapshot).has(`${s.product.id}\u0000${s.target.controller}`) ? 'suspended_by_containment' : 'controller_not_approved';
+});
+
+export const datasetAndActionCovered = check('dataset_and_action_covered', (s: { target: Target & { action: Action }; approval: LiveApproval; token: VerifiedAccessToken }) => {
+  const { dataset, action, controller } = s.target;
+  const access = s.approval.access.find((a) => a.dataset === dataset);
+  if (!access) return 'dataset_not_covered';
+  if (!access.actions.includes(action)) return 'action_not_covered';
+  // The token may have been narrowed (RFC 9396) below the live approvals: it is held to that.
+  const details = s.token.authorizationDetails as Array<{ type?: string; dataset?: string; actions?: string[]; controllers?: string[] }> | undefined;
+  if (details && !details.some((x) => x.type === DATASET_ACCESS && x.dataset === dataset
+    && (!x.actions || x.actions.includes(action)) && (!x.controllers || x.controllers.includes(controller)))) {
+    return 'outside_token_details';
+  }
+  return undefined;
+});
+
+export const citizenAllowed = check('citizen_allowed', (s: { approval: LiveApproval; snapshot: RegistrySnapshot; target: Target; token: VerifiedAccessToken; pseudonym: string }) => {
+  const limits = limitsOf(s.approval);
+  const scope = limits.citizens;
+  switch (scope.mode) {
+    case 'represented':
+      return 'representation_unavailable';
+    case 'cohort': {
+      const cohort = cohortsByController(s.snapshot).get(`${s.target.controller}\u0000${scope.cohortId}`);
+      if (!cohort) return 'cohort_unknown';
+      return membersOf(cohort).has(s.pseudonym) ? { limits } : 'citizen_not_in_cohort';
     }
-  }],
-  ['product_active', async (s, d) => {
-    s.snapshot = await reachable('registry_unavailable', () => d.registry.snapshot());
-    const gate = runTokenGate({ snapshot: s.snapshot, clientId: s.token!.clientId, now: d.clock.now(), catalogue: d.catalogue });
-    if (gate.product) s.product = gate.product;
-    // A product live nowhere fails here; "approved, but not by this controller" is the next checks' answer.
-    if (!gate.ok) return deny(gate.reason === 'product_unknown' ? 'product_unknown' : gate.reason);
-    s.live = gate.live.approvals;
-    return undefined;
-  }],
-  ['controller_known', (s) => (s.snapshot!.controllers.some((c) => c.id === s.target!.controller) ? undefined : deny('controller_unknown', 400))],
-  ['approval_live_for_controller', (s) => {
-    s.approval = s.live!.find((a) => a.controllerId === s.target!.controller);
-    if (s.approval) return undefined;
-    const suspended = s.snapshot!.suspensions?.some((x) => x.productId === s.product!.id && x.controllerId === s.target!.controller && !x.liftedAt);
-    return deny(suspended ? 'suspended_by_containment' : 'controller_not_approved');
-  }],
-  ['dataset_and_action_covered', (s) => {
-    const { dataset, action, controller } = s.target!;
-    const access = s.approval!.access.find((a) => a.dataset === dataset);
-    if (!access) return deny('dataset_not_covered');
-    if (!access.actions.includes(action)) return deny('action_not_covered');
-    // The token may have been narrowed (RFC 9396) below the live approvals: it is held to that.
-    const details = s.token!.authorizationDetails as Array<{ type?: string; dataset?: string; actions?: string[]; controllers?: string[] }> | undefined;
-    if (details && !details.some((x) => x.type === DATASET_ACCESS && x.dataset === dataset
-      && (!x.actions || x.actions.includes(action)) && (!x.controllers || x.controllers.includes(controller)))) {
-      return deny('outside_token_details');
-    }
-    return undefined;
-  }],
-  ['citizen_allowed', (s) => {
-    s.limits = s.approval!.limits ?? DEFAULT_LIMITS;
-    const scope = s.limits.citizens;
-    switch (scope.mode) {
-      case 'represented':
-        return deny('representation_unavailable');
-      case 'cohort': {
-        const cohort = s.snapshot!.cohorts?.find((c) => c.id === scope.cohortId && c.controllerId === s.target!.controller);
-        if (!cohort) return deny('cohort_unknown');
-        return membersOf(cohort).has(s.pseudonym!) ? undefined : deny('citizen_not_in_cohort');
-      }
-      default:
-        // A client-credentials token is nobody's: it reaches citizens only through a cohort.
-        if (!s.token!.accountId) return deny('subject_required');
-        return s.token!.accountId === s.pseudonym ? undefined : deny('citizen_not_token_subject');
-    }
-  }],
-  ['volume_within_limits', async (s, d) => {
-    const { maxRequestsPerSecond, maxCitizens } = s.limits!;
-    const pair = `${s.product!.id}:${s.target!.controller}`;
-    const now = d.clock.now();
-    if (maxRequestsPerSecond) {
-      const n = await reachable('store_unavailable', () => d.store.incr(`pdp:rps:${pair}:${Math.floor(now / 1000)}`, 2));
-      if (n > maxRequestsPerSecond) return deny('rate_limited', 429);
-    }
-    if (maxCitizens) {
-      const w = await reachable('store_unavailable', () => d.store.windowAdd(`pdp:citizens:${pair}`, s.pseudonym!, now, maxCitizens.windowSeconds * 1000, maxCitizens.count));
-      if (!w.admitted) {
-        s.trip = 'citizen_volume_exceeded';
-        return deny('citizen_volume_exceeded');
-      }
-    }
-    return undefined;
-  }],
-];
+    default:
+      // A client-credentials token is nobody's: it reaches citizens only through a cohort.
+      if (!s.token.accountId) return 'subject_required';
+      return s.token.accountId === s.pseudonym ? { limits } : 'citizen_not_token_subject';
+  }
+});
+
+export const volumeWithinLimits = asyncCheck('volume_within_limits', async (s: { limits: ExposureLimits; product: Product; target: Target; pseudonym: string }, d) => {
+  const { maxRequestsPerSecond, maxCitizens } = s.limits;
+  const pair = `${s.product.id}:${s.target.controller}`;
+  const now = d.clock.now();
+  if (maxRequestsPerSecond) {
+    const n = await reachable('store_unavailable', () => d.store.incr(`pdp:rps:${pair}:${Math.floor(now / 1000)}`, 2));
+    if (n > maxRequestsPerSecond) return 'rate_limited';
+  }
+  if (maxCitizens) {
+    const w = await reachable('store_unavailable', () => d.store.windowAdd(`pdp:citizens:${pair}`, s.pseudonym, now, maxCitizens.windowSeconds * 1000, maxCitizens.count));
+    // Containment trips on this reason once the deny is recorded.
+    if (!w.admitted) return 'citizen_volume_exceeded';
+  }
+  return undefined;
+});
+
+export const decisionPipeline = Pipeline.of<DecisionInput, PdpReason, PdpDeps>()
+  .then(targetValid)
+  .then(tokenActiveAndBound)
+  .then(productActive)
+  .then(controllerKnown)
+  .then(approvalLiveForController)
+  .then(datasetAndActionCovered)
+  .then(citizenAllowed)
+  .then(volumeWithinLimits);
 
 /** Names of the checks, in the order they run (audit_queued follows them). */
-export const PDP_CHECKS = [...checks.map(([name]) => name), 'audit_queued'];
+export const PDP_CHECKS = [...decisionPipeline.names, 'audit_queued'];
+
+/** A check that throws: what could not be read names its reason; anything else is internal_error, logged. */
+export function failClosed(logger: Logger): NonNullable<RunOptions<PdpReason>['unexpected']> {
+  return (err, check) => {
+    if (err instanceof Unavailable) return err.reason;
+    logger.error({ err: (err as Error).message, check }, 'decision check failed: denying');
+    return 'internal_error';
+  };
+}
+
+type Decided = Partial<DecisionInput & { target: Target & { action: Action }; pseudonym: string; token: VerifiedAccessToken; product: Product; controller: Controller; approval: LiveApproval }>;
 
 export class PolicyDecisionPoint {
   readonly #d: PdpDeps;
+  readonly #options: RunOptions<PdpReason>;
 
   constructor(deps: PdpDeps) {
     this.#d = deps;
+    this.#options = { unexpected: failClosed(deps.logger) };
   }
 
   async decide(req: DecisionRequest): Promise<Decision> {
     const d = this.#d;
-    const s: State = { req };
-    const id = randomUUID();
-    let denial: (Denial & { check: string }) | undefined;
-    for (const [name, check] of checks) {
-      try {
-        const result = await check(s, d);
-        if (result) { denial = { ...result, check: name }; break; }
-      } catch (err) {
-        const reason = err instanceof Unavailable ? err.reason : 'internal_error';
-        if (!(err instanceof Unavailable)) d.logger.error({ err: (err as Error).message, check: name }, 'decision check failed: denying');
-        denial = { reason, status: 503, check: name };
-        break;
-      }
-    }
+    const scope: DecisionScope = { id: randomUUID() };
+    const { id } = scope;
+    const verdict = await decisionPipeline.run({ req, decision: scope }, d, this.#options);
+    const s: Decided = verdict.state;
+    const product = s.product ?? (!verdict.ok && verdict.check === productActive.name ? await this.#refusedProduct(s, scope) : undefined);
     const record: DecisionRecord = {
       id,
       decidedAt: new Date(d.clock.now()).toISOString(),
-      decision: denial ? 'deny' : 'permit',
-      reasons: denial ? [denial.reason] : ['permitted'],
+      decision: verdict.ok ? 'permit' : 'deny',
+      reasons: verdict.ok ? ['permitted'] : [verdict.reason],
       interface: req.interface,
       clientId: s.token?.clientId,
-      productId: s.product?.id,
+      productId: product?.id,
       controllerId: s.target?.controller ?? (typeof req.target.controller === 'string' ? req.target.controller.slice(0, 64) : undefined),
       dataset: s.target?.dataset ?? (typeof req.target.dataset === 'string' ? req.target.dataset.slice(0, 64) : undefined),
       action: s.target?.action,
       citizen: s.pseudonym,
     };
+    let queued = true;
     try {
       await d.audit.record(record);
     } catch (err) {
       if (!(err instanceof AuditUnavailable)) throw err;
-      // No unlogged access: a permit that cannot be recorded is not given.
-      if (!denial) denial = { reason: 'audit_unavailable', status: 503, check: 'audit_queued' };
+      queued = false;
     }
-    if (denial) {
-      await this.#contain(s, denial.reason);
-      return { id, decision: 'deny', reasons: [denial.reason], check: denial.check, status: denial.status, ...(denial.challenge ? { challenge: denial.challenge } : {}) };
-    }
+    if (!verdict.ok) return this.#deny(id, s, product, verdict);
+    // No unlogged access: a permit that cannot be recorded is not given.
+    if (!queued) return this.#deny(id, s, product, { check: 'audit_queued', reason: 'audit_unavailable' });
+    const { target, pseudonym, product: permitted, token } = verdict.state;
     return {
       id,
       decision: 'permit',
       reasons: ['permitted'],
       status: 200,
-      obligations: {
-        controller: s.target!.controller,
-        dataset: s.target!.dataset,
-        action: s.target!.action,
-        citizenPseudonym: s.pseudonym!,
-        product: s.product!.id,
-        clientId: s.token!.clientId,
-      },
+      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId },
     };
   }
 
-  async #contain(s: State, reason: string): Promise<void> {
-    if (!s.product || !s.token || !s.target) return;
-    const controller = s.snapshot?.controllers.find((c) => c.id === s.target!.controller);
+  async #deny(id: string, s: Decided, product: Product | undefined, refused: { check: string; reason: PdpReason; detail?: string | undefined }): Promise<Decision> {
+    await this.#contain(s, product, refused.reason);
+    const status = PDP_STATUS[refused.reason];
+    // The token check's refusal carries its WWW-Authenticate challenge as the detail.
+    const challenge = status === 401 ? refused.detail : undefined;
+    return { id, decision: 'deny', reasons: [refused.reason], check: refused.check, status, ...(challenge ? { challenge } : {}) };
+  }
+
+  /** The product the gate found and refused (for the audit): the answer kept for this decision, not a new run. */
+  async #refusedProduct(s: Decided, scope: DecisionScope): Promise<Product | undefined> {
+    if (!s.token) return undefined;
+    try {
+      return (await this.#d.gate.run(s.token.clientId, scope)).result.product;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #contain(s: Decided, product: Product | undefined, reason: PdpReason): Promise<void> {
+    if (!product || !s.token || !s.target) return;
     const trip = {
-      productId: s.product.id,
+      productId: product.id,
       clientId: s.token.clientId,
       controllerId: s.target.controller,
-      webhookUrl: controller?.webhookUrl,
-      windowSeconds: s.limits?.maxCitizens?.windowSeconds,
+      webhookUrl: s.controller?.webhookUrl,
+      windowSeconds: s.approval ? limitsOf(s.approval).maxCitizens?.windowSeconds : undefined,
     };
     try {
-      if (s.trip) await this.#d.containment.trip({ ...trip, reason: s.trip });
+      if (reason === 'citizen_volume_exceeded') await this.#d.containment.trip({ ...trip, reason });
       else if (SUSPICIOUS_REASONS.has(reason)) await this.#d.containment.noteSuspicious(trip);
     } catch (err) {
-      this.#d.logger.error({ err: (err as Error).message, product: s.product.id, controller: s.target.controller }, 'breach containment failed');
+      this.#d.logger.error({ err: (err as Error).message, product: product.id, controller: s.target.controller }, 'breach containment failed');
     }
   }
 }

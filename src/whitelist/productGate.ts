@@ -2,11 +2,18 @@
 // every access token's authorization_details are the product's live approvals at that moment. The
 // registry is read through the per-instance cache; when it cannot be read the answer is "no such
 // client" and "no access" (fail closed), never the last thing we happened to know.
+//
+// One request, one gate run: oidc-provider looks the client up when it authenticates it, then asks
+// for its authorization_details in several hooks, and the token and introspection responses get the
+// live details again. Each of those names the request it serves (the Koa context, which is also what
+// `Provider.ctx` holds inside oidc-provider's routes), and the gate's answer is kept per request and
+// client, so a token request or an introspection reads the registry and runs the checks once, and
+// every part of it sees the same answer.
 import type { ClientMetadata } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Product } from './model.ts';
+import type { Product, RegistrySnapshot } from './model.ts';
 import type { CatalogueEntry } from './liveApprovals.ts';
 import type { RegistryCache } from './registryCache.ts';
 import { runTokenGate, type GateResult } from './tokenGate.ts';
@@ -33,7 +40,7 @@ export function productClient(product: Product): ClientConfig {
 }
 
 export interface ProductGateDeps {
-  cache: RegistryCache;
+  cache: Pick<RegistryCache, 'snapshot'>;
   clock: Clock;
   logger: Logger;
   catalogue?: CatalogueEntry[] | undefined;
@@ -42,28 +49,61 @@ export interface ProductGateDeps {
   toMetadata(client: ClientConfig): ClientMetadata;
 }
 
+/** The gate's answer and the snapshot it was given (none when the registry could not be read). */
+export interface GateRun {
+  result: GateResult;
+  snapshot?: RegistrySnapshot;
+}
+
 export class ProductGate {
   readonly #d: ProductGateDeps;
+  /** Runs by the request they serve (a Koa context, a decision), then by client id. */
+  readonly #perRequest = new WeakMap<object, Map<string, Promise<GateRun>>>();
+  #runs = 0;
 
   constructor(deps: ProductGateDeps) {
     this.#d = deps;
   }
 
-  /** Runs the gate for a client id; a registry that cannot be read is a refusal. */
-  async check(clientId: string): Promise<GateResult> {
+  /** How many times the gate has read the registry and run its checks (what a request costs). */
+  get runs(): number {
+    return this.#runs;
+  }
+
+  /**
+   * Runs the gate for a client id, once per `request` (any object standing for one request: later
+   * calls with the same object get the same answer); without one, every call runs it. A registry
+   * that cannot be read is a refusal.
+   */
+  run(clientId: string, request?: object): Promise<GateRun> {
+    if (!request) return this.#run(clientId);
+    let runs = this.#perRequest.get(request);
+    if (!runs) this.#perRequest.set(request, (runs = new Map()));
+    let run = runs.get(clientId);
+    if (!run) runs.set(clientId, (run = this.#run(clientId)));
+    return run;
+  }
+
+  async #run(clientId: string): Promise<GateRun> {
+    this.#runs += 1;
     let snapshot;
     try {
       snapshot = await this.#d.cache.snapshot();
     } catch (err) {
       this.#d.logger.error({ err: (err as Error).message }, 'registry unavailable: refusing product clients');
-      return { ok: false, check: 'registry_readable', reason: 'registry_unavailable' };
+      return { result: { ok: false, check: 'registry_readable', reason: 'registry_unavailable' } };
     }
-    return runTokenGate({ snapshot, clientId, now: this.#d.clock.now(), catalogue: this.#d.catalogue });
+    return { result: runTokenGate({ snapshot, clientId, now: this.#d.clock.now(), catalogue: this.#d.catalogue }), snapshot };
+  }
+
+  /** The gate's answer for a client id (once per `request`, as `run`). */
+  async check(clientId: string, request?: object): Promise<GateResult> {
+    return (await this.run(clientId, request)).result;
   }
 
   /** The client as oidc-provider should see it, or undefined (and the reason logged) when refused. */
-  async clientMetadata(clientId: string): Promise<ClientMetadata | undefined> {
-    const result = await this.check(clientId);
+  async clientMetadata(clientId: string, request?: object): Promise<ClientMetadata | undefined> {
+    const result = await this.check(clientId, request);
     if (!result.ok) {
       // Unknown ids are what every probe looks like: log those at debug only.
       const level = result.reason === 'product_unknown' ? 'debug' : 'info';
@@ -84,9 +124,9 @@ export class ProductGate {
    * operator's own configured clients (they are not products and never carry data access);
    * undefined when the client is a product the gate refuses now (its tokens are then inactive).
    */
-  async liveDetails(clientId: string): Promise<DatasetAccessDetail[] | undefined> {
+  async liveDetails(clientId: string, request?: object): Promise<DatasetAccessDetail[] | undefined> {
     if (this.#d.staticClientIds.has(clientId)) return [];
-    const result = await this.check(clientId);
+    const result = await this.check(clientId, request);
     return result.ok ? detailsFromLive(result.live.approvals) : undefined;
   }
 }
