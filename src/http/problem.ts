@@ -65,8 +65,9 @@ export function errorBoundary(logger: Logger): Middleware<{ owner?: 'gateway' | 
       else sendProblem(ctx, { status: 500, type: 'internal', title: 'Internal error' });
       return;
     }
-    // A gateway path no route answered: say so in problem+json rather than Koa's bare "Not Found".
-    if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false && !ctx.headerSent && ctx.state.owner === 'gateway') {
+    // A path no route answered (neither a module's nor one of oidc-provider's, which always answer with
+    // a body): it is no OAuth endpoint, so problem+json rather than Koa's bare "Not Found".
+    if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false && !ctx.headerSent) {
       sendProblem(ctx, { status: 404, type: 'not_found', title: 'Not found' });
     }
   };

@@ -60,10 +60,13 @@ test.serial('a refusal a gateway route throws keeps its status and reason', asyn
   t.like(await res.json(), { type: 'urn:gateway:problem:version_conflict', detail: 'reload and try again' });
 });
 
-test.serial('a path a module owns but no route answers is a 404 problem+json', async (t) => {
-  const res = await fetch(`${base}/feature/nothing-here`);
-  t.is(res.status, 404);
-  t.like(await res.json(), { type: 'urn:gateway:problem:not_found' });
+test.serial('a path no route answers is a 404 problem+json, whether a module owns it or not', async (t) => {
+  for (const path of ['/feature/nothing-here', '/nowhere']) {
+    const res = await fetch(`${base}${path}`);
+    t.is(res.status, 404, path);
+    t.regex(res.headers.get('content-type') ?? '', /^application\/problem\+json/, path);
+    t.like(await res.json(), { type: 'urn:gateway:problem:not_found' }, path);
+  }
 });
 
 test.serial('an OAuth endpoint answers bad input with its RFC error, not problem+json', async (t) => {
