@@ -129,7 +129,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ...whitelist.mounts({ provider, accounts }),
     ];
     const app = outerApp({
-      provider, keys: secrets.cookieKeys, trustProxy: config.http.trustProxy, hsts: config.issuer.startsWith('https://'), logger, metrics: ops.metricsMiddleware, mounts,
+      provider, trustProxy: config.http.trustProxy, hsts: config.issuer.startsWith('https://'), logger, metrics: ops.metricsMiddleware, mounts,
     });
 
     server.on('request', app.callback());

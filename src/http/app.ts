@@ -92,8 +92,6 @@ function composeProvider(provider: Provider): GatewayMiddleware {
 
 export interface OuterAppOptions {
   provider: Provider;
-  /** Cookie keys: the provider's, so the gateway's signed cookies and oidc-provider's agree. */
-  keys: string[];
   trustProxy: boolean;
   hsts: boolean;
   logger: Logger;
@@ -105,7 +103,8 @@ export interface OuterAppOptions {
 export function outerApp(o: OuterAppOptions): Koa<GatewayState> {
   const app = new Koa<GatewayState>();
   app.proxy = o.trustProxy;
-  app.keys = o.keys;
+  // The provider's cookie keys: its chain runs on this app's contexts, and so do the gateway's signed cookies.
+  if (o.provider.keys) app.keys = o.provider.keys;
   // The error boundary answers every error; Koa's own handler would only log it a second time.
   app.silent = true;
   app.use(o.metrics as GatewayMiddleware);

@@ -36,7 +36,7 @@ test.before(async () => {
   });
   const mounts: Mount[] = [{ name: 'feature', under: ['/feature'], routes: router.routes() }];
   const app = outerApp({
-    provider, keys: ['test-cookie-key'], trustProxy: false, hsts: false, logger: createLogger({ level: 'silent' }),
+    provider, trustProxy: false, hsts: false, logger: createLogger({ level: 'silent' }),
     metrics: async (_ctx, next) => next(), mounts,
   });
   server.on('request', app.callback());
