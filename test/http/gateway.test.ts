@@ -2,11 +2,15 @@
 // the person chose or their browser prefers.
 import test from 'ava';
 import type { Gateway } from '../../src/gateway.ts';
-import { startTestGateway } from '../helpers/gateway.ts';
+import { startTestGateway, makeTestClient, type TestClient } from '../helpers/gateway.ts';
+import { discoverRp, pushAuthorization } from '../helpers/signIn.ts';
+import { UserAgent } from '../helpers/userAgent.ts';
 
 let gw: Gateway;
+let client: TestClient;
 test.before(async () => {
-  gw = await startTestGateway();
+  client = await makeTestClient('assembly-rp', 'https://assembly.example.test/cb');
+  gw = await startTestGateway({ clients: [client.config] });
 });
 test.after.always(async () => gw?.close());
 
@@ -22,6 +26,30 @@ test('the landing page follows Accept-Language by q-value', async (t) => {
 test('the language switch (?lang=) beats the browser', async (t) => {
   t.is(await langOf('/?lang=sv', { 'accept-language': 'en' }), 'sv');
   t.is(await langOf('/?lang=en', { 'accept-language': 'sv' }), 'en');
+});
+
+/** A browser at the login page of a fresh sign-in; the page path, without the query. */
+async function atLoginPage(params: Record<string, string> = {}) {
+  const auth = await pushAuthorization(await discoverRp(gw, client), params);
+  const ua = new UserAgent(gw.url);
+  const res = await ua.follow(auth.url.href, {}, () => false);
+  return { ua, path: new URL(res.url).pathname };
+}
+const htmlLang = (text: string) => /<html lang="([a-z]+)"/.exec(text)?.[1];
+
+test('the login page follows Accept-Language by q-value when the app names no ui_locales', async (t) => {
+  const { ua, path } = await atLoginPage();
+  t.is(htmlLang((await ua.request(path, { headers: { 'accept-language': 'en;q=0.9, sv;q=0.8' } })).text), 'en');
+  t.is(htmlLang((await ua.request(path, { headers: { 'accept-language': 'sv;q=0.1, en' } })).text), 'en');
+  t.is(htmlLang((await ua.request(path, { headers: { 'accept-language': 'en;q=0.2, sv' } })).text), 'sv');
+});
+
+test('the person\'s choice on the login page beats the app\'s ui_locales and the browser, and holds for the next page', async (t) => {
+  const { ua, path } = await atLoginPage({ ui_locales: 'en' });
+  const english = { 'accept-language': 'en' };
+  t.is(htmlLang((await ua.request(path, { headers: english })).text), 'en');
+  t.is(htmlLang((await ua.request(`${path}?lang=sv`, { headers: english })).text), 'sv');
+  t.is(htmlLang((await ua.request(path, { headers: english })).text), 'sv', 'the choice is remembered (lang cookie)');
 });
 
 test('bad input to a gateway route is a problem+json 4xx', async (t) => {
