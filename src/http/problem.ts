@@ -29,24 +29,49 @@ export function sendProblem(ctx: Context, p: Problem): void {
   ctx.body = { ...p, type: `urn:gateway:problem:${p.type}` };
 }
 
-/** Catches errors of the gateway's own routes (not oidc-provider's, which answer in OAuth terms). */
-export function problemBoundary(logger: Logger): Middleware {
+/** The RFC 6749 error body oidc-provider itself answers with, for errors that escape its own handlers. */
+function sendOAuthError(ctx: Context, status: number, error: string, description: string): void {
+  ctx.status = status;
+  ctx.type = 'application/json';
+  ctx.body = { error, error_description: description };
+}
+
+/**
+ * The one error boundary of the outer app. The gateway's routes answer in problem+json; requests that
+ * oidc-provider owns (ctx.state.owner === 'oauth') keep its RFC error shape. Bad input is a 4xx with
+ * a reason; anything unexpected a logged 500 that reveals nothing (no message, no stack).
+ */
+export function errorBoundary(logger: Logger): Middleware<{ owner?: 'gateway' | 'oauth'; requestId?: string }> {
   return async (ctx, next) => {
     try {
       await next();
     } catch (err) {
+      const oauth = ctx.state.owner === 'oauth';
       if (err instanceof ProblemError) {
-        sendProblem(ctx, err.problem);
+        if (oauth) sendOAuthError(ctx, err.problem.status, err.problem.status >= 500 ? 'server_error' : 'invalid_request', err.problem.detail ?? err.problem.title);
+        else sendProblem(ctx, err.problem);
         return;
       }
-      const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
+      const e = err as { status?: number; expose?: boolean; message?: string };
       // Koa/body-parser errors carry a 4xx status for bad input (too large, malformed JSON).
       if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-        sendProblem(ctx, { status: e.status, type: 'bad_request', title: 'Bad request', detail: e.expose ? e.message : undefined });
+        const detail = e.expose ? e.message : undefined;
+        if (oauth) sendOAuthError(ctx, e.status, 'invalid_request', detail ?? 'the request could not be read');
+        else sendProblem(ctx, { status: e.status, type: 'bad_request', title: 'Bad request', ...(detail ? { detail } : {}) });
         return;
       }
-      logger.error({ err: e.message, path: ctx.path }, 'unhandled error');
-      sendProblem(ctx, { status: 500, type: 'internal', title: 'Internal error' });
+      logger.error({ err: e.message, path: ctx.path, requestId: ctx.state.requestId }, 'unhandled error');
+      if (oauth) sendOAuthError(ctx, 500, 'server_error', 'oops! something went wrong');
+      else sendProblem(ctx, { status: 500, type: 'internal', title: 'Internal error' });
+      return;
+    }
+    // A path no route answered (neither a module's nor one of oidc-provider's, which always answer with
+    // a body): it is no OAuth endpoint, so problem+json rather than Koa's bare "Not Found".
+    if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false && !ctx.headerSent) {
+      sendProblem(ctx, { status: 404, type: 'not_found', title: 'Not found' });
     }
   };
 }
+
+/** The boundary for a Koa app of its own that serves only gateway routes (the card listener). */
+export const problemBoundary = (logger: Logger): Middleware => errorBoundary(logger);

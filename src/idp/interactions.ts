@@ -13,7 +13,8 @@ import type { Logger } from '../log.ts';
 import { IdentityRejected, type AccountStore, type UpstreamIdentity } from './accounts.ts';
 import { SE } from './claims.ts';
 import { clientLoginRules } from './provider.ts';
-import { localeOf, type Locale } from './views/i18n.ts';
+import { chosenLocale, localeOf, type Locale } from './views/i18n.ts';
+import type { GatewayState } from '../http/app.ts';
 import { loginPage, consentPage, type DataLine, type MethodChoice } from './views/interaction.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
@@ -21,6 +22,26 @@ import { renderErrorPage } from './views/errors.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** What `load` establishes in ctx.state for every route after it (upstreams read `details`). */
+export interface LoadedInteraction {
+  details: Details;
+  clientName: string;
+  /** The upstreams the client allows. */
+  authnMethods: string[];
+  /** The LoA rank this interaction needs. */
+  needed: number;
+}
+
+export type InteractionState = Partial<GatewayState> & Partial<LoadedInteraction>;
+
+/** The interaction `load` put in ctx.state; a route registered without `load` is a programming error. */
+export function loadedInteraction(ctx: Context): LoadedInteraction {
+  const state: InteractionState = ctx.state;
+  const { details, clientName, authnMethods, needed } = state;
+  if (!details || clientName === undefined || !authnMethods || needed === undefined) throw new Error('interaction route registered without load');
+  return { details, clientName, authnMethods, needed };
+}
 
 export type LoginOutcome =
   | { ok: true; redirectTo: string }
@@ -137,16 +158,17 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
   const locale = (ctx: Context, details?: Details): Locale => {
-    const fromForm = (ctx.request as { body?: Record<string, unknown> }).body?.lang;
-    if (fromForm === 'sv' || fromForm === 'en') return fromForm;
-    return localeOf(ctx, details?.params.ui_locales as string | undefined);
+    // The language switch on a posted form is the person's own choice, like ?lang=.
+    const form = ctx.request.body;
+    const uiLocales = details?.params.ui_locales;
+    return chosenLocale(form && typeof form === 'object' && 'lang' in form ? form.lang : undefined) ?? localeOf(ctx, typeof uiLocales === 'string' ? uiLocales : undefined);
   };
 
-  const needed = (ctx: Context): number => ctx.state.needed as number;
+  const needed = (ctx: Context): number => loadedInteraction(ctx).needed;
 
   /** The upstreams this request may use: configured, allowed for the client, and able to reach the level. */
   const usable = (ctx: Context): UpstreamRoutes[] => {
-    const allowed = ctx.state.authnMethods as string[];
+    const allowed = loadedInteraction(ctx).authnMethods;
     return upstreams.filter((u) => {
       const entry = config.loa.providers[u.id];
       return entry && allowed.includes(u.id) && loaRank(entry.acr) >= needed(ctx);
@@ -170,10 +192,13 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const client = await provider.Client.find(details.params.client_id as string);
       if (!client) throw new Error('client gone');
       const rules = clientLoginRules(client);
-      ctx.state.details = details;
-      ctx.state.clientName = client.clientName ?? client.clientId;
-      ctx.state.authnMethods = rules.authnMethods;
-      ctx.state.needed = neededLoa(details.params.acr_values as string | undefined, rules.minimumAcr);
+      const loaded: LoadedInteraction = {
+        details,
+        clientName: client.clientName ?? client.clientId,
+        authnMethods: rules.authnMethods,
+        needed: neededLoa(details.params.acr_values as string | undefined, rules.minimumAcr),
+      };
+      Object.assign(ctx.state, loaded);
     } catch {
       ctx.status = 400;
       ctx.type = 'html';
@@ -201,7 +226,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx.body = loginPage({
       locale: loc,
       uid: details.uid,
-      clientName: ctx.state.clientName as string,
+      clientName: loadedInteraction(ctx).clientName,
       methods,
       ...(notice ? { notice } : {}),
       // A session exists but fell short of this request: say why the person signs in again.
@@ -217,7 +242,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel) => {
     const entry = config.loa.providers[upstreamId];
-    if (!entry || !(ctx.state.authnMethods as string[]).includes(upstreamId)) return refuse(ctx, details, 'method_not_allowed', { upstream: upstreamId });
+    if (!entry || !loadedInteraction(ctx).authnMethods.includes(upstreamId)) return refuse(ctx, details, 'method_not_allowed', { upstream: upstreamId });
     if ((identity.kind ?? 'citizen') !== entry.audience) return refuse(ctx, details, 'wrong_audience', { upstream: upstreamId });
     const acr = acrFor(entry, nativeLevel);
     if (!acr) return refuse(ctx, details, 'level_unknown', { upstream: upstreamId, nativeLevel });
@@ -239,9 +264,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const kit: LoginKit = { config, logger, provider, body, load, locale, needed, finishLogin, showLogin };
 
   router.get('/interaction/:uid', load, async (ctx) => {
-    const details = ctx.state.details as Details;
+    const { details, clientName } = loadedInteraction(ctx);
     const loc = locale(ctx, details);
-    if (ctx.query.lang === 'sv' || ctx.query.lang === 'en') ctx.cookies.set('lang', ctx.query.lang, { httpOnly: true, sameSite: 'lax' });
+    // A language chosen with ?lang= holds for the rest of the sign-in (the cookie), not just this page.
+    const chosen = chosenLocale(ctx.query.lang);
+    if (chosen) ctx.cookies.set('lang', chosen, { httpOnly: true, sameSite: 'lax' });
     ctx.type = 'html';
     if (details.prompt.name === 'login') {
       await showLogin(ctx, details);
@@ -252,7 +279,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       ctx.body = consentPage({
         locale: loc,
         uid: details.uid,
-        clientName: ctx.state.clientName as string,
+        clientName,
         scopes: requested.filter((s) => scopeText[s]).map((s) => ({ scope: s, text: scopeText[s]![loc] })),
         data: await dataLines(gate, config, details.params.client_id as string, details.params.authorization_details, loc),
       });
@@ -263,7 +290,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   router.post('/interaction/:uid/abort', body, load, async (ctx) => {
-    const details = ctx.state.details as Details;
+    const { details } = loadedInteraction(ctx);
     await Promise.all(upstreams.map((u) => u.cancel?.(details.uid)));
     await provider.interactionFinished(ctx.req, ctx.res, {
       error: 'access_denied',
@@ -272,7 +299,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   });
 
   router.post('/interaction/:uid/consent', body, load, async (ctx) => {
-    const details = ctx.state.details as Details;
+    const { details } = loadedInteraction(ctx);
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       ctx.status = 400;
       ctx.type = 'html';
@@ -293,8 +320,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
   // An upstream's routes run only while this request may use it; anything else is refused up front.
   const guard = (id: string): Middleware => async (ctx, next) => {
     const entry = config.loa.providers[id];
-    if (!entry || !(ctx.state.authnMethods as string[]).includes(id) || loaRank(entry.acr) < needed(ctx)) {
-      const details = ctx.state.details as Details;
+    const { details, authnMethods } = loadedInteraction(ctx);
+    if (!entry || !authnMethods.includes(id) || loaRank(entry.acr) < needed(ctx)) {
       ctx.status = 403;
       await showLogin(ctx, details, refusals.method_not_allowed![locale(ctx, details)]);
       return;

@@ -1,20 +1,38 @@
 // Swedish first, English second: the two languages of every page the gateway shows a person.
 import type { Context } from 'koa';
 
-export type Locale = 'sv' | 'en';
+export const LOCALES = ['sv', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
 
-/** ?lang= wins, then the lang cookie, then the client's ui_locales, then Accept-Language; default Swedish. */
+/** A language the person chose on a page (?lang=, a form's lang, the lang cookie): `en`, `en-GB` and `EN` all say English. */
+export function chosenLocale(value: unknown): Locale | undefined {
+  if (typeof value !== 'string') return undefined;
+  const lang = value.trim().split('-')[0]?.toLowerCase();
+  return LOCALES.find((l) => l === lang);
+}
+
+/** OIDC ui_locales: space-separated, most preferred first; the first one we speak wins. */
+function fromUiLocales(uiLocales: string | undefined): Locale | undefined {
+  for (const tag of uiLocales?.split(' ') ?? []) {
+    const locale = chosenLocale(tag);
+    if (locale) return locale;
+  }
+  return undefined;
+}
+
+/** Accept-Language by its q-values (Koa's negotiation); undefined when it names neither language. */
+function fromAcceptLanguage(ctx: Context): Locale | undefined {
+  if (!ctx.get('accept-language')) return undefined;
+  const best = ctx.acceptsLanguages([...LOCALES]);
+  return LOCALES.find((l) => l === best);
+}
+
+/**
+ * The person's own choice first (?lang=, then the lang cookie a page set), then the client's
+ * ui_locales, then what the browser prefers; Swedish when nothing says otherwise.
+ */
 export function localeOf(ctx: Context, uiLocales?: string): Locale {
-  const pick = (v: string | undefined): Locale | undefined => {
-    if (!v) return undefined;
-    for (const tag of v.split(/[\s,]+/)) {
-      const lang = tag.split(/[-;]/)[0]?.toLowerCase();
-      if (lang === 'sv' || lang === 'en') return lang;
-    }
-    return undefined;
-  };
-  const query = typeof ctx.query?.lang === 'string' ? ctx.query.lang : undefined;
-  return pick(query) ?? pick(ctx.cookies?.get('lang') ?? undefined) ?? pick(uiLocales) ?? pick(ctx.get?.('accept-language')) ?? 'sv';
+  return chosenLocale(ctx.query.lang) ?? chosenLocale(ctx.cookies.get('lang')) ?? fromUiLocales(uiLocales) ?? fromAcceptLanguage(ctx) ?? 'sv';
 }
 
 export type Text = Record<Locale, string>;

@@ -1,0 +1,116 @@
+// The outer Koa app: it owns the HTTP server, runs the cross-cutting middleware once, and hands each
+// request to exactly one owner — the feature modules' mounts by path, everything else to
+// oidc-provider. A gateway route never runs through the provider's middleware chain, and an OAuth
+// request only pays for a few string comparisons before it reaches the provider.
+import { randomUUID } from 'node:crypto';
+import Koa, { type Middleware, type ParameterizedContext } from 'koa';
+import type Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { Logger } from '../log.ts';
+import { errorBoundary } from './problem.ts';
+import { securityHeaders } from './securityHeaders.ts';
+
+/** Who answers a request: the gateway's own routes (problem+json) or oidc-provider (the RFCs' errors). */
+export type Owner = 'gateway' | 'oauth';
+
+/** What every request carries in ctx.state, set before any route runs. */
+export interface GatewayState {
+  /** The caller's X-Request-Id when it is a sane token, else a fresh one; echoed on the response. */
+  requestId: string;
+  owner: Owner;
+}
+
+export type GatewayContext = ParameterizedContext<GatewayState>;
+export type GatewayMiddleware = Middleware<GatewayState>;
+
+/** A feature module's routes and the paths they own. */
+export interface Mount {
+  /** What is mounted, for whoever reads the assembly. */
+  name: string;
+  /** Subtrees owned: '/admin' owns /admin and /admin/... */
+  under?: readonly string[];
+  /** Single paths owned. */
+  paths?: readonly string[];
+  routes: ReturnType<Router['routes']>;
+}
+
+const owns = (mount: Mount, path: string): boolean =>
+  (mount.paths?.includes(path) ?? false)
+  || (mount.under?.some((p) => path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47 /* '/' */)) ?? false);
+
+/** A request id from a proxy is kept only when it cannot smuggle anything into logs or headers. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIds(): GatewayMiddleware {
+  return async (ctx, next) => {
+    const offered = ctx.get('x-request-id');
+    ctx.state.requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
+    ctx.set('x-request-id', ctx.state.requestId);
+    await next();
+  };
+}
+
+/**
+ * Runs the mounts that own the path, in the order given (several may share a subtree, e.g. /admin);
+ * a path no mount owns goes to oidc-provider's own chain, with this app's context.
+ */
+function dispatch(mounts: readonly Mount[], provider: Provider): GatewayMiddleware {
+  const providerChain = composeProvider(provider);
+  return async (ctx, next) => {
+    const owners = mounts.filter((m) => owns(m, ctx.path));
+    if (!owners.length) {
+      ctx.state.owner = 'oauth';
+      await providerChain(ctx, next);
+      return;
+    }
+    ctx.state.owner = 'gateway';
+    const run = async (i: number): Promise<void> => {
+      const mount = owners[i];
+      if (!mount) return next();
+      // A router adds its own params and router to the context it is given; the state is ours.
+      await mount.routes(ctx as Parameters<Mount['routes']>[0], () => run(i + 1));
+    };
+    await run(0);
+  };
+}
+
+/**
+ * oidc-provider is a Koa app: its middleware runs as one step of this chain, on this app's context
+ * (same cookie keys and proxy setting), so the outer headers, timing and boundary cover it too.
+ */
+function composeProvider(provider: Provider): GatewayMiddleware {
+  const chain: readonly Middleware[] = provider.middleware;
+  return (ctx, next) => {
+    const step = async (i: number): Promise<void> => {
+      const fn = chain[i];
+      if (!fn) return next();
+      await fn(ctx, () => step(i + 1));
+    };
+    return step(0);
+  };
+}
+
+export interface OuterAppOptions {
+  provider: Provider;
+  trustProxy: boolean;
+  hsts: boolean;
+  logger: Logger;
+  /** Request timing (ops); outermost, so it sees every answer. */
+  metrics: Middleware;
+  mounts: readonly Mount[];
+}
+
+export function outerApp(o: OuterAppOptions): Koa<GatewayState> {
+  const app = new Koa<GatewayState>();
+  app.proxy = o.trustProxy;
+  // The provider's cookie keys: its chain runs on this app's contexts, and so do the gateway's signed cookies.
+  if (o.provider.keys) app.keys = o.provider.keys;
+  // The error boundary answers every error; Koa's own handler would only log it a second time.
+  app.silent = true;
+  app.use(o.metrics as GatewayMiddleware);
+  app.use(securityHeaders({ hsts: o.hsts }));
+  app.use(requestIds());
+  app.use(errorBoundary(o.logger));
+  app.use(dispatch(o.mounts, o.provider));
+  return app;
+}

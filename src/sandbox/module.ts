@@ -1,0 +1,59 @@
+// The sandbox as one module: the landing page at `/`, the e-ID simulators' pages (the federation
+// module starts the simulators, since its clients need them), the demo relying party and the mock
+// data APIs behind the enforcement proxy. Nothing here runs outside sandbox mode.
+import type { ClientConfig, Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { HotStore } from '../store/hotStore.ts';
+import type { Mount } from '../http/app.ts';
+import type { Federation } from '../federation/module.ts';
+import type { RegistryCache } from '../whitelist/registryCache.ts';
+import { dataApiRouter } from './dataApis.ts';
+import { demoRpClient, demoRpKey, demoRpRouter } from './demoRp.ts';
+import { landingRouter } from './landing.ts';
+
+export interface DemoRp {
+  key: Awaited<ReturnType<typeof demoRpKey>>;
+  client: ClientConfig;
+}
+
+/** The demo app's key and client, needed before the registry is seeded and the provider built. */
+export async function sandboxDemoRp(config: Config): Promise<DemoRp | undefined> {
+  if (config.mode !== 'sandbox' || !config.sandbox.demoRp) return undefined;
+  const key = await demoRpKey(config.sandboxDir);
+  return { key, client: demoRpClient(config.issuer, key) };
+}
+
+export interface SandboxDeps {
+  config: Config;
+  store: HotStore;
+  logger: Logger;
+  federation: Federation;
+  demoRp: DemoRp | undefined;
+  /** The registry, when the decision point runs: the mock data APIs answer from it, the demo app calls them through the PEP. */
+  pep: RegistryCache | undefined;
+  adminConsole: boolean;
+}
+
+export function sandboxModule(deps: SandboxDeps): Mount[] {
+  const { config, store, logger, federation: f, demoRp, pep } = deps;
+  if (config.mode !== 'sandbox') return [];
+  const landing = landingRouter({
+    issuer: config.issuer,
+    store: store.kind === 'redis' ? `Redis (${config.store.redisUrl?.replace(/\/\/[^@]*@/, '//')})` : 'in-memory (sandbox)',
+    bankidUrl: f.sandboxBankId?.url ?? config.bankid.baseUrl,
+    bankidSimulated: Boolean(f.sandboxBankId),
+    frejaUrl: f.sandboxFreja?.url ?? config.freja.baseUrl,
+    frejaSimulated: Boolean(f.sandboxFreja),
+    demoRp: Boolean(demoRp),
+    adminConsole: deps.adminConsole,
+    ...(f.sithsCard ? { sithsCard: { publicUrl: f.sithsCard.publicUrl, listenerUrl: f.sithsCard.listenerUrl, pki: f.sithsPki } } : {}),
+  });
+  const simulatorPages = [f.sandboxBankId?.appRouter, f.sandboxSaml?.router, f.sandboxFreja?.appRouter]
+    .flatMap((router) => (router ? [router.routes()] : []));
+  return [
+    { name: 'sandbox landing page', paths: ['/'], routes: landing.routes() },
+    ...simulatorPages.map((routes) => ({ name: 'e-ID simulator pages', under: ['/sandbox'], routes })),
+    ...(demoRp ? [{ name: 'demo relying party', under: ['/sandbox/rp'], routes: demoRpRouter({ issuer: config.issuer, key: demoRp.key, store, logger, pep: Boolean(pep) }).routes() }] : []),
+    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter(pep).routes() }] : []),
+  ];
+}
