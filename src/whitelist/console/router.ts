@@ -98,6 +98,9 @@ export function readApproveForm(body: Record<string, unknown>, locale: Locale): 
   };
 }
 
+/** What could be an id at all: no path separators, dots-only segments, control bytes or great lengths. */
+const NAMEABLE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
 export function adminConsoleRouter(deps: ConsoleDeps): Router {
   const { issuer, store, clock, logger } = deps;
   const origin = new URL(issuer).origin;
@@ -121,6 +124,13 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     const session = (ctx.state.console as ConsoleState | undefined)?.session;
     ctx.body = problemPage(view(ctx, session), p, back);
   };
+
+  // An id that cannot name anything (a path of dots, a NUL byte) is "not found" for the person who
+  // followed the link, as the registry would say of an id it does not hold; the admin API's own
+  // answer for such a path is a 400, meant for programs.
+  for (const name of ['id', 'controllerId', 'aid', 'pid']) {
+    router.param(name, (value, ctx, next) => (NAMEABLE.test(value) ? next() : showProblem(ctx, new AdminApiProblem(404, 'not_found', 'Not found'))));
+  }
 
   const apiFor = async (session: ConsoleSession): Promise<AdminApiClient> => {
     const config = await getConfiguration();
