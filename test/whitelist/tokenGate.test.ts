@@ -2,7 +2,7 @@
 // liveApprovals.ts): each refusal reason, each approval basis (docs/domain.md, rule 2), and the cut to what the
 // product asked for, what the controller holds and what the catalogue allows.
 import test from 'ava';
-import { runTokenGate, GATE_CHECKS } from '../../src/whitelist/tokenGate.ts';
+import { approvedByAController, productActive, productKnown, runTokenGate, GATE_CHECKS } from '../../src/whitelist/tokenGate.ts';
 import { liveApprovals, intersectAccess } from '../../src/whitelist/liveApprovals.ts';
 import { approval, certification, controller, DAY, iso, NOW, policy, product, snapshot } from './snapshotFixture.ts';
 
@@ -104,4 +104,28 @@ test('access is cut to what the product asked for and what the controller holds'
 
 test('intersectAccess keeps only shared data sets and actions', (t) => {
   t.deepEqual(intersectAccess([{ dataset: 'a', actions: ['read', 'write'] }, { dataset: 'b', actions: ['read'] }], [{ dataset: 'a', actions: ['write'] }]), [{ dataset: 'a', actions: ['write'] }]);
+});
+
+// Each check on its own, with the least state it reads.
+
+test('product_known: finds the product by client_id in the snapshot, else product_unknown', (t) => {
+  const s = snapshot();
+  const found = productKnown.run({ snapshot: s, clientId: 'p1-client', now: NOW }, undefined);
+  t.is((found as { product: { id: string } }).product.id, 'p1');
+  t.is(productKnown.run({ snapshot: s, clientId: 'p1', now: NOW }, undefined), 'product_unknown', 'a product id is not a client id');
+});
+
+test('product_active: only an active product passes; each other status has its reason', (t) => {
+  const reasons = (['active', 'registered', 'suspended', 'retired'] as const).map((status) => productActive.run({ product: product('p1', { status }) }, undefined));
+  t.deepEqual(reasons, [undefined, 'product_not_active', 'product_suspended', 'product_retired']);
+});
+
+test('approved_by_a_controller: establishes the live approvals, or says the most specific lapse', (t) => {
+  const approved = snapshot({ approvals: [approval('a1', 'region-a', 'p1')] });
+  const p = approved.products[0]!;
+  const live = approvedByAController.run({ snapshot: approved, clientId: 'p1-client', now: NOW, product: p }, undefined) as { live: { approvals: unknown[] } };
+  t.is(live.live.approvals.length, 1);
+  t.is(approvedByAController.run({ snapshot: snapshot(), clientId: 'p1-client', now: NOW, product: p }, undefined), 'no_approval');
+  const expired = snapshot({ certifications: [certification('c1', 'p1', 'nordic-medtest', { expiresAt: iso(NOW - DAY) })], policies: [policy('region-a', [{ frameworkId: 'nordic-medtest', purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }] }])] });
+  t.is(approvedByAController.run({ snapshot: expired, clientId: 'p1-client', now: NOW, product: p }, undefined), 'certification_expired');
 });
