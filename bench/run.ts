@@ -216,6 +216,8 @@ interface Row {
 const median = (samples: Sample[]): Sample => [...samples].sort((a, b) => a.rps - b.rps)[Math.floor(samples.length / 2)]!;
 
 async function compare(scenario: string, targets: Array<[string, string, Record<string, string>]>, run: (s: Server, n: number, isBaseline: boolean) => Promise<Sample>, total: number): Promise<Row[]> {
+  // --signins=0 (or any count of 0) leaves the scenario out rather than printing rows of nothing.
+  if (total <= 0) return [];
   const servers: Server[] = [];
   for (const [name, script, env] of targets) servers.push(await startServer(name, script, env));
   try {
