@@ -107,11 +107,10 @@ export interface BrokenLink {
   detail: string;
 }
 
-export interface ChainReport {
-  ok: boolean;
-  entries: number;
-  firstBroken?: BrokenLink;
-}
+/** Intact, or broken with the first link that does not hold: a broken report always names it. */
+export type ChainReport =
+  | { ok: true; entries: number; firstBroken?: undefined }
+  | { ok: false; entries: number; firstBroken: BrokenLink };
 
 /** Walks the whole chain in seq order and stops at the first link that does not hold. */
 export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<ChainReport> {

@@ -22,7 +22,7 @@ async function main(): Promise<number> {
       process.stdout.write(`audit chain intact: ${report.entries} entries\n`);
       return 0;
     }
-    const broken = report.firstBroken!;
+    const broken = report.firstBroken;
     process.stdout.write(`audit chain BROKEN at entry ${broken.seq} (${broken.reason}): ${broken.detail}; ${report.entries} entries before it verify\n`);
     return 1;
   } finally {

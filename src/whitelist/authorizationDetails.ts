@@ -57,8 +57,10 @@ export function narrow(live: DatasetAccessDetail[], requested: RequestedDetail[]
       const actions = have.actions.filter((a) => !want.actions || want.actions.includes(a));
       const controllers = have.controllers.filter((c) => !want.controllers || want.controllers.includes(c));
       for (const c of controllers) {
-        const byDataset = perController.get(have.dataset) ?? perController.set(have.dataset, new Map()).get(have.dataset)!;
-        const set = byDataset.get(c) ?? byDataset.set(c, new Set()).get(c)!;
+        let byDataset = perController.get(have.dataset);
+        if (!byDataset) perController.set(have.dataset, (byDataset = new Map()));
+        let set = byDataset.get(c);
+        if (!set) byDataset.set(c, (set = new Set()));
         for (const a of actions) set.add(a);
       }
     }
@@ -80,6 +82,7 @@ export function withinLive(live: DatasetAccessDetail[], requested: RequestedDeta
   const controllers = new Set(matching.flatMap((d) => d.controllers));
   if (requested.controllers?.some((c) => !controllers.has(c))) return false;
   // Each requested action must be allowed by at least one of the requested (or any) controllers.
-  const relevant = matching.filter((d) => !requested.controllers || d.controllers.some((c) => requested.controllers!.includes(c)));
+  const wanted = requested.controllers;
+  const relevant = matching.filter((d) => !wanted || d.controllers.some((c) => wanted.includes(c)));
   return (requested.actions ?? []).every((a) => relevant.some((d) => d.actions.includes(a)));
 }

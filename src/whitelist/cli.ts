@@ -92,9 +92,11 @@ function need(option: string, value: string | undefined): string {
 }
 
 function table(rows: string[][]): string {
-  if (!rows.length) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  const [first] = rows;
+  if (!first) return '';
+  const widths = first.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  // A row longer than the first has no width for its extra cells: they are not padded.
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
 const accessText = (access: DatasetAccess[]) => access.map((a) => `${a.dataset}:${a.actions.join(',')}`).join(' ');

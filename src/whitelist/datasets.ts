@@ -2,7 +2,7 @@
 // data set allows, and the OAuth scopes derived from them (`bookings.read`, `bookings.write`).
 import type { DatasetConfig } from '../config.ts';
 import type { FieldError } from './errors.ts';
-import type { Action, DatasetAccess } from './model.ts';
+import { ACTIONS, type Action, type DatasetAccess } from './model.ts';
 
 export type Dataset = DatasetConfig;
 
@@ -11,7 +11,9 @@ export const scopeOf = (dataset: string, action: Action): string => `${dataset}.
 /** `bookings.write` -> { dataset: 'bookings', action: 'write' }; undefined for anything else. */
 export function parseScope(scope: string): { dataset: string; action: Action } | undefined {
   const match = /^([a-z][a-z0-9-]*)\.(read|write)$/.exec(scope);
-  return match ? { dataset: match[1]!, action: match[2] as Action } : undefined;
+  const dataset = match?.[1];
+  const action = ACTIONS.find((a) => a === match?.[2]);
+  return dataset && action ? { dataset, action } : undefined;
 }
 
 /** The scopes an access list amounts to, sorted and without duplicates. */
@@ -68,6 +70,6 @@ export class DatasetCatalogue {
 export function accessWithin(inner: DatasetAccess[], outer: DatasetAccess[]): boolean {
   return inner.every((a) => {
     const o = outer.find((x) => x.dataset === a.dataset);
-    return Boolean(o) && a.actions.every((action) => o!.actions.includes(action));
+    return o !== undefined && a.actions.every((action) => o.actions.includes(action));
   });
 }

@@ -60,8 +60,8 @@ export function intersectAccess(a: DatasetAccess[], b: DatasetAccess[]): Dataset
   return out.sort((p, q) => p.dataset.localeCompare(q.dataset));
 }
 
-function certificationState(cert: Certification | undefined, productId: string, purpose: string, now: number): 'valid' | Lapse {
-  if (!cert || cert.productId !== productId || cert.purpose !== purpose) return 'certification_withdrawn';
+function certificationState(cert: Certification, productId: string, purpose: string, now: number): 'valid' | Lapse {
+  if (cert.productId !== productId || cert.purpose !== purpose) return 'certification_withdrawn';
   if (cert.status !== 'valid') return 'certification_withdrawn';
   if (Date.parse(cert.issuedAt) > now) return 'certification_withdrawn';
   if (Date.parse(cert.expiresAt) <= now) return 'certification_expired';
@@ -86,11 +86,13 @@ function explicit(snapshot: RegistrySnapshot, product: Product, approval: Approv
   let frameworkId: string | undefined;
   if (approval.basis === 'certification') {
     const cert = snapshot.certifications.find((c) => c.id === approval.certificationId);
+    // A certification no longer in the registry counts as withdrawn.
+    if (!cert) return 'certification_withdrawn';
     const state = certificationState(cert, product.id, approval.purpose, now);
     if (state !== 'valid') return state;
-    if (!accepts(snapshot, controller.id, cert!.frameworkId, approval.purpose)) return 'framework_not_accepted';
-    frameworkId = cert!.frameworkId;
-    if (!until || Date.parse(cert!.expiresAt) < Date.parse(until)) until = cert!.expiresAt;
+    if (!accepts(snapshot, controller.id, cert.frameworkId, approval.purpose)) return 'framework_not_accepted';
+    frameworkId = cert.frameworkId;
+    if (!until || Date.parse(cert.expiresAt) < Date.parse(until)) until = cert.expiresAt;
   }
   const access = intersectAccess(approval.access, cap);
   if (!access.length) return 'nothing_in_common';
@@ -124,7 +126,13 @@ function mergePerController(list: LiveApproval[]): LiveApproval[] {
     // over a row that said nothing.
     if (!seen.limits && item.limits) seen.limits = item.limits;
     const access = new Map(seen.access.map((a) => [a.dataset, new Set(a.actions)]));
-    for (const a of item.access) for (const act of a.actions) (access.get(a.dataset) ?? access.set(a.dataset, new Set()).get(a.dataset)!).add(act);
+    for (const a of item.access) {
+      for (const act of a.actions) {
+        let acts = access.get(a.dataset);
+        if (!acts) access.set(a.dataset, (acts = new Set()));
+        acts.add(act);
+      }
+    }
     seen.access = [...access].map(([dataset, acts]) => ({ dataset, actions: ORDER.filter((x) => acts.has(x)) })).sort((p, q) => p.dataset.localeCompare(q.dataset));
   }
   return [...byController.values()].sort((a, b) => a.controllerId.localeCompare(b.controllerId));

@@ -56,6 +56,16 @@ const form = (ctx: Context): Record<string, unknown> => ((ctx.request as { body?
 const one = (v: unknown): string => (Array.isArray(v) ? String(v[0] ?? '') : typeof v === 'string' ? v : '').trim();
 const many = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
+/**
+ * A path parameter of the matched route. The router only matches a path that has it, so a missing one
+ * means a link that names nothing: "not found" for the person, as for an id that cannot name anything.
+ */
+const pathParam = (ctx: { params: Record<string, string> }, name: string): string => {
+  const value = ctx.params[name];
+  if (value === undefined) throw new AdminApiProblem(404, 'not_found', 'Not found');
+  return value;
+};
+
 /** The form's approval, checked for shape; the API decides whether it is allowed. */
 export function readApproveForm(body: Record<string, unknown>, locale: Locale): { input?: ApproveInput; errors: string[] } {
   const sv = locale === 'sv';
@@ -256,9 +266,11 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       return;
     }
     const roles = (me.roles ?? me.principal?.roles ?? []).map((r) => ({ role: r.role, ...(r.scope ? { scope: r.scope } : {}) }));
+    // split always yields a first part (the whole string when there is no @).
+    const [hsaId = affiliation] = affiliation.split('@');
     const staff: StaffSummary = {
-      name: typeof claims.name === 'string' ? claims.name : affiliation.split('@')[0]!,
-      hsaId: affiliation.split('@')[0],
+      name: typeof claims.name === 'string' ? claims.name : hsaId,
+      hsaId,
       orgName: typeof claims[SE.orgName] === 'string' ? claims[SE.orgName] as string : undefined,
       roles,
     };
@@ -288,7 +300,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   // --- Products ---
   router.get('/products/:id', requireSession, async (ctx) => {
     const { api, view: v, session } = stateOf(ctx);
-    const id = ctx.params.id!;
+    const id = pathParam(ctx, 'id');
     const product = (await api.get<Product>(`/products/${encodeURIComponent(id)}`)).body;
     const soft = <T>(p: Promise<T>): Promise<T | AdminApiProblem> => p.catch((err: unknown) => {
       if (err instanceof AdminApiProblem) return err;
@@ -300,6 +312,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       soft(api.get(`/products/${encodeURIComponent(id)}/access`).then((r) => r.body)),
       soft(api.list<Controller>('/controllers')),
     ]);
+    const flash = flashes[one(ctx.query.done)]?.[v.locale];
     ctx.type = 'html';
     ctx.body = productPage(v, {
       product,
@@ -312,11 +325,11 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       operator: session.staff.roles.some((r) => r.role === 'operator'),
       now: clock.now(),
       datasetNames: names,
-      ...(flashes[one(ctx.query.done)] ? { flash: flashes[one(ctx.query.done)]![v.locale] } : {}),
+      ...(flash ? { flash } : {}),
     });
   });
 
-  const administered = (session: ConsoleSession): string[] => session.staff.roles.filter((r) => r.role === 'controller_admin' && r.scope).map((r) => r.scope!);
+  const administered = (session: ConsoleSession): string[] => session.staff.roles.flatMap((r) => (r.role === 'controller_admin' && r.scope ? [r.scope] : []));
 
   /** What the approve form offers: the controllers this person administers, and what the product asks for that they hold. */
   const approveChoice = async (api: AdminApiClient, session: ConsoleSession, product: Product) => {
@@ -335,7 +348,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/products/:id/approve', requireSession, async (ctx) => {
     const { api, view: v, session } = stateOf(ctx);
-    const product = (await api.get<Product>(`/products/${encodeURIComponent(ctx.params.id!)}`)).body;
+    const product = (await api.get<Product>(`/products/${encodeURIComponent(pathParam(ctx, 'id'))}`)).body;
     if (!administered(session).length) {
       showProblem(ctx, new AdminApiProblem(403, 'forbidden_role', 'Forbidden'), `/admin/products/${encodeURIComponent(product.id)}`);
       return;
@@ -346,7 +359,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.post('/products/:id/approve/review', body, requireSession, requireCsrf, async (ctx) => {
     const { api, view: v, session } = stateOf(ctx);
-    const product = (await api.get<Product>(`/products/${encodeURIComponent(ctx.params.id!)}`)).body;
+    const product = (await api.get<Product>(`/products/${encodeURIComponent(pathParam(ctx, 'id'))}`)).body;
     const { input, errors } = readApproveForm(form(ctx), v.locale);
     if (!input) {
       ctx.status = 400;
@@ -361,7 +374,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.post('/products/:id/approve', body, requireSession, requireCsrf, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
-    const productId = ctx.params.id!;
+    const productId = pathParam(ctx, 'id');
     const { input, errors } = readApproveForm(form(ctx), v.locale);
     if (!input) {
       showProblem(ctx, { status: 400, code: 'validation', title: 'Bad request', detail: errors.join(' ') }, `/admin/products/${encodeURIComponent(productId)}/approve`);
@@ -387,8 +400,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/products/:pid/approvals/:aid/revoke', requireSession, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
-    const product = (await api.get<Product>(`/products/${encodeURIComponent(ctx.params.pid!)}`)).body;
-    const approval = await findApproval(api, product.id, ctx.params.aid!);
+    const product = (await api.get<Product>(`/products/${encodeURIComponent(pathParam(ctx, 'pid'))}`)).body;
+    const approval = await findApproval(api, product.id, pathParam(ctx, 'aid'));
     if (approval.status !== 'active') {
       ctx.redirect(`/admin/products/${encodeURIComponent(product.id)}`);
       return;
@@ -400,15 +413,16 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.post('/approvals/:aid/revoke', body, requireSession, requireCsrf, async (ctx) => {
     const { api } = stateOf(ctx);
+    const approvalId = pathParam(ctx, 'aid');
     const productId = one(form(ctx).productId);
     const version = one(form(ctx).version);
-    const back = ID.test(productId) ? `/admin/products/${encodeURIComponent(productId)}/approvals/${encodeURIComponent(ctx.params.aid!)}/revoke` : '/admin/';
+    const back = ID.test(productId) ? `/admin/products/${encodeURIComponent(productId)}/approvals/${encodeURIComponent(approvalId)}/revoke` : '/admin/';
     if (!/^\d+$/.test(version)) {
       showProblem(ctx, new AdminApiProblem(428, 'precondition_required', 'Precondition required'), back);
       return;
     }
     try {
-      await api.post(`/approvals/${encodeURIComponent(ctx.params.aid!)}/revoke`, {}, version);
+      await api.post(`/approvals/${encodeURIComponent(approvalId)}/revoke`, {}, version);
     } catch (err) {
       if (err instanceof AdminApiProblem) {
         logger.info({ reason: err.code, status: err.status }, 'admin console: revoke refused');
@@ -431,8 +445,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/products/:id/automatic/:controllerId/stop', requireSession, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
-    const product = (await api.get<Product>(`/products/${encodeURIComponent(ctx.params.id!)}`)).body;
-    const live = await automaticApproval(api, product.id, ctx.params.controllerId!);
+    const product = (await api.get<Product>(`/products/${encodeURIComponent(pathParam(ctx, 'id'))}`)).body;
+    const live = await automaticApproval(api, product.id, pathParam(ctx, 'controllerId'));
     const controller = (await api.get<Controller>(`/controllers/${encodeURIComponent(live.controllerId)}`)).body;
     ctx.type = 'html';
     ctx.body = stopAutomaticConfirmPage(v, product, controller, live, names);
@@ -440,8 +454,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.post('/products/:id/automatic/:controllerId/stop', body, requireSession, requireCsrf, async (ctx) => {
     const { api } = stateOf(ctx);
-    const productId = ctx.params.id!;
-    const live = await automaticApproval(api, productId, ctx.params.controllerId!);
+    const productId = pathParam(ctx, 'id');
+    const live = await automaticApproval(api, productId, pathParam(ctx, 'controllerId'));
     // The registry's way to say no to what a policy gives: a certification-based approval, revoked.
     // It names exactly what is live, so even between the two calls nothing more is shared than before.
     const created = (await api.post<Approval>('/approvals', {
@@ -454,7 +468,8 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   // --- Audit trail, controllers ---
   router.get('/audit/:type/:id', requireSession, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
-    const { type, id } = ctx.params as { type: string; id: string };
+    const type = pathParam(ctx, 'type');
+    const id = pathParam(ctx, 'id');
     if (!AUDIT_TYPES.has(type)) {
       showProblem(ctx, new AdminApiProblem(404, 'not_found', 'Not found'));
       return;
@@ -472,7 +487,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
 
   router.get('/controllers/:id', requireSession, async (ctx) => {
     const { api, view: v } = stateOf(ctx);
-    const id = encodeURIComponent(ctx.params.id!);
+    const id = encodeURIComponent(pathParam(ctx, 'id'));
     const controller = (await api.get<Controller>(`/controllers/${id}`)).body;
     const policy = await api.get<ControllerPolicy>(`/controllers/${id}/policy`).then((r) => r.body, (err: unknown) => {
       if (err instanceof AdminApiProblem) return err.status === 404 ? undefined : err;

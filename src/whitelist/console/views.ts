@@ -52,13 +52,13 @@ export function consolePage(v: ConsoleView, title: string, body: Html): string {
 /** Where a product's certifications stand: expired, expiring within 30 days, or fine. */
 export function certificationWarning(certs: Certification[], now: number, locale: Locale): { level: 'bad' | 'warn' | 'ok' | 'none'; text: string } {
   const valid = certs.filter((c) => c.status === 'valid');
-  if (!valid.length) return { level: 'none', text: locale === 'sv' ? 'Ingen giltig certifiering' : 'No valid certification' };
+  const soonest = valid.map((c) => c.expiresAt).sort()[0];
+  if (soonest === undefined) return { level: 'none', text: locale === 'sv' ? 'Ingen giltig certifiering' : 'No valid certification' };
   const expired = valid.filter((c) => Date.parse(c.expiresAt) <= now);
   if (expired.length) {
     const last = expired.map((c) => c.expiresAt).sort().at(-1);
     return { level: 'bad', text: locale === 'sv' ? `Certifiering har gått ut (${day(last)})` : `Certification expired (${day(last)})` };
   }
-  const soonest = valid.map((c) => c.expiresAt).sort()[0]!;
   const days = Math.ceil((Date.parse(soonest) - now) / DAY);
   if (days <= EXPIRY_WARNING_DAYS) {
     return { level: 'warn', text: locale === 'sv' ? `Certifiering går ut om ${days} dagar (${day(soonest)})` : `Certification expires in ${days} days (${day(soonest)})` };
@@ -127,9 +127,10 @@ ${a.basis === 'policy' && a.certificationId && d.administers.includes(a.controll
     : html``}</li>`)}</ul>`
       : html`<p id="live-access">${sv(v) ? 'Ingen personuppgiftsansvarig delar data med produkten just nu.' : 'No data controller shares data with the product right now.'}</p>`)
     : unavailable(v, d.access);
-  const lapses = (d.lapses ?? []).filter((l) => lapseWords[l]);
+  // A lapse the console has no words for is left out rather than shown as a code.
+  const lapses = (d.lapses ?? []).flatMap((l) => lapseWords[l]?.[v.locale] ?? []);
   const lapseNote = lapses.length
-    ? html`<p class="warn" id="lapses">${sv(v) ? 'Räknas inte just nu: ' : 'Not counting right now: '}${lapses.map((l) => lapseWords[l]![v.locale]).join('; ')}.</p>`
+    ? html`<p class="warn" id="lapses">${sv(v) ? 'Räknas inte just nu: ' : 'Not counting right now: '}${lapses.join('; ')}.</p>`
     : html``;
   const approvalRows = Array.isArray(d.approvals) ? d.approvals.map((a) => html`<tr id="approval-${a.id}" data-status="${a.status}">
 <td>${ctrlName(a.controllerId)}</td><td>${a.purpose}</td><td>${accessInWords(a.access, v.locale, names)}</td>
