@@ -88,8 +88,8 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
       };
 
       // Both the JSON poll and the no-JavaScript check end here once the e-ID has said who it was.
-      const finish = (ctx: Context, details: Details, status: AppEidStatus) =>
-        kit.finishLogin(ctx, details, status.identity!, eid.id, status.nativeLevel);
+      const finish = (ctx: Context, details: Details, status: AppEidStatus, identity: UpstreamIdentity) =>
+        kit.finishLogin(ctx, details, identity, eid.id, status.nativeLevel);
 
       router.post('/start', async (ctx) => {
         const details = ctx.state.details as Details;
@@ -128,7 +128,7 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
           return;
         }
         if (status.status === 'complete' && status.identity) {
-          const outcome = await finish(ctx, details, status);
+          const outcome = await finish(ctx, details, status, status.identity);
           ctx.body = outcome.ok
             ? { status: 'complete', message: status.message, redirectTo: outcome.redirectTo }
             : { status: 'failed', message: { code: outcome.reason, text: outcome.message } };
@@ -147,7 +147,7 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
         const details = ctx.state.details as Details;
         const status = await eid.status(details.uid, kit.locale(ctx, details));
         if (status?.status === 'complete' && status.identity) {
-          const outcome = await finish(ctx, details, status);
+          const outcome = await finish(ctx, details, status, status.identity);
           if (!outcome.ok) {
             await kit.showLogin(ctx, details, outcome.message);
             return;

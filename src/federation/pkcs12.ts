@@ -2,6 +2,13 @@
 // speaks mutual TLS to its upstream (BankID, Freja eID).
 import forge from 'node-forge';
 
+/** A PKCS#12 bag type's OID by forge's name for it; forge's table is typed as open-ended, so look it up checked. */
+function bagTypeOid(name: 'pkcs8ShroudedKeyBag' | 'keyBag' | 'certBag'): string {
+  const oid = forge.pki.oids[name];
+  if (!oid) throw new Error(`node-forge has no OID for the PKCS#12 bag type ${name}`);
+  return oid;
+}
+
 /**
  * Opens the relying party's PKCS#12 with node-forge rather than Node's `pfx` option: OpenSSL 3 refuses
  * the legacy algorithms many issued .p12 files still use, and forge reads those as well as modern ones.
@@ -15,13 +22,13 @@ export function loadRpPkcs12(pfx: Buffer, passphrase: string, who: string): { ke
     // Deliberately vague about the passphrase: the error may end up in a log.
     throw new Error(`${who}: cannot open the PKCS#12 file (not PKCS#12, or the passphrase does not match)`, { cause: err });
   }
-  const keyOids = [forge.pki.oids.pkcs8ShroudedKeyBag!, forge.pki.oids.keyBag!];
+  const keyOids = [bagTypeOid('pkcs8ShroudedKeyBag'), bagTypeOid('keyBag')];
   const key = keyOids
     .flatMap((oid) => p12.getBags({ bagType: oid })[oid] ?? [])
     .map((bag) => bag.key)
     .find((k): k is forge.pki.rsa.PrivateKey => Boolean(k));
   if (!key) throw new Error(`${who}: the PKCS#12 file holds no private key`);
-  const certOid = forge.pki.oids.certBag!;
+  const certOid = bagTypeOid('certBag');
   const certs = (p12.getBags({ bagType: certOid })[certOid] ?? [])
     .map((bag) => bag.cert)
     .filter((c): c is forge.pki.Certificate => Boolean(c));

@@ -16,7 +16,7 @@ import { clientLoginRules } from './provider.ts';
 import { chosenLocale, localeOf, type Locale } from './views/i18n.ts';
 import type { GatewayState } from '../http/app.ts';
 import { loginPage, consentPage, type DataLine, type MethodChoice } from './views/interaction.ts';
-import type { ProductGate } from '../whitelist/productGate.ts';
+import { productClient, type ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
@@ -86,6 +86,8 @@ export interface InteractionDeps {
   logger: Logger;
   /** The product whitelist, to tell the citizen which data at which controllers the app will reach. */
   gate?: ProductGate | undefined;
+  /** The operator's configured clients' ids: oidc-provider holds those itself, the gate only products. */
+  configuredClientIds: ReadonlySet<string>;
 }
 
 const actionWords: Record<Locale, Record<string, string>> = {
@@ -94,9 +96,10 @@ const actionWords: Record<Locale, Record<string, string>> = {
 };
 
 /** The app's data access as the consent page says it: live details (narrowed by the request), in words. */
-async function dataLines(gate: ProductGate | undefined, config: Config, clientId: string, requested: unknown, loc: Locale): Promise<DataLine[]> {
+async function dataLines(gate: ProductGate | undefined, config: Config, clientId: string, requested: unknown, loc: Locale, request: Context): Promise<DataLine[]> {
   if (!gate) return [];
-  const live = await gate.liveDetails(clientId);
+  // The same request's gate run as `load`'s client lookup: one consent page, one run.
+  const live = await gate.liveDetails(clientId, request);
   if (!live?.length) return [];
   let wanted: RequestedDetail[] | undefined;
   if (typeof requested === 'string') {
@@ -129,7 +132,7 @@ const levelWords: Record<number, Record<Locale, string>> = {
   4: { sv: 'Tillitsnivå 4', en: 'Level of assurance 4' },
 };
 
-const refusals: Record<string, Record<Locale, string>> = {
+const refusals = {
   level_too_low: {
     sv: 'E-legitimationen du använde räcker inte för den tillitsnivå appen kräver. Välj en annan metod.',
     en: 'The e-ID you used does not meet the level of assurance the app requires. Choose another method.',
@@ -150,10 +153,12 @@ const refusals: Record<string, Record<Locale, string>> = {
     sv: 'Identiteten från e-legitimationen kunde inte godtas.',
     en: 'The identity from the e-ID could not be accepted.',
   },
-};
+} satisfies Record<string, Record<Locale, string>>;
+
+type Refusal = keyof typeof refusals;
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { provider, config, accounts, upstreams, logger, gate } = deps;
+  const { provider, config, accounts, upstreams, logger, gate, configuredClientIds } = deps;
   const router = new Router();
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
@@ -166,13 +171,30 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const needed = (ctx: Context): number => loadedInteraction(ctx).needed;
 
-  /** The upstreams this request may use: configured, allowed for the client, and able to reach the level. */
-  const usable = (ctx: Context): UpstreamRoutes[] => {
+  /** The upstreams this request may use (configured, allowed for the client, able to reach the level), each with its LoA entry. */
+  const usable = (ctx: Context) => {
     const allowed = loadedInteraction(ctx).authnMethods;
-    return upstreams.filter((u) => {
-      const entry = config.loa.providers[u.id];
-      return entry && allowed.includes(u.id) && loaRank(entry.acr) >= needed(ctx);
+    return upstreams.flatMap((upstream) => {
+      const entry = config.loa.providers[upstream.id];
+      return entry && allowed.includes(upstream.id) && loaRank(entry.acr) >= needed(ctx) ? [{ upstream, entry }] : [];
     });
+  };
+
+  /**
+   * The client's name and sign-in rules, or undefined when there is no such client now. A registry
+   * product's come from the gate's run for this request, which the consent page's data lines share;
+   * oidc-provider cannot name the request here (its `Provider.ctx` is unset outside its own routes),
+   * so asking it would run the gate again. Configured clients are oidc-provider's own.
+   */
+  const signInClient = async (ctx: Context, clientId: string) => {
+    if (gate && !configuredClientIds.has(clientId)) {
+      const result = await gate.check(clientId, ctx);
+      if (!result.ok) return undefined;
+      const client = productClient(result.product);
+      return { name: client.client_name ?? clientId, rules: clientLoginRules(client) };
+    }
+    const client = await provider.Client.find(clientId);
+    return client && { name: client.clientName ?? client.clientId, rules: clientLoginRules(client) };
   };
 
   /** Loads the interaction bound to this browser's cookie; anything else is a 400 page, not a 500. */
@@ -189,12 +211,12 @@ export function interactionRouter(deps: InteractionDeps): Router {
     try {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
       if (details.uid !== ctx.params.uid) throw new Error('interaction mismatch');
-      const client = await provider.Client.find(details.params.client_id as string);
+      const client = await signInClient(ctx, details.params.client_id as string);
       if (!client) throw new Error('client gone');
-      const rules = clientLoginRules(client);
+      const { rules } = client;
       const loaded: LoadedInteraction = {
         details,
-        clientName: client.clientName ?? client.clientId,
+        clientName: client.name,
         authnMethods: rules.authnMethods,
         needed: neededLoa(details.params.acr_values as string | undefined, rules.minimumAcr),
       };
@@ -216,9 +238,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const showLogin = async (ctx: Context, details: Details, notice?: string): Promise<void> => {
     const loc = locale(ctx, details);
     const level = needed(ctx);
-    const methods = usable(ctx).map((u) => {
-      const choice = u.choice(details.uid, loc, level);
-      const entry = config.loa.providers[u.id]!;
+    const methods = usable(ctx).map(({ upstream, entry }) => {
+      const choice = upstream.choice(details.uid, loc, level);
       const words = levelWords[loaRank(entry.acr)];
       return words ? { ...choice, levelText: `${words[loc]}${entry.levels ? (loc === 'sv' ? ' (högst)' : ' (at most)') : ''}` } : choice;
     });
@@ -234,10 +255,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     });
   };
 
-  const refuse = (ctx: Context, details: Details, reason: string, logFields: Record<string, unknown> = {}): LoginOutcome => {
+  const refuse = (ctx: Context, details: Details, reason: Refusal, logFields: Record<string, unknown> = {}): LoginOutcome => {
     logger.warn({ reason, interaction: details.uid, ...logFields }, 'sign-in refused');
-    const text = refusals[reason] ?? refusals.identity_rejected!;
-    return { ok: false, reason, message: text[locale(ctx, details)] };
+    return { ok: false, reason, message: refusals[reason][locale(ctx, details)] };
   };
 
   const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel) => {
@@ -280,8 +300,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
         locale: loc,
         uid: details.uid,
         clientName,
-        scopes: requested.filter((s) => scopeText[s]).map((s) => ({ scope: s, text: scopeText[s]![loc] })),
-        data: await dataLines(gate, config, details.params.client_id as string, details.params.authorization_details, loc),
+        scopes: requested.flatMap((s) => {
+          const text = scopeText[s];
+          return text ? [{ scope: s, text: text[loc] }] : [];
+        }),
+        data: await dataLines(gate, config, details.params.client_id as string, details.params.authorization_details, loc, ctx),
       });
       return;
     }
@@ -323,7 +346,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { details, authnMethods } = loadedInteraction(ctx);
     if (!entry || !authnMethods.includes(id) || loaRank(entry.acr) < needed(ctx)) {
       ctx.status = 403;
-      await showLogin(ctx, details, refusals.method_not_allowed![locale(ctx, details)]);
+      await showLogin(ctx, details, refusals.method_not_allowed[locale(ctx, details)]);
       return;
     }
     await next();

@@ -38,7 +38,8 @@ export function idpModule(deps: IdpDeps): Idp {
   // Accounts outlive neither the longest session nor the longest refresh token.
   const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
   const provider = createProvider({ config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate });
-  const interactions = interactionRouter({ provider, config, accounts, upstreams, logger, gate });
+  const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
+  const interactions = interactionRouter({ provider, config, accounts, upstreams, logger, gate, configuredClientIds });
   return {
     provider,
     accounts,

@@ -14,11 +14,12 @@ function seeded(...parts: string[]): () => number {
   let i = 0;
   return () => {
     if (i >= bytes.length) { bytes = createHash('sha256').update(bytes).digest(); i = 0; }
-    return bytes[i++]!;
+    return bytes.readUInt8(i++);
   };
 }
 
-const pick = <T>(next: () => number, list: readonly T[]): T => list[next() % list.length]!;
+// A non-empty list and an index in range: the first item is only the type's fallback, never picked by default.
+const pick = <T>(next: () => number, list: readonly [T, ...T[]]): T => list[next() % list.length] ?? list[0];
 const date = (next: () => number, future: boolean) => {
   const d = new Date(Date.UTC(2026, 0, 1) + (future ? 330 : 0) * 86_400_000 + (next() * 3 + next() % 3) * 86_400_000);
   return d.toISOString().slice(0, 10);
@@ -42,19 +43,20 @@ export function dataApiRouter(registry: RegistryCache | undefined): Router {
   const router = new Router({ prefix: '/sandbox/data' });
   router.get('/:controller/:dataset', async (ctx) => {
     const dataset = DATASETS.find((d) => d === ctx.params.dataset);
+    const controllerId = ctx.params.controller;
     const citizen = String(ctx.query.citizen ?? '');
-    if (!dataset || !/^\d{12}$/.test(citizen)) {
+    if (!dataset || !controllerId || !/^\d{12}$/.test(citizen)) {
       ctx.status = 404;
       ctx.body = { error: 'not_found' };
       return;
     }
-    if (ctx.get('x-controller') !== ctx.params.controller || ctx.get('x-dataset') !== dataset) {
+    if (ctx.get('x-controller') !== controllerId || ctx.get('x-dataset') !== dataset) {
       ctx.status = 403;
       ctx.body = { error: 'only_through_the_pep' };
       return;
     }
-    const known = registry ? (await registry.snapshot().catch(() => undefined))?.controllers.find((c) => c.id === ctx.params.controller) : undefined;
-    const controller = { id: ctx.params.controller!, name: known?.name ?? ctx.params.controller! };
+    const known = registry ? (await registry.snapshot().catch(() => undefined))?.controllers.find((c) => c.id === controllerId) : undefined;
+    const controller = { id: controllerId, name: known?.name ?? controllerId };
     ctx.body = { controller, dataset, items: items(dataset, controller, citizen) };
   });
   return router;

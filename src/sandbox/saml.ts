@@ -32,13 +32,12 @@ export async function startSandboxSaml(opts: { config: Config; clock: Clock }): 
   const sp = parseSpMetadata(spMetadataXml(spSettings(opts.config, keys)));
   const personas = JSON.parse(readFileSync(personasFile, 'utf8')) as Personas;
   const common = { issuer: opts.config.issuer, sp, clock: opts.clock, personas };
-  const idps = [
-    new SimulatedIdp({ ...common, id: 'siths', kind: 'staff', key: { keyPem: read(certs.saml.sithsIdpKey), certPem: read(certs.saml.sithsIdpCert) }, levels: [...SIMULATED_LEVELS.siths] }),
-    new SimulatedIdp({ ...common, id: 'portal', kind: 'citizen', key: { keyPem: read(certs.saml.portalIdpKey), certPem: read(certs.saml.portalIdpCert) }, levels: [...SIMULATED_LEVELS.portal] }),
-  ];
+  const siths = new SimulatedIdp({ ...common, id: 'siths', kind: 'staff', key: { keyPem: read(certs.saml.sithsIdpKey), certPem: read(certs.saml.sithsIdpCert) }, levels: [...SIMULATED_LEVELS.siths] });
+  const portal = new SimulatedIdp({ ...common, id: 'portal', kind: 'citizen', key: { keyPem: read(certs.saml.portalIdpKey), certPem: read(certs.saml.portalIdpCert) }, levels: [...SIMULATED_LEVELS.portal] });
+  const idps = [siths, portal];
   const sources: IdpSource[] = [
-    { id: 'siths', upstream: 'siths-saml', metadataXml: idps[0]!.metadataXml(), origin: 'sandbox SITHS IdP simulator' },
-    { id: 'portal', upstream: 'portal-saml', metadataXml: idps[1]!.metadataXml(), origin: 'sandbox portal IdP simulator' },
+    { id: 'siths', upstream: 'siths-saml', metadataXml: siths.metadataXml(), origin: 'sandbox SITHS IdP simulator' },
+    { id: 'portal', upstream: 'portal-saml', metadataXml: portal.metadataXml(), origin: 'sandbox portal IdP simulator' },
   ];
   return { keys, sources, idps, router: samlSimulatorRouter(idps) };
 }

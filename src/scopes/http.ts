@@ -11,8 +11,8 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { sendProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
-import type { Decision, DecisionRequest, PolicyDecisionPoint } from './pdp.ts';
-import { RouteTable, upstreamUrl } from './routeTable.ts';
+import type { Decision, DecisionRequest, Permit, PolicyDecisionPoint } from './pdp.ts';
+import { RouteTable, pathOf, upstreamUrl } from './routeTable.ts';
 
 export interface PdpHttpOptions {
   pdp: PolicyDecisionPoint;
@@ -34,8 +34,8 @@ const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-authenticate',
   'transfer-encoding', 'upgrade', 'host', 'authorization', 'dpop', 'cookie', 'content-length', 'accept-encoding', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
 const NOT_RETURNED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'set-cookie', 'content-length']);
 
-export function permitHeaders(decision: Decision): Record<string, string> {
-  const o = decision.obligations!;
+export function permitHeaders(decision: Permit) {
+  const o = decision.obligations;
   return {
     'x-controller': o.controller,
     'x-dataset': o.dataset,
@@ -45,6 +45,8 @@ export function permitHeaders(decision: Decision): Record<string, string> {
     'x-decision-id': decision.id,
   };
 }
+
+type PermitHeaders = ReturnType<typeof permitHeaders>;
 
 function header(ctx: Context, name: string): string | undefined {
   const v = ctx.get(name);
@@ -70,7 +72,7 @@ function sendDenial(ctx: Context, decision: Decision, retryAfterSeconds: number,
   if (status === 503) ctx.set('Retry-After', String(retryAfterSeconds));
   if (status === 429) ctx.set('Retry-After', '1');
   ctx.set('X-Deny-Reason', decision.reasons.join(' '));
-  sendProblem(ctx, { status, type: decision.reasons[0]!, title: 'Access denied', detail: `denied by ${decision.check ?? 'the decision point'}: ${decision.reasons.join(', ')}`,
+  sendProblem(ctx, { status, type: decision.reasons[0], title: 'Access denied', detail: `denied by ${decision.check ?? 'the decision point'}: ${decision.reasons.join(', ')}`,
     decision: 'deny', reasons: decision.reasons, decisionId: decision.id });
 }
 
@@ -118,14 +120,14 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     const originalUri = header(ctx, 'x-original-uri') ?? (ctx.path.length > prefix.length ? ctx.originalUrl.slice(prefix.length) : undefined);
     const method = (header(ctx, 'x-original-method') ?? (header(ctx, 'x-original-uri') ? 'GET' : ctx.method)).toUpperCase();
     const target = originalUri ? o.routes.match(method, originalUri) : undefined;
-    if (!target) {
+    if (!originalUri || !target) {
       ctx.set('X-Deny-Reason', originalUri ? 'route_unknown' : 'original_uri_missing');
       ctx.status = 403;
       return;
     }
     const decision = await o.pdp.decide({
       interface: 'auth-request',
-      http: { method, url: `${o.publicOrigin}${originalUri!.split(/[?#]/, 1)[0]}`, ...credentials(ctx, o.mtlsCertificateHeader) },
+      http: { method, url: `${o.publicOrigin}${pathOf(originalUri)}`, ...credentials(ctx, o.mtlsCertificateHeader) },
       target: { controller: target.controller, dataset: target.dataset, citizen: target.citizen, action: target.action },
     });
     if (decision.decision === 'permit') {
@@ -159,7 +161,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
   return router;
 }
 
-async function forward(ctx: Context, url: URL, extra: Record<string, string>, o: PdpHttpOptions): Promise<void> {
+async function forward(ctx: Context, url: URL, extra: PermitHeaders, o: PdpHttpOptions): Promise<void> {
   const headers = new Headers();
   for (const [k, v] of Object.entries(ctx.headers)) {
     if (v === undefined || NOT_FORWARDED.has(k) || k.startsWith('x-original-')) continue;
@@ -187,8 +189,8 @@ async function forward(ctx: Context, url: URL, extra: Record<string, string>, o:
   res.headers.forEach((v, k) => {
     if (!NOT_RETURNED.has(k)) ctx.set(k, v);
   });
-  ctx.set('x-controller', extra['x-controller']!);
-  ctx.set('x-decision-id', extra['x-decision-id']!);
+  ctx.set('x-controller', extra['x-controller']);
+  ctx.set('x-decision-id', extra['x-decision-id']);
   // Streamed through: the proxy never holds a whole response (the timeout covers the headers).
   ctx.body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) : '';
 }

@@ -55,18 +55,24 @@ export interface Obligations {
   clientId: string;
 }
 
-export interface Decision {
+interface DecisionCommon {
   id: string;
-  decision: 'permit' | 'deny';
-  reasons: string[];
+  /** Never empty: a permit says 'permitted', a denial its one reason. */
+  reasons: [string, ...string[]];
   /** The check that denied. */
   check?: string;
   /** For the HTTP forms: 200 permit; 400 bad input; 401 token or proof; 403 policy; 429 rate; 503 fail closed. */
   status: number;
   /** WWW-Authenticate for a 401. */
   challenge?: string;
-  obligations?: Obligations;
 }
+
+/** A permit always carries what the data API is told; a denial never does. */
+export type Decision =
+  | (DecisionCommon & { decision: 'permit'; obligations: Obligations })
+  | (DecisionCommon & { decision: 'deny'; obligations?: undefined });
+
+export type Permit = Extract<Decision, { decision: 'permit' }>;
 
 export interface PdpDeps {
   provider: Provider;

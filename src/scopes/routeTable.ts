@@ -50,6 +50,12 @@ function compile(route: PdpRouteConfig): CompiledRoute {
   return { route, path: new RegExp(`^${source}$`), pathNames, query: params };
 }
 
+/** The path of a request-line URI as sent: everything before its query or fragment. */
+export function pathOf(uri: string): string {
+  const end = uri.search(/[?#]/);
+  return end === -1 ? uri : uri.slice(0, end);
+}
+
 export class RouteTable {
   readonly #routes: CompiledRoute[];
 
@@ -66,22 +72,27 @@ export class RouteTable {
     const url = URL.parse(uri, 'http://route.invalid');
     if (!url || !uri.startsWith('/')) return undefined;
     // Match the path as sent: a percent-encoded or dot-segment variant is not the same route.
-    const rawPath = uri.split(/[?#]/, 1)[0]!;
+    const rawPath = pathOf(uri);
     for (const c of this.#routes) {
       if (c.route.method !== method.toUpperCase()) continue;
       const m = c.path.exec(rawPath);
       if (!m) continue;
       const values: Record<string, string> = {};
-      c.pathNames.forEach((name, i) => { values[name] = m[i + 1]!; });
+      // Every placeholder is a required group, so each has matched something.
+      c.pathNames.forEach((name, i) => {
+        const value = m[i + 1];
+        if (value !== undefined) values[name] = value;
+      });
       let ok = true;
       for (const q of c.query) {
         // Exactly one occurrence: `?patient=A&patient=B` must not decide on A and fetch B.
         const all = url.searchParams.getAll(q.key);
-        if (all.length !== 1) { ok = false; break; }
-        if (q.literal !== undefined && all[0] !== q.literal) { ok = false; break; }
+        const value = all.length === 1 ? all[0] : undefined;
+        if (value === undefined) { ok = false; break; }
+        if (q.literal !== undefined && value !== q.literal) { ok = false; break; }
         if (q.placeholder) {
-          if (values[q.placeholder] !== undefined && values[q.placeholder] !== all[0]) { ok = false; break; }
-          values[q.placeholder] = all[0]!;
+          if (values[q.placeholder] !== undefined && values[q.placeholder] !== value) { ok = false; break; }
+          values[q.placeholder] = value;
         }
       }
       if (!ok || !values.controller || values.citizen === undefined) continue;
@@ -96,7 +107,8 @@ export class RouteTable {
  * plus the request's other query parameters (those the pattern did not name).
  */
 export function upstreamUrl(target: RouteTarget, requestUri: string): URL {
-  const template = target.route.upstream!;
+  const template = target.route.upstream;
+  if (!template) throw new Error(`route ${target.route.method} ${target.route.pattern} has no upstream to forward to`);
   const url = new URL(template.replace('{controller}', encodeURIComponent(target.controller)).replace('{citizen}', encodeURIComponent(target.citizen)));
   const named = new Set((target.route.pattern.split('?', 2)[1] ?? '').split('&').map((p) => p.split('=', 1)[0]));
   const incoming = URL.parse(requestUri, 'http://route.invalid');

@@ -40,7 +40,7 @@ export async function pushAuthorization(rp: Rp, params: Record<string, string> =
 }
 
 /** Drives the browser from the authorization URL through BankID and consent to the client's redirect. */
-export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNumber: string, redirectUri: string, ua = new UserAgent(gw.url), onConsent?: (page: string) => void): Promise<URL> {
+export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNumber: string, redirectUri: string, ua = new UserAgent(gw.url), onConsent?: (page: string, url: string) => void | Promise<void>): Promise<URL> {
   const leaves = (u: string) => u.startsWith(redirectUri);
   let res = await ua.follow(authUrl.href, {}, leaves);
   if (res.status !== 200 || !/\/interaction\/[^/]+$/.test(res.url)) throw new Error(`expected the login page, got ${res.status} ${res.url}`);
@@ -64,7 +64,7 @@ export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNu
   if (!redirectTo) throw new Error('BankID order never completed');
   res = await ua.follow(redirectTo, {}, leaves);
   if (!res.location || !leaves(res.location)) {
-    onConsent?.(res.text);
+    await onConsent?.(res.text, res.url);
     // Consent page
     const consentUid = res.url.split('/').pop()!;
     res = await ua.follow(`/interaction/${consentUid}/consent`, { form: {} }, leaves);

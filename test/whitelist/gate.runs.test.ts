@@ -11,6 +11,7 @@ import type { ProductGate } from '../../src/whitelist/productGate.ts';
 import { approval, controller, snapshot } from './snapshotFixture.ts';
 import { redisForTests } from '../helpers/redisServer.ts';
 import { discoverRp, pushAuthorization, browserThroughBankId } from '../helpers/signIn.ts';
+import { UserAgent } from '../helpers/userAgent.ts';
 import type { TestClient } from '../helpers/gateway.ts';
 import {
   TestRegistry, clientFor, decide, memoryDb, productFor, rpFor, startPdpGateway, REDIRECT,
@@ -90,6 +91,22 @@ test.serial('an authorization-code token request runs the gate once, and so does
   const denied = await runsOf(() => decide(gw, holder, { controller: 'region-a', dataset: 'bookings', citizen: ANNA, action: 'write' }));
   t.like(denied.value.body, { decision: 'deny', reasons: ['action_not_covered'] });
   t.is(denied.runs, 1);
+});
+
+test.serial('a consent page runs the gate once: the client lookup and the data lines share the run', async (t) => {
+  const rp = await discoverRp(gw, clients.app!);
+  const auth = await pushAuthorization(rp);
+  const ua = new UserAgent(gw.url);
+  let consent: { runs: number; status: number; page: string } | undefined;
+  // The interaction stays at consent until the citizen answers: the page drawn again is one render on its own.
+  await browserThroughBankId(gw, auth.url, ANNA, REDIRECT, ua, async (_page, url) => {
+    const render = await runsOf(() => ua.request(url));
+    consent = { runs: render.runs, status: render.value.status, page: render.value.text };
+  });
+  if (!consent) throw new Error('the sign-in showed no consent page');
+  t.is(consent.status, 200);
+  t.regex(consent.page, /bokningar<\/strong> hos Region A/, 'the data lines come from the same run');
+  t.is(consent.runs, 1);
 });
 
 test.serial('a refused product costs one run per request too, and stays refused (fail closed)', async (t) => {

@@ -27,9 +27,10 @@ const QR_PATTERN = /^bankid\.([A-Za-z0-9-]{1,100})\.(0|[1-9]\d{0,8})\.([0-9a-f]{
 
 /** Splits QR content into its parts; undefined for anything that is not BankID's format. */
 export function parseQrContent(content: string): ParsedQrContent | undefined {
-  const m = QR_PATTERN.exec(content.trim());
-  if (!m) return undefined;
-  return { qrStartToken: m[1]!, seconds: Number(m[2]), qrAuthCode: m[3]! };
+  const [, qrStartToken, seconds, qrAuthCode] = QR_PATTERN.exec(content.trim()) ?? [];
+  // Every group in the pattern is required, so a match has all three.
+  if (qrStartToken === undefined || seconds === undefined || qrAuthCode === undefined) return undefined;
+  return { qrStartToken, seconds: Number(seconds), qrAuthCode };
 }
 
 export type QrVerdict =

@@ -55,12 +55,10 @@ export interface InitAuthRequest {
   attributesToReturn?: string[];
 }
 
-export interface AuthResult {
-  authRef: string;
-  status: FrejaStatus;
-  /** The verified signed statement; present when the status is APPROVED. */
-  details?: ResultDetails;
-}
+/** The verified signed statement comes with every APPROVED answer (and with some others). */
+export type AuthResult =
+  | { authRef: string; status: 'APPROVED'; details: ResultDetails }
+  | { authRef: string; status: Exclude<FrejaStatus, 'APPROVED'>; details?: ResultDetails };
 
 export interface FrejaClientOptions {
   /** E.g. https://services.test.frejaeid.com (Freja's test environment) or the simulator's URL. */
@@ -151,19 +149,20 @@ export class FrejaClient {
   async getOneResult(authRef: string): Promise<AuthResult> {
     const wire = await this.#call('getOneResult', 'getOneAuthResultRequest', { authRef }, resultWire);
     if (wire.authRef !== authRef) throw this.#failed('getOneResult', new FrejaError('badResponse', { details: 'getOneResult answered for another transaction' }));
-    const out: AuthResult = { authRef: wire.authRef, status: wire.status };
-    if (wire.status === 'APPROVED' && !wire.details) {
-      throw this.#failed('getOneResult', new FrejaError('badResult', { details: 'approved without signed details' }));
-    }
+    let details: ResultDetails | undefined;
     if (wire.details) {
       try {
-        out.details = await verifyResultDetails(wire.details, { authRef, status: wire.status }, this.#signingCerts, this.#clock);
+        details = await verifyResultDetails(wire.details, { authRef, status: wire.status }, this.#signingCerts, this.#clock);
       } catch (err) {
         const reason = err instanceof ResultRejected ? err.reason : 'jws_malformed';
         throw this.#failed('getOneResult', new FrejaError('badResult', { details: reason, cause: err }));
       }
     }
-    return out;
+    if (wire.status === 'APPROVED') {
+      if (!details) throw this.#failed('getOneResult', new FrejaError('badResult', { details: 'approved without signed details' }));
+      return { authRef: wire.authRef, status: wire.status, details };
+    }
+    return { authRef: wire.authRef, status: wire.status, ...(details ? { details } : {}) };
   }
 
   /** Cancels a running authentication; Freja then reports it as RP_CANCELED. */

@@ -91,7 +91,7 @@ export class FrejaLogin {
       try {
         const result = await this.#o.client.getOneResult(state.authRef);
         state.status = result.status;
-        if (result.status === 'APPROVED') signIn = signInFrom(result.details!);
+        if (result.status === 'APPROVED') signIn = signInFrom(result.details);
       } catch (err) {
         const code = err instanceof FrejaError ? err.errorCode : err instanceof FrejaIdentityRejected ? 'badResult' : 'network';
         this.#o.logger.warn({ errorCode: code, reason: err instanceof FrejaIdentityRejected ? err.reason : undefined }, 'freja result refused or unavailable');

@@ -41,14 +41,16 @@ export interface SithsCardDeps {
   sandboxPki?: SandboxSithsPki | undefined;
 }
 
+function readOne<T>(file: string, field: string, read: (file: string) => T): T {
+  try {
+    return read(file);
+  } catch (err) {
+    throw new ConfigError([`sithsCard.${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+}
+
 function readAll<T>(files: string[], field: string, read: (file: string) => T): T[] {
-  return files.map((file) => {
-    try {
-      return read(file);
-    } catch (err) {
-      throw new ConfigError([`sithsCard.${field}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
-    }
-  });
+  return files.map((file) => readOne(file, field, read));
 }
 
 export async function startSithsCard(deps: SithsCardDeps): Promise<SithsCard> {
@@ -91,12 +93,13 @@ export async function startSithsCard(deps: SithsCardDeps): Promise<SithsCard> {
       const certFile = settings.listen.certFile ?? sandboxPki?.listenerCertFile;
       const keyFile = settings.listen.keyFile ?? sandboxPki?.listenerKeyFile;
       if (!certFile || !keyFile) throw new ConfigError(['sithsCard.listen: the card listener needs listen.certFile and listen.keyFile (its TLS server certificate)']);
-      const [certPem, keyPem] = readAll([certFile, keyFile], 'listen', (f) => readFileSync(f, 'utf8'));
+      const certPem = readOne(certFile, 'listen', (f) => readFileSync(f, 'utf8'));
+      const keyPem = readOne(keyFile, 'listen', (f) => readFileSync(f, 'utf8'));
       listener = await startCardListener({
         host: settings.listen.host,
         port: settings.listen.port,
-        certPem: certPem!,
-        keyPem: keyPem!,
+        certPem,
+        keyPem,
         caPems,
         router: endpoint('listener', tlsCertificate),
         logger,

@@ -184,7 +184,10 @@ export function bankIdAppRouter(orders: OrderBook, personas: SandboxPersonas, op
       const input: CompleteInput = parsed.data;
       const autoStartToken = input.autoStartToken || undefined;
       const qr = input.qr || undefined;
-      if (Boolean(autoStartToken) === Boolean(qr)) {
+      // Exactly one of the two names the order; the union keeps which one for the lookup below.
+      const reference: { via: 'autostart'; autoStartToken: string } | { via: 'qr'; qr: string } | undefined =
+        autoStartToken && !qr ? { via: 'autostart', autoStartToken } : qr && !autoStartToken ? { via: 'qr', qr } : undefined;
+      if (!reference) {
         throw problem(400, 'order_reference_required', 'Give the autostart token or the QR content', 'Fill in exactly one of autoStartToken and qr.');
       }
 
@@ -194,14 +197,12 @@ export function bankIdAppRouter(orders: OrderBook, personas: SandboxPersonas, op
       }
 
       let order: Order | undefined;
-      let via: 'qr' | 'autostart';
-      if (autoStartToken) {
-        via = 'autostart';
-        order = orders.findByAutoStartToken(autoStartToken);
+      const via = reference.via;
+      if (reference.via === 'autostart') {
+        order = orders.findByAutoStartToken(reference.autoStartToken);
         if (!order) throw problem(404, 'order_not_found', 'No such order', 'No order has this autostart token (it may have been cancelled or be too old).');
       } else {
-        via = 'qr';
-        const content = qr!;
+        const content = reference.qr;
         const parts = parseQrContent(content);
         if (!parts) throw problem(400, 'qr_malformed', 'Not BankID QR content', 'QR content looks like bankid.<qrStartToken>.<seconds>.<64 hex characters>.');
         order = orders.findByQrStartToken(parts.qrStartToken);

@@ -41,7 +41,7 @@ const outcomeLabels: Record<AppOutcome, { sv: string; en: string }> = {
   expire: { sv: 'Låt tiden gå ut (EXPIRED)', en: 'Let the time run out (EXPIRED)' },
 };
 
-const levelLabels: Record<string, { sv: string; en: string }> = {
+const levelLabels: Record<(typeof PERSONA_LEVELS)[number], { sv: string; en: string }> = {
   PLUS: { sv: 'Freja eID+ (PLUS)', en: 'Freja eID+ (PLUS)' },
   EXTENDED: { sv: 'Utökad (EXTENDED)', en: 'Extended (EXTENDED)' },
 };
@@ -54,9 +54,9 @@ interface FormValues {
   outcome?: string | undefined;
 }
 
-function radios(name: string, options: readonly string[], labels: Record<string, { sv: string; en: string }>, locale: Locale, checked: string): Html[] {
+function radios<O extends string>(name: string, options: readonly O[], labels: Record<O, { sv: string; en: string }>, locale: Locale, checked: string): Html[] {
   return options.map((o) => html`<div><input type="radio" name="${name}" id="${name}-${o}" value="${o}" style="width:auto"${o === checked ? html` checked` : html``}>
-<label for="${name}-${o}" style="display:inline;font-weight:400">${labels[o]![locale]}</label></div>`);
+<label for="${name}-${o}" style="display:inline;font-weight:400">${labels[o][locale]}</label></div>`);
 }
 
 function appPage(locale: Locale, personas: SandboxPersonas, values: FormValues, notice?: { error: boolean; title: string; text: string }): string {
@@ -176,7 +176,7 @@ export function frejaAppRouter(transactions: TransactionBook, personas: SandboxP
       if (Boolean(direct) === Boolean(qr)) {
         throw problem(400, 'transaction_reference_required', 'Give the transaction reference or the QR content', 'Fill in exactly one of authRef and qr.');
       }
-      const authRef = direct ?? authRefFromQr(qr!);
+      const authRef = direct ?? (qr === undefined ? undefined : authRefFromQr(qr));
       if (!authRef) throw problem(400, 'qr_malformed', 'Not Freja eID QR content', `QR content looks like ${FREJA_BIND_URL}?transactionReference=<authRef>.`);
       const persona = personas.citizens.find((p) => p.personalNumber === input.personalNumber);
       if (!persona) throw problem(422, 'unknown_persona', 'Unknown test person', 'personalNumber is not one of the sandbox citizens (config/sandbox/personas.json).');

@@ -12,7 +12,7 @@ export type AppOutcome = 'approve' | 'reject' | 'cancel' | 'expire' | 'open';
 export const APP_OUTCOMES: readonly AppOutcome[] = ['approve', 'reject', 'cancel', 'expire', 'open'];
 
 /** The levels a sandbox persona can hold in the simulated app; BASIC users have no personnummer. */
-export const PERSONA_LEVELS: readonly RegistrationLevel[] = ['PLUS', 'EXTENDED'];
+export const PERSONA_LEVELS = ['PLUS', 'EXTENDED'] as const satisfies readonly RegistrationLevel[];
 
 const LEVEL_RANK: Record<RegistrationLevel, number> = { BASIC: 1, EXTENDED: 2, PLUS: 3 };
 
