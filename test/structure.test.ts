@@ -53,3 +53,13 @@ test('the checks of every pipeline use no non-null assertions', (t) => {
   t.true(checks > 3, `found the pipelines' checks (${checks})`);
   t.deepEqual(found, []);
 });
+
+test('no non-null assertion anywhere in src (what a check establishes is typed, and so is the rest)', (t) => {
+  const found: string[] = [];
+  for (const { path, file } of parsed) {
+    walk(file, (n) => {
+      if (ts.isNonNullExpression(n)) found.push(`${path}:${file.getLineAndCharacterOfPosition(n.getStart()).line + 1}: ${n.getText()}`);
+    });
+  }
+  t.deepEqual(found, []);
+});
