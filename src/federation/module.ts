@@ -54,116 +54,125 @@ const secretFrom = (file: string | undefined, inline: string | undefined): strin
 const missingSettings = (section: string, settings: Record<string, unknown>, why: string): ConfigError =>
   new ConfigError(Object.entries(settings).filter(([, v]) => !v || (Array.isArray(v) && !v.length)).map(([k]) => `${section}.${k}: ${why}`));
 
-export async function federationModule(deps: FederationDeps): Promise<Federation> {
+/** What starting one sign-in method adds: its closers, and the configuration with its launch URL. */
+interface Part {
+  closers: Array<() => Promise<void>>;
+  config: Config;
+}
+
+const simulated = (section: { simulator: { enabled: boolean }; baseUrl?: string | undefined }, sandbox: boolean): boolean =>
+  section.simulator.enabled || (sandbox && !section.baseUrl);
+
+/** BankID: the real RP API from configuration, or the in-process simulator in the sandbox. */
+async function startBankId(deps: FederationDeps, part: Part): Promise<{ login: BankIdLogin; simulator: SandboxBankId | undefined }> {
   const { config, store, clock, logger } = deps;
-  const sandbox = config.mode === 'sandbox';
-  const closers: Array<() => Promise<void>> = [];
-  const mounts: Mount[] = [];
-  let effective = config;
+  let clientOptions;
+  let simulator: SandboxBankId | undefined;
+  if (simulated(config.bankid, config.mode === 'sandbox')) {
+    const started = await startSandboxBankId({ sandboxDir: config.sandboxDir, port: config.bankid.simulator.port, clock, timeoutMs: config.bankid.timeoutMs });
+    simulator = started;
+    part.closers.push(() => started.close());
+    clientOptions = started.clientOptions;
+    if (config.bankid.launchUrl === 'bankid:///') part.config = { ...part.config, bankid: { ...part.config.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } };
+  } else {
+    const { baseUrl, pfxFile, caFile } = config.bankid;
+    if (!baseUrl || !pfxFile || !caFile) throw missingSettings('bankid', { baseUrl, pfxFile, caFile }, 'needed for the BankID RP API');
+    clientOptions = {
+      baseUrl,
+      pfx: readFileSync(pfxFile),
+      passphrase: secretFrom(config.bankid.passphraseFile, config.bankid.passphrase),
+      caPem: readFileSync(caFile, 'utf8'),
+      timeoutMs: config.bankid.timeoutMs,
+    };
+  }
+  const client = new BankIdClient(clientOptions);
+  part.closers.push(async () => client.close());
+  return { login: new BankIdLogin({ client, store, clock, logger, collectIntervalMs: config.bankid.collectIntervalMs }), simulator };
+}
+
+/** Freja eID: the real REST API from configuration, or the in-process simulator in the sandbox. */
+async function startFreja(deps: FederationDeps, part: Part): Promise<{ login: FrejaLogin; simulator: SandboxFreja | undefined }> {
+  const { config, store, clock, logger } = deps;
+  let clientOptions;
+  let simulator: SandboxFreja | undefined;
+  if (simulated(config.freja, config.mode === 'sandbox')) {
+    const started = await startSandboxFreja({ sandboxDir: config.sandboxDir, port: config.freja.simulator.port, clock, timeoutMs: config.freja.timeoutMs });
+    simulator = started;
+    part.closers.push(() => started.close());
+    clientOptions = started.clientOptions;
+    if (config.freja.launchUrl === 'frejaeid://bindUserToTransaction') part.config = { ...part.config, freja: { ...part.config.freja, launchUrl: `${config.issuer}/sandbox/freja/app` } };
+  } else {
+    // The real API: every trust file named, or a start-up error that says which is missing.
+    const why = 'needed for the Freja eID REST API (or leave freja.baseUrl unset in the sandbox to run the simulator)';
+    const { baseUrl, pfxFile, caFile, signingCertFiles } = config.freja;
+    if (!baseUrl || !pfxFile || !caFile || !signingCertFiles.length) throw missingSettings('freja', { baseUrl, pfxFile, caFile, signingCertFiles }, why);
+    clientOptions = {
+      baseUrl,
+      pfx: readFileSync(pfxFile),
+      passphrase: secretFrom(config.freja.passphraseFile, config.freja.passphrase),
+      caPem: readFileSync(caFile, 'utf8'),
+      signingCertPems: signingCertFiles.map((f) => readFileSync(f, 'utf8')),
+      timeoutMs: config.freja.timeoutMs,
+    };
+  }
+  const client = new FrejaClient({ ...clientOptions, signingCerts: await SigningCertificates.fromPem(clientOptions.signingCertPems), clock, logger });
+  part.closers.push(async () => client.close());
+  return { login: new FrejaLogin({ client, store, clock, logger, pollIntervalMs: config.freja.pollIntervalMs }), simulator };
+}
+
+/** SITHS card sign-in: the sandbox PKI fills in whatever sithsCard does not configure. */
+async function startCard(deps: FederationDeps, part: Part): Promise<{ card: SithsCard; pki: SandboxSithsPki | undefined }> {
+  const { config, store, clock, logger } = deps;
+  const pki = config.mode === 'sandbox' ? await sandboxSithsPki(config.sandboxDir, clock) : undefined;
+  const card = await startSithsCard({ config, store, clock, logger, sandboxPki: pki });
+  part.closers.push(() => card.close());
+  return { card, pki };
+}
+
+/**
+ * SAML (SITHS and the national portal): the IdPs in saml.idps, or in the sandbox without any, the two
+ * simulated IdPs, trusted through the metadata they publish. Undefined when no IdP is configured.
+ */
+async function startSaml(deps: FederationDeps): Promise<{ saml: SamlService; simulator: SandboxSaml | undefined } | undefined> {
+  const { config, store, clock, logger } = deps;
+  if (config.saml.simulator.enabled || (config.mode === 'sandbox' && config.saml.idps.length === 0)) {
+    const simulator = await startSandboxSaml({ config, clock });
+    return { saml: createSamlService({ config, keys: simulator.keys, sources: simulator.sources, store, clock, logger }), simulator };
+  }
+  if (!config.saml.idps.length) return undefined;
+  const { keys, sources } = configuredSaml(config);
+  return { saml: createSamlService({ config, keys, sources, store, clock, logger }), simulator: undefined };
+}
+
+export async function federationModule(deps: FederationDeps): Promise<Federation> {
+  const { config } = deps;
+  const part: Part = { closers: [], config };
   try {
-    // BankID: the real RP API from configuration, or the in-process simulator in the sandbox.
-    let sandboxBankId: SandboxBankId | undefined;
-    let bankid: BankIdLogin | undefined;
-    if (config.bankid.enabled) {
-      let clientOptions;
-      if (config.bankid.simulator.enabled || (sandbox && !config.bankid.baseUrl)) {
-        const simulator = await startSandboxBankId({ sandboxDir: config.sandboxDir, port: config.bankid.simulator.port, clock, timeoutMs: config.bankid.timeoutMs });
-        sandboxBankId = simulator;
-        closers.push(() => simulator.close());
-        clientOptions = simulator.clientOptions;
-        if (config.bankid.launchUrl === 'bankid:///') effective = { ...effective, bankid: { ...effective.bankid, launchUrl: `${config.issuer}/sandbox/bankid/app` } };
-      } else {
-        const { baseUrl, pfxFile, caFile } = config.bankid;
-        if (!baseUrl || !pfxFile || !caFile) throw missingSettings('bankid', { baseUrl, pfxFile, caFile }, 'needed for the BankID RP API');
-        clientOptions = {
-          baseUrl,
-          pfx: readFileSync(pfxFile),
-          passphrase: secretFrom(config.bankid.passphraseFile, config.bankid.passphrase),
-          caPem: readFileSync(caFile, 'utf8'),
-          timeoutMs: config.bankid.timeoutMs,
-        };
-      }
-      const client = new BankIdClient(clientOptions);
-      closers.push(async () => client.close());
-      bankid = new BankIdLogin({ client, store, clock, logger, collectIntervalMs: config.bankid.collectIntervalMs });
-    }
-
-    // SITHS card sign-in: the sandbox PKI fills in whatever sithsCard does not configure.
-    let sithsCard: SithsCard | undefined;
-    let sithsPki: SandboxSithsPki | undefined;
-    if (config.sithsCard.enabled) {
-      sithsPki = sandbox ? await sandboxSithsPki(config.sandboxDir, clock) : undefined;
-      const card = await startSithsCard({ config, store, clock, logger, sandboxPki: sithsPki });
-      sithsCard = card;
-      closers.push(() => card.close());
-      mounts.push({ name: 'SITHS card (forwarded certificate)', under: ['/siths'], routes: card.forwardedRouter.routes() });
-    }
-
-    // SAML (SITHS and the national portal): the IdPs in saml.idps, or in the sandbox without any,
-    // the two simulated IdPs, trusted through the metadata they publish.
-    let sandboxSaml: SandboxSaml | undefined;
-    let saml: SamlService | undefined;
-    if (config.saml.enabled) {
-      if (config.saml.simulator.enabled || (sandbox && config.saml.idps.length === 0)) {
-        sandboxSaml = await startSandboxSaml({ config, clock });
-        saml = createSamlService({ config, keys: sandboxSaml.keys, sources: sandboxSaml.sources, store, clock, logger });
-      } else if (config.saml.idps.length) {
-        const { keys, sources } = configuredSaml(config);
-        saml = createSamlService({ config, keys, sources, store, clock, logger });
-      }
-    }
-
-    // Freja eID: the real REST API from configuration, or the in-process simulator in the sandbox.
-    let sandboxFreja: SandboxFreja | undefined;
-    let freja: FrejaLogin | undefined;
-    if (config.freja.enabled) {
-      let clientOptions;
-      if (config.freja.simulator.enabled || (sandbox && !config.freja.baseUrl)) {
-        const simulator = await startSandboxFreja({ sandboxDir: config.sandboxDir, port: config.freja.simulator.port, clock, timeoutMs: config.freja.timeoutMs });
-        sandboxFreja = simulator;
-        closers.push(() => simulator.close());
-        clientOptions = simulator.clientOptions;
-        if (config.freja.launchUrl === 'frejaeid://bindUserToTransaction') effective = { ...effective, freja: { ...effective.freja, launchUrl: `${config.issuer}/sandbox/freja/app` } };
-      } else {
-        // The real API: every trust file named, or a start-up error that says which is missing.
-        const why = 'needed for the Freja eID REST API (or leave freja.baseUrl unset in the sandbox to run the simulator)';
-        const { baseUrl, pfxFile, caFile, signingCertFiles } = config.freja;
-        if (!baseUrl || !pfxFile || !caFile || !signingCertFiles.length) throw missingSettings('freja', { baseUrl, pfxFile, caFile, signingCertFiles }, why);
-        clientOptions = {
-          baseUrl,
-          pfx: readFileSync(pfxFile),
-          passphrase: secretFrom(config.freja.passphraseFile, config.freja.passphrase),
-          caPem: readFileSync(caFile, 'utf8'),
-          signingCertPems: signingCertFiles.map((f) => readFileSync(f, 'utf8')),
-          timeoutMs: config.freja.timeoutMs,
-        };
-      }
-      const client = new FrejaClient({ ...clientOptions, signingCerts: await SigningCertificates.fromPem(clientOptions.signingCertPems), clock, logger });
-      closers.push(async () => client.close());
-      freja = new FrejaLogin({ client, store, clock, logger, pollIntervalMs: config.freja.pollIntervalMs });
-    }
-
-    // The login page offers the methods in this order.
-    const upstreams: UpstreamRoutes[] = [
-      ...(bankid ? [bankIdRoutes(bankid, effective)] : []),
-      ...(sithsCard ? [sithsCard.upstream] : []),
-      ...(saml?.upstreams ?? []),
-      ...(freja ? [frejaRoutes(freja, effective)] : []),
-    ];
+    const bankid = config.bankid.enabled ? await startBankId(deps, part) : undefined;
+    const card = config.sithsCard.enabled ? await startCard(deps, part) : undefined;
+    const saml = config.saml.enabled ? await startSaml(deps) : undefined;
+    const freja = config.freja.enabled ? await startFreja(deps, part) : undefined;
+    const effective = part.config;
     return {
       config: effective,
-      upstreams,
+      // The login page offers the methods in this order.
+      upstreams: [
+        ...(bankid ? [bankIdRoutes(bankid.login, effective)] : []),
+        ...(card ? [card.card.upstream] : []),
+        ...(saml?.saml.upstreams ?? []),
+        ...(freja ? [frejaRoutes(freja.login, effective)] : []),
+      ],
       upstreamPaths: saml ? [ACS_PATH, METADATA_PATH] : [],
-      mounts,
-      sandboxBankId,
-      sandboxFreja,
-      sandboxSaml,
-      sithsCard,
-      sithsPki,
-      closers,
+      mounts: card ? [{ name: 'SITHS card (forwarded certificate)', under: ['/siths'], routes: card.card.forwardedRouter.routes() }] : [],
+      sandboxBankId: bankid?.simulator,
+      sandboxFreja: freja?.simulator,
+      sandboxSaml: saml?.simulator,
+      sithsCard: card?.card,
+      sithsPki: card?.pki,
+      closers: part.closers,
     };
   } catch (err) {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    for (const close of part.closers.reverse()) await close().catch(() => undefined);
     throw err;
   }
 }
