@@ -72,6 +72,3 @@ export function errorBoundary(logger: Logger): Middleware<{ owner?: 'gateway' | 
     }
   };
 }
-
-/** The boundary for a Koa app of its own that serves only gateway routes (the card listener). */
-export const problemBoundary = (logger: Logger): Middleware => errorBoundary(logger);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import type { Logger } from '../../log.ts';
-import { problemBoundary } from '../../http/problem.ts';
+import { errorBoundary } from '../../http/problem.ts';
 import { securityHeaders } from '../../http/securityHeaders.ts';
 
 export interface CardListenerOptions {
@@ -32,7 +32,7 @@ export interface CardListener {
 export async function startCardListener(options: CardListenerOptions): Promise<CardListener> {
   const app = new Koa();
   app.use(securityHeaders({ hsts: true }));
-  app.use(problemBoundary(options.logger));
+  app.use(errorBoundary(options.logger));
   app.use(options.router.routes());
   app.use(options.router.allowedMethods());
   const server = createServer({
