@@ -61,24 +61,29 @@ export function certificateFromHeader(value: string | string[] | undefined): Buf
 export function toCertificateDer(input: string | Uint8Array): Buffer {
   if (typeof input !== 'string') {
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-    // DER always holds control octets (tags and lengths); PEM, base64 and URL-encoded text never do.
-    if (!isText(bytes)) return checkedDer(Buffer.from(bytes));
+    // A certificate's DER starts with a SEQUENCE tag; PEM, base64 and URL-encoded text never do (a PEM
+    // file with a non-ASCII header line is still text, not DER).
+    if (bytes[0] === 0x30) return checkedDer(Buffer.from(bytes));
     return certificateFromHeader(bytes.toString('latin1'));
   }
   return certificateFromHeader(input);
 }
 
-const isText = (bytes: Buffer): boolean => bytes.length > 0 && bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
 
-/** DER that X509Certificate (OpenSSL) accepts as one certificate; the parse here is only a gate. */
+/**
+ * DER that X509Certificate (OpenSSL) reads as exactly one certificate: nothing before it, nothing after
+ * it. Trailing bytes would change the fingerprint the path, the anchors and the CRL cache key on.
+ */
 function checkedDer(der: Buffer): Buffer {
-  // Shorter than any certificate with a key in it; also keeps PEM text (which OpenSSL would read) out.
-  if (der.length < 64 || isText(der)) throw new CertificateError('malformed', 'not_der');
+  // Shorter than any certificate with a key in it; the tag keeps PEM text (which OpenSSL would read) out.
+  if (der.length < 64 || der[0] !== 0x30) throw new CertificateError('malformed', 'not_der');
+  let raw: Buffer;
   try {
-    new X509Certificate(der);
+    raw = new X509Certificate(der).raw;
   } catch {
     throw new CertificateError('malformed', 'not_a_certificate');
   }
+  if (!raw.equals(der)) throw new CertificateError('malformed', 'not_one_certificate');
   return der;
 }
 

@@ -75,15 +75,19 @@ export function normalizeSerialHex(hex: string): string {
   return clean.toUpperCase();
 }
 
-/** The DER inside each PEM block with this label ("CERTIFICATE", "X509 CRL"). */
+/**
+ * The DER inside each PEM block with this label ("CERTIFICATE", "X509 CRL"). Whitespace anywhere in the
+ * base64 body is dropped: TLS proxies hand the PEM over with its line breaks turned into spaces or
+ * tabs (nginx's older $ssl_client_cert), which the library's strict PEM reader refuses.
+ */
 export function pemBlocks(text: string, label: string): Buffer[] {
-  let blocks;
-  try {
-    blocks = PemConverter.decodeWithHeaders(text);
-  } catch {
-    throw new CertificateFormatError(`PEM ${label}: not readable`);
+  const out: Buffer[] = [];
+  for (const match of text.matchAll(new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g'))) {
+    const body = (match[1] ?? '').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new CertificateFormatError(`PEM ${label}: not readable`);
+    out.push(Buffer.from(body, 'base64'));
   }
-  return blocks.filter((b) => b.type === label).map((b) => Buffer.from(b.rawData));
+  return out;
 }
 
 export const toPem = (der: Uint8Array, label: string): string => `${PemConverter.encode(Buffer.from(der), label).replace(/\r\n/g, '\n')}\n`;
