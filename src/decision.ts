@@ -11,23 +11,37 @@
 // establishes, so a check written against `{ product: Product }` cannot be placed before the check
 // that finds the product — the compiler refuses the pipeline, not a test at run time.
 
-/** A refusal with a detail (which part, which attribute; never a personal value). */
+/**
+ * A refusal with a detail (which part, which attribute; never a personal value) and, optionally, facts
+ * the refusing check established that whoever handles the refusal needs (e.g. the product the token
+ * gate found and refused, for the audit record); they join the verdict's state.
+ */
 export class Refusal<R extends string = string> {
   readonly reason: R;
   readonly detail: string | undefined;
-  constructor(reason: R, detail?: string) {
+  readonly facts: object | undefined;
+  constructor(reason: R, detail?: string, facts?: object) {
     this.reason = reason;
     this.detail = detail;
+    this.facts = facts;
   }
 }
 
 /** Refuse with a detail; throwing it from a helper deep inside a check refuses the same way. */
-export const refuse = <R extends string>(reason: R, detail?: string): Refusal<R> => new Refusal(reason, detail);
+export const refuse = <R extends string>(reason: R, detail?: string, facts?: object): Refusal<R> => new Refusal(reason, detail, facts);
+
+/**
+ * What a passing check adds to the state. It may not look like a refusal: an object with a `reason`,
+ * `code` or `check` would otherwise pass silently where its author meant to refuse (fail open), so the
+ * type forbids those keys and the run refuses to merge them.
+ */
+export type Addition = object & { reason?: never; code?: never; check?: never };
+const REFUSAL_KEYS = ['reason', 'code', 'check'] as const;
 
 /** What a check may answer: nothing (pass), an object (pass, and add it to the state), or a reason. */
-export type Outcome<R extends string, A extends object> = R | Refusal<R> | A | undefined | void;
+export type Outcome<R extends string, A extends Addition> = R | Refusal<R> | A | undefined | void;
 
-export interface Check<S, R extends string, A extends object = object, C = void, K extends 'sync' | 'async' = 'sync' | 'async'> {
+export interface Check<S, R extends string, A extends Addition = object, C = void, K extends 'sync' | 'async' = 'sync' | 'async'> {
   readonly name: string;
   readonly kind: K;
   readonly run: (state: Readonly<S>, ctx: C) => K extends 'sync' ? Outcome<R, A> : Outcome<R, A> | Promise<Outcome<R, A>>;
@@ -39,10 +53,10 @@ export interface Check<S, R extends string, A extends object = object, C = void,
  */
 export function checksFor<R extends string, C = void>() {
   return {
-    check<S, A extends object = object>(name: string, run: (state: Readonly<S>, ctx: C) => Outcome<R, A>): Check<S, R, A, C, 'sync'> {
+    check<S, A extends Addition = object>(name: string, run: (state: Readonly<S>, ctx: C) => Outcome<R, A>): Check<S, R, A, C, 'sync'> {
       return { name, kind: 'sync', run } as Check<S, R, A, C, 'sync'>;
     },
-    asyncCheck<S, A extends object = object>(name: string, run: (state: Readonly<S>, ctx: C) => Outcome<R, A> | Promise<Outcome<R, A>>): Check<S, R, A, C, 'async'> {
+    asyncCheck<S, A extends Addition = object>(name: string, run: (state: Readonly<S>, ctx: C) => Outcome<R, A> | Promise<Outcome<R, A>>): Check<S, R, A, C, 'async'> {
       return { name, kind: 'async', run } as Check<S, R, A, C, 'async'>;
     },
   };
@@ -91,7 +105,7 @@ export class Pipeline<I extends object, S extends object, R extends string, C = 
   }
 
   /** This pipeline followed by `check`, which may read everything established so far. */
-  then<A extends object, K extends 'sync' | 'async'>(check: Check<S, R, A, C, K>): Pipeline<I, S & A, R, C, Async extends true ? true : K extends 'async' ? true : false> {
+  then<A extends Addition, K extends 'sync' | 'async'>(check: Check<S, R, A, C, K>): Pipeline<I, S & A, R, C, Async extends true ? true : K extends 'async' ? true : false> {
     if (this.#checks.some((c) => c.name === check.name)) throw new TypeError(`decision: a check named ${check.name} is in the pipeline already`);
     return new Pipeline([...this.#checks, check as unknown as AnyCheck<R, C>]);
   }
@@ -105,14 +119,14 @@ export class Pipeline<I extends object, S extends object, R extends string, C = 
   async run(input: I, ctx: C, options: RunOptions<R> = {}): Promise<Verdict<S, R>> {
     const state = { ...input } as Record<string, unknown>;
     for (const check of this.#checks) {
-      let outcome: unknown;
+      let refused;
       try {
-        outcome = check.run(state as never, ctx);
+        let outcome: unknown = check.run(state as never, ctx);
         if (isThenable(outcome)) outcome = await outcome;
+        refused = apply<R>(state, outcome, check.name);
       } catch (err) {
-        outcome = refusalOf(err, check.name, options);
+        refused = apply<R>(state, refusalOf(err, check.name, options), check.name);
       }
-      const refused = apply<R>(state, outcome, check.name);
       if (refused) return refused as Verdict<S, R>;
     }
     return { ok: true, state: state as S };
@@ -122,14 +136,18 @@ export class Pipeline<I extends object, S extends object, R extends string, C = 
   runSync(this: Pipeline<I, S, R, C, false>, input: I, ctx: C, options: RunOptions<R> = {}): Verdict<S, R> {
     const state = { ...input } as Record<string, unknown>;
     for (const check of this.#checks) {
-      let outcome: unknown;
+      let refused;
       try {
-        outcome = check.run(state as never, ctx);
-        if (isThenable(outcome)) throw new TypeError(`decision: check ${check.name} answered a promise in a synchronous pipeline`);
+        const outcome: unknown = check.run(state as never, ctx);
+        if (isThenable(outcome)) {
+          // Its rejection, if any, must not become an unhandled rejection: the run is refused already.
+          Promise.resolve(outcome).catch(() => undefined);
+          throw new TypeError(`decision: check ${check.name} answered a promise in a synchronous pipeline`);
+        }
+        refused = apply<R>(state, outcome, check.name);
       } catch (err) {
-        outcome = refusalOf(err, check.name, options);
+        refused = apply<R>(state, refusalOf(err, check.name, options), check.name);
       }
-      const refused = apply<R>(state, outcome, check.name);
       if (refused) return refused as Verdict<S, R>;
     }
     return { ok: true, state: state as S };
@@ -148,7 +166,11 @@ function apply<R extends string>(state: Record<string, unknown>, outcome: unknow
   if (outcome === undefined || outcome === null) return undefined;
   if (typeof outcome === 'string') return { ok: false as const, check, reason: outcome as R, state };
   if (outcome instanceof Refusal) {
+    if (outcome.facts) Object.assign(state, outcome.facts);
     return { ok: false as const, check, reason: outcome.reason as R, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}), state };
+  }
+  if (typeof outcome !== 'object' || REFUSAL_KEYS.some((key) => key in outcome)) {
+    throw new TypeError(`decision: check ${check} answered ${typeof outcome === 'object' ? 'an object shaped like a refusal' : `a ${typeof outcome}`}; refuse with a reason or refuse()`);
   }
   Object.assign(state, outcome);
   return undefined;

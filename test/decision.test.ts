@@ -71,3 +71,20 @@ test('the input object is not mutated by a run', (t) => {
   sync.runSync(input, { limit: 0 });
   t.deepEqual(input, { input: '6' });
 });
+
+test('a refusal may carry facts for whoever handles it; they join the verdict\'s state', (t) => {
+  const found = check('found_but_refused', () => refuse('not_found', 'gone', { seen: 'p1' }));
+  const v = Pipeline.of<{ input: string }, Reason, { limit: number }>().then(found).runSync({ input: '' }, { limit: 0 });
+  t.like(v, { ok: false, check: 'found_but_refused', reason: 'not_found', detail: 'gone', state: { input: '', seen: 'p1' } });
+});
+
+test('an answer shaped like a refusal never passes: it is an error, mapped like any other (fail closed)', async (t) => {
+  const oldStyle = check('old_style', (() => ({ check: 'x', code: 'no_role', detail: 'd' })) as never);
+  const reasonLike = check('reason_like', (() => ({ reason: 'odd' })) as never);
+  const aNumber = check('a_number', (() => 42) as never);
+  for (const bad of [oldStyle, reasonLike, aNumber]) {
+    const p = Pipeline.of<object, Reason, { limit: number }>().then(bad);
+    t.throws(() => p.runSync({}, { limit: 0 }), { message: /refuse with a reason/ }, bad.name);
+    t.like(await p.run({}, { limit: 0 }, { unexpected: () => 'unavailable' }), { ok: false, check: bad.name, reason: 'unavailable' });
+  }
+});

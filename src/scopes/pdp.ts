@@ -117,13 +117,14 @@ export const PDP_STATUS = {
   ...each(TARGET_REASONS, 400),
   ...each(ACCESS_TOKEN_ERROR_REASONS, 401),
   ...each(GATE_REASONS, 403),
-  registry_unavailable: 503,
   ...each(POLICY_REASONS, 403),
   rate_limited: 429,
+  // Last, so that nothing listed above can turn a registry outage into a plain 403.
+  registry_unavailable: 503,
   ...each(FAIL_CLOSED_REASONS, 503),
 } as const satisfies Record<PdpReason, DenyStatus>;
 
-/** One decision: the per-decision key under which the gate's answer is kept. */
+/** One decision: its id (the audit record's, and the id the answer names). */
 export interface DecisionScope {
   id: string;
 }
@@ -198,11 +199,13 @@ export const tokenActiveAndBound = asyncCheck('token_active_and_bound', async (s
   }
 });
 
-export const productActive = asyncCheck('product_active', async (s: { token: VerifiedAccessToken; decision: DecisionScope }, d) => {
-  const run = await d.gate.run(s.token.clientId, s.decision);
+export const productActive = asyncCheck('product_active', async (s: { token: VerifiedAccessToken }, d) => {
+  // One run per decision, and nothing else in it asks again: no per-request memo to keep.
+  const run = await d.gate.run(s.token.clientId);
   if (!run.snapshot) return 'registry_unavailable';
   // A product live nowhere fails here; "approved, but not by this controller" is the next checks' answer.
-  if (!run.result.ok) return run.result.reason;
+  // The product the gate found and refused goes with the refusal, for the audit record and containment.
+  if (!run.result.ok) return refuse(run.result.reason, undefined, run.result.product ? { product: run.result.product } : undefined);
   return { snapshot: run.snapshot, product: run.result.product, live: run.result.live.approvals };
 });
 
@@ -304,7 +307,7 @@ export class PolicyDecisionPoint {
     const { id } = scope;
     const verdict = await decisionPipeline.run({ req, decision: scope }, d, this.#options);
     const s: Decided = verdict.state;
-    const product = s.product ?? (!verdict.ok && verdict.check === productActive.name ? await this.#refusedProduct(s, scope) : undefined);
+    const { product } = s;
     const record: DecisionRecord = {
       id,
       decidedAt: new Date(d.clock.now()).toISOString(),
@@ -344,16 +347,6 @@ export class PolicyDecisionPoint {
     // The token check's refusal carries its WWW-Authenticate challenge as the detail.
     const challenge = status === 401 ? refused.detail : undefined;
     return { id, decision: 'deny', reasons: [refused.reason], check: refused.check, status, ...(challenge ? { challenge } : {}) };
-  }
-
-  /** The product the gate found and refused (for the audit): the answer kept for this decision, not a new run. */
-  async #refusedProduct(s: Decided, scope: DecisionScope): Promise<Product | undefined> {
-    if (!s.token) return undefined;
-    try {
-      return (await this.#d.gate.run(s.token.clientId, scope)).result.product;
-    } catch {
-      return undefined;
-    }
   }
 
   async #contain(s: Decided, product: Product | undefined, reason: PdpReason): Promise<void> {

@@ -158,21 +158,20 @@ test('token_active_and_bound: a live token with its proof establishes the token;
   await t.throwsAsync(async () => tokenActiveAndBound.run({ req: await requestFor(annasBookings) }, down), { instanceOf: Unavailable, message: 'store_unavailable' });
 });
 
-test('product_active: the gate\'s live approvals, run once per decision; the gate\'s reason when it refuses; registry_unavailable when it cannot read', async (t) => {
+test('product_active: the gate\'s live approvals, one run per check; the gate\'s reason, with the refused product, when it refuses; registry_unavailable when it cannot read', async (t) => {
   const gate = gateOn(registry());
-  const decision = { id: 'd1' };
-  const passed = await productActive.run({ token: token(), decision }, depsWith({ gate }));
+  const passed = await productActive.run({ token: token() }, depsWith({ gate }));
   t.like(passed, { product: { id: 'p1' }, live: [{ controllerId: 'region-a' }], snapshot: { revision: 1 } });
-  await productActive.run({ token: token(), decision }, depsWith({ gate }));
-  t.is(gate.runs, 1, 'asked twice for one decision, the gate ran once');
-  await productActive.run({ token: token(), decision: { id: 'd2' } }, depsWith({ gate }));
-  t.is(gate.runs, 2, 'another decision runs it again');
+  t.is(gate.runs, 1, 'one gate run');
 
-  const suspended = gateOn(registry({ products: [product('p1', { status: 'suspended' })] }));
-  t.is(await productActive.run({ token: token(), decision }, depsWith({ gate: suspended })), 'product_suspended');
-  t.is(await productActive.run({ token: token({ clientId: 'nobody' }), decision }, depsWith()), 'product_unknown');
-  t.is(await productActive.run({ token: token(), decision }, depsWith({ gate: gateOn(registry({ approvals: [] })) })), 'no_approval');
-  t.is(await productActive.run({ token: token(), decision }, depsWith({ gate: gateOn(new Error('connection refused')) })), 'registry_unavailable');
+  const suspended = await productActive.run({ token: token() }, depsWith({ gate: gateOn(registry({ products: [product('p1', { status: 'suspended' })] })) }));
+  t.is(reasonOf(suspended), 'product_suspended');
+  t.like((suspended as Refusal).facts, { product: { id: 'p1' } }, 'the refused product goes with the refusal, for the audit');
+  const unknown = await productActive.run({ token: token({ clientId: 'nobody' }) }, depsWith());
+  t.is(reasonOf(unknown), 'product_unknown');
+  t.is((unknown as Refusal).facts, undefined, 'no product found, none to name');
+  t.is(reasonOf(await productActive.run({ token: token() }, depsWith({ gate: gateOn(registry({ approvals: [] })) }))), 'no_approval');
+  t.is(await productActive.run({ token: token() }, depsWith({ gate: gateOn(new Error('connection refused')) })), 'registry_unavailable');
 });
 
 test('controller_known: the target\'s controller from the snapshot, or controller_unknown', (t) => {
