@@ -33,7 +33,7 @@ node_modules_up_to_date() {
     const installed = JSON.parse(readFileSync("node_modules/.package-lock.json", "utf8")).packages ?? {};
     delete wanted[""];
     for (const [path, entry] of Object.entries(wanted)) {
-      if (!(path in installed)) { if (entry.optional) continue; process.exit(1); }
+      if (!(path in installed)) { if (entry.optional || entry.devOptional) continue; process.exit(1); }
       if (JSON.stringify(entry) !== JSON.stringify(installed[path])) process.exit(1);
     }
     for (const path of Object.keys(installed)) if (!(path in wanted)) process.exit(1);

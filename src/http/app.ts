@@ -34,9 +34,16 @@ export interface Mount {
   routes: ReturnType<Router['routes']>;
 }
 
-const owns = (mount: Mount, path: string): boolean =>
-  (mount.paths?.includes(path) ?? false)
-  || (mount.under?.some((p) => path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47 /* '/' */)) ?? false);
+/**
+ * Whether a mount owns a path. Its routers match case-insensitively and allow one trailing slash
+ * (@koa/router's defaults), so ownership is decided the same way: `/healthz/` still reaches health.
+ */
+const owns = (mount: Mount, rawPath: string): boolean => {
+  const lower = rawPath.toLowerCase();
+  const path = lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
+  return (mount.paths?.includes(path) ?? false)
+    || (mount.under?.some((p) => path === p || (path.startsWith(p) && path.charCodeAt(p.length) === 47 /* '/' */)) ?? false);
+};
 
 /** A request id from a proxy is kept only when it cannot smuggle anything into logs or headers. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -105,8 +112,13 @@ export function outerApp(o: OuterAppOptions): Koa<GatewayState> {
   app.proxy = o.trustProxy;
   // The provider's cookie keys: its chain runs on this app's contexts, and so do the gateway's signed cookies.
   if (o.provider.keys) app.keys = o.provider.keys;
-  // The error boundary answers every error; Koa's own handler would only log it a second time.
+  // The error boundary answers every error inside the chain; Koa's own handler would log those a
+  // second time, with a stack. What escapes it (the cross-cutting middleware before it, a broken
+  // response stream) is logged here, message only.
   app.silent = true;
+  app.on('error', (err: unknown, ctx?: GatewayContext) => {
+    o.logger.error({ err: err instanceof Error ? err.message : typeof err, path: ctx?.path, requestId: ctx?.state.requestId }, 'error outside the error boundary');
+  });
   app.use(o.metrics as GatewayMiddleware);
   app.use(securityHeaders({ hsts: o.hsts }));
   app.use(requestIds());

@@ -189,7 +189,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const signInClient = async (ctx: Context, clientId: string) => {
     if (gate && !configuredClientIds.has(clientId)) {
       const result = await gate.check(clientId, ctx);
-      if (!result.ok) return undefined;
+      if (!result.ok) {
+        // The page says only that the app cannot sign in now; the log says why (no personal data).
+        logger.info({ client: clientId, gate: result.check, reason: result.reason }, 'token gate refused the product at sign-in');
+        return undefined;
+      }
       const client = productClient(result.product);
       return { name: client.client_name ?? clientId, rules: clientLoginRules(client) };
     }

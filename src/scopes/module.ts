@@ -51,13 +51,13 @@ export interface Scopes {
 
 export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const { config, store, clock, logger, provider, accounts, registry, gate, db } = deps;
+  // The route table can refuse the configuration; nothing is started before it has been read.
+  const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
   await audit.maintain();
-  audit.start();
   const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
   const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
-  const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const decisions = pdpRouter({
     pdp: decisionPoint,
     issuer: config.issuer,
@@ -70,6 +70,8 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   });
 
   const exposure = new ExposureAdmin({ db, clock, registry, accounts, containment });
+  // Last: its timer drains the queue until the closer below stops it.
+  audit.start();
 
   return {
     pdp: { db, accounts, decisionPoint, audit, containment },

@@ -46,8 +46,10 @@ export interface Whitelist {
   /** Present when the decision point runs (a registry and pdp.enabled). */
   db: Db | undefined;
   consoleRuns: boolean;
-  /** The admin console and API, once the provider and the accounts exist. */
-  /** exposure: the limits, cohorts and suspensions the admin API serves where the decision point runs. */
+  /**
+   * The admin console and API, once the provider and the accounts exist; `exposure` is the limits,
+   * cohorts and suspensions the admin API serves where the decision point runs.
+   */
   mounts(later: { provider: Provider; accounts: AccountStore; exposure?: ExposureAdmin | undefined }): Mount[];
   closers: Array<() => Promise<void>>;
 }

@@ -55,6 +55,9 @@ export interface GateRun {
   snapshot?: RegistrySnapshot;
 }
 
+/** How often an unreadable registry is logged while it stays unreadable. */
+const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
 export class ProductGate {
   readonly #d: ProductGateDeps;
   /** Runs by the request they serve (a Koa context, a decision), then by client id. */
@@ -84,13 +87,20 @@ export class ProductGate {
     return run;
   }
 
+  #loggedOutageAt = Number.NEGATIVE_INFINITY;
+
   async #run(clientId: string): Promise<GateRun> {
     this.#runs += 1;
     let snapshot;
     try {
       snapshot = await this.#d.cache.snapshot();
     } catch (err) {
-      this.#d.logger.error({ err: (err as Error).message }, 'registry unavailable: refusing product clients');
+      // Every client lookup and every decision asks: one line per interval says it, not one per request.
+      const now = this.#d.clock.now();
+      if (now - this.#loggedOutageAt >= OUTAGE_LOG_INTERVAL_MS) {
+        this.#loggedOutageAt = now;
+        this.#d.logger.error({ err: (err as Error).message }, 'registry unavailable: refusing product clients');
+      }
       return { result: { ok: false, check: 'registry_readable', reason: 'registry_unavailable' } };
     }
     return { result: runTokenGate({ snapshot, clientId, now: this.#d.clock.now(), catalogue: this.#d.catalogue }), snapshot };

@@ -75,3 +75,11 @@ test('an unknown gateway path under a module is a problem+json 404, and every an
   t.truthy(res.headers.get('x-request-id'));
   t.truthy((await fetch(`${gw.url}/healthz`)).headers.get('x-request-id'));
 });
+
+test('a mount owns its paths as its routers match them: one trailing slash and any case still reach it', async (t) => {
+  for (const path of ['/healthz', '/healthz/', '/HEALTHZ']) {
+    const res = await fetch(`${gw.url}${path}`);
+    t.is(res.status, 200, path);
+    t.like(await res.json(), { status: 'ok' }, path);
+  }
+});
