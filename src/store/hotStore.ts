@@ -21,7 +21,10 @@ export interface HotStore {
   incr(key: string, ttlSeconds?: number): Promise<number>;
   /** Remaining TTL in seconds; undefined when the key is missing, -1 when it has no TTL. */
   ttl(key: string): Promise<number | undefined>;
-  /** Sends a message to every subscriber of the channel on every instance sharing the store. */
+  /**
+   * Sends a message to every subscriber of the channel on every instance sharing the store, once each;
+   * this instance's subscribers have it before the returned promise resolves (read your own writes).
+   */
   publish(channel: string, message: string): Promise<void>;
   /**
    * Calls `handler` for each message on the channel until the returned function is called. `onReconnect`

@@ -1,8 +1,12 @@
 // The HotStore contract on Redis (official node-redis client). Commands fail fast while Redis is
 // unreachable instead of queueing: callers that must fail closed (token checks, decisions) get an
 // error within the command timeout and deny, and the client reconnects by itself in the background.
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import type { HotStore } from './hotStore.ts';
+
+/** Between the publishing store's id and the message on the wire (a UUID holds no space). */
+const ORIGIN_SEPARATOR = ' ';
 
 export interface RedisStoreOptions {
   url: string;
@@ -36,6 +40,9 @@ export class RedisStore implements HotStore {
   /** A subscribed connection cannot run other commands: one duplicate serves every subscription. */
   #subscriber: Promise<Client> | undefined;
   readonly #reconnectHandlers = new Set<() => void>();
+  /** Which store instance published a message (see publish), and this one's subscribers by channel. */
+  readonly #origin = randomUUID();
+  readonly #local = new Map<string, Set<(message: string) => void>>();
   /** Stream consumer groups known to exist (a Redis that restarted empty loses them: see streamTake). */
   readonly #groups = new Set<string>();
 
@@ -194,15 +201,27 @@ export class RedisStore implements HotStore {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.#client.publish(this.#k(channel), message);
+    // This instance's subscribers first, before the caller resumes (read your own writes: an admin
+    // change is seen by the instance that made it at once, not a round trip through Redis later);
+    // the server's copy carries our origin so those subscribers do not get it twice.
+    for (const handler of [...(this.#local.get(channel) ?? [])]) queueMicrotask(() => handler(message));
+    await this.#client.publish(this.#k(channel), `${this.#origin}${ORIGIN_SEPARATOR}${message}`);
   }
 
   async subscribe(channel: string, handler: (message: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
     const sub = await this.#subscriberClient();
-    const listener = (message: string) => handler(message);
+    const listener = (wire: string) => {
+      const at = wire.indexOf(ORIGIN_SEPARATOR);
+      if (at >= 0 && wire.slice(0, at) === this.#origin) return;
+      handler(at >= 0 ? wire.slice(at + 1) : wire);
+    };
     await sub.subscribe(this.#k(channel), listener);
+    let local = this.#local.get(channel);
+    if (!local) this.#local.set(channel, (local = new Set()));
+    local.add(handler);
     if (onReconnect) this.#reconnectHandlers.add(onReconnect);
     return async () => {
+      local.delete(handler);
       if (onReconnect) this.#reconnectHandlers.delete(onReconnect);
       await sub.unsubscribe(this.#k(channel), listener).catch(() => undefined);
     };

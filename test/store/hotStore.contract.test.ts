@@ -92,6 +92,17 @@ for (const b of backends) {
 }
 
 for (const b of backends) {
+  test(`${b.name}: a publish reaches this instance's own subscribers before it resolves, and only once`, async (t) => {
+    const s = await b.make();
+    const got: string[] = [];
+    await s.subscribe('registry:changed', (m) => got.push(m));
+    await s.publish('registry:changed', 'mine');
+    t.deepEqual(got, ['mine'], 'seen by the time the publisher resumes');
+    await new Promise((r) => setTimeout(r, 150));
+    t.deepEqual(got, ['mine'], 'not delivered a second time by the server');
+    await s.close();
+  });
+
   test(`${b.name}: publish reaches every subscriber of the channel, and only until it unsubscribes`, async (t) => {
     const [a, c] = await b.pair();
     const got: string[] = [];
