@@ -376,3 +376,20 @@ test.serial('path ids are checked before anything reads them: a NUL byte or an o
   t.is(await auditCount(), before);
   t.deepEqual(refused(await call(undefined, 'GET', '/admin/api/v1/products/demo%00rp')), [401, 'token_missing'], 'no token: nothing else is looked at');
 });
+
+test('a DPoP proof is checked against the URL as the issuer names it, not as the Host header does', async (t) => {
+  const caller = await staff(STAFF.SARA);
+  const { request } = await import('node:http');
+  const path = '/admin/api/v1/controllers';
+  const send = async (htu: string, host: string) => {
+    const jwk = await exportJWK(caller.keys.publicKey);
+    const dpop = await new SignJWT({ htm: 'GET', htu, jti: randomUUID(), iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(caller.token).digest('base64url') })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(caller.keys.privateKey);
+    return new Promise<number>((resolve, reject) => {
+      request(`${gw.url}${path}`, { headers: { host, authorization: `DPoP ${caller.token}`, dpop } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject).end();
+    });
+  };
+  const own = new URL(gw.url).host;
+  t.is(await send(`${gw.url}${path}`, own), 200, 'the proof for this gateway passes');
+  t.is(await send(`http://other.example${path}`, 'other.example'), 401, 'a proof made for another host does not, whatever Host says');
+});

@@ -150,7 +150,9 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
     try {
       token = await verifyAccessToken(deps.provider, {
         method: ctx.method,
-        url: ctx.href,
+        // The URL as the issuer names it, not as the Host header does: a proof made for another host
+        // must not pass here (RFC 9449 htu).
+        url: `${deps.provider.issuer}${ctx.path}`,
         authorization: ctx.get('authorization') || undefined,
         dpop: ctx.get('dpop') || undefined,
       }, { store: deps.store, clock: deps.clock });
