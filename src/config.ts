@@ -82,7 +82,7 @@ const pdpRouteSchema = z.object({
     .refine((p) => p.includes('{controller}') && p.includes('{citizen}'), 'must name both {controller} and {citizen}')
     .describe('A path with `{controller}` and `{citizen}` placeholders, optionally a query naming them (e.g. `/fhir/{controller}/Immunization?patient={citizen}`).'),
   dataset: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/).describe('The data set such a request touches.'),
-  action: z.enum(['read', 'write']).describe('What such a request does to it.'),
+  action: action.describe('What such a request does to it.'),
   upstream: z.string().regex(/^https?:\/\//, 'an http(s) URL template').optional()
     .describe('Built-in PEP only: where a permitted request goes, a URL template with the same placeholders.'),
 });

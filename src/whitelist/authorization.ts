@@ -68,9 +68,6 @@ export const operatorOrControllerAdmin = check('operator_or_controller_admin', (
   (holds(p, 'operator') || (t.controllerId !== undefined && holds(p, 'controller_admin', t.controllerId)) ? undefined
     : refuse('outside_controller', `${p.actor} is neither an operator nor an administrator of ${t.controllerId ?? ''}`)));
 
-/** The checks by their earlier names, for callers that composed their own lists. */
-export const checks = { hasRole, notOwnProduct, role, withinController, withinFramework, productVisible, operatorOrControllerAdmin };
-
 export type Operation =
   | 'registry.read' | 'product.read'
   | 'controller.write' | 'framework.write' | 'product.write' | 'product.status' | 'role.write' | 'role.read'

@@ -9,11 +9,7 @@ const schema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { tar
 /** Answers carry an ETag when what they answer is versioned. */
 const versioned = (s: z.ZodType | undefined) => s instanceof z.ZodObject && 'version' in s.shape;
 
-const cache = new WeakMap<readonly RouteSpec[], Record<string, unknown>>();
-
 export function openApiDocument(served: readonly RouteSpec[] = routes): Record<string, unknown> {
-  const cached = cache.get(served);
-  if (cached) return cached;
   const problem = { description: 'Refused: RFC 9457 problem details, `type` urn:gateway:problem:<code>', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of served) {
@@ -59,6 +55,5 @@ export function openApiDocument(served: readonly RouteSpec[] = routes): Record<s
     },
     paths,
   };
-  cache.set(served, document);
   return document;
 }
