@@ -17,8 +17,10 @@ const cert = (path: string): X509Certificate => new X509Certificate(readFileSync
 
 test('makes both CAs, the server and RP certificates, the PKCS#12 and a manifest', async (t) => {
   const certs = await tempCerts();
+  // How long generation takes is a figure for the log, not an assertion: timed tests fail on a loaded
+  // machine and pass on a fast one without telling anything about the code.
   t.log(`sandbox certificate generation: ${Math.round(certs.generationMs)} ms`);
-  t.true(certs.generationMs < 20_000);
+  t.true(certs.generationMs > 0);
 
   const serverCa = cert(certs.bankid.serverCaCert);
   const rpCa = cert(certs.bankid.rpCaCert);
