@@ -47,7 +47,7 @@ export async function signCheckpoint(signer: AuditSigner, checkpoint: Checkpoint
     .sign(signer.key);
 }
 
-export type CheckpointCheck =
+export type CheckpointVerdict =
   | { ok: true; checkpoint: Checkpoint; kid: string }
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'wrong_type' | 'bad_payload'; detail: string };
 
@@ -66,7 +66,7 @@ export function asFlattened(value: unknown): SignedCheckpoint | undefined {
 }
 
 /** Verifies one checkpoint against the audit public keys; never throws for bad input. */
-export async function verifyCheckpoint(value: unknown, keys: JWK[]): Promise<CheckpointCheck> {
+export async function verifyCheckpoint(value: unknown, keys: JWK[]): Promise<CheckpointVerdict> {
   const jws = asFlattened(value);
   if (!jws) return { ok: false, reason: 'malformed', detail: 'not a JWS' };
   let verified;
