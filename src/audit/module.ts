@@ -69,7 +69,12 @@ export async function auditModule(deps: AuditDeps): Promise<AuditAnchoring> {
   const chains: AuditChain[] = [];
   if (deps.registryDb) chains.push(registryChain(deps.registryDb));
   if (deps.decisionDb) chains.push(decisionChain(deps.decisionDb));
-  const sinks = checkpointSinks(config, deps.fetch);
+  let sinks: CheckpointSink[];
+  try {
+    sinks = checkpointSinks(config, deps.fetch);
+  } catch (err) {
+    throw new ConfigError([`audit.checkpoints: ${(err as Error).message}`]);
+  }
   const checkpointer = new Checkpointer({ chains, keys, sinks, clock, logger, issuer: config.issuer, intervalMs: config.audit.checkpointIntervalSeconds * 1000 });
 
   const router = new Router();
