@@ -337,3 +337,19 @@ test('the audit key is dedicated, and production needs one and a sink outside th
   t.regex(problems, /audit\.keyFile: production signs audit checkpoints with a dedicated key/);
   t.regex(problems, /audit\.checkpoints: production writes checkpoints outside the database/);
 });
+
+test.serial('postgres: instances draining at once queue on the decision chain\'s head: one chain, no fork, every row in a batch', async (t) => {
+  const s = await setup('postgres');
+  const clock = new ManualClock(Date.now());
+  const store = new MemoryStore(clock);
+  const instances = [0, 1, 2].map(() => new DecisionAudit({ store, db: s.db, clock, logger, retentionMonths: 24, monthsAhead: 2, batchSize: 3, drainIntervalMs: 50 }));
+  await instances[0]!.maintain();
+  for (let i = 0; i < 40; i += 1) await instances[i % 3]!.record(decision(clock.now(), i));
+  await Promise.all(instances.map((a) => a.drain()));
+  const report = await verifyDecisionChain(s.db, { now: clock.now(), retentionMonths: 24 });
+  t.true(report.ok, JSON.stringify(report.firstBroken));
+  t.like(report, { rows: 40, unchained: 0 });
+  t.true(report.batches >= 14, `${report.batches} batches of at most 3`);
+  await store.close();
+  await s.close();
+});
