@@ -112,6 +112,23 @@ const pdpSchema = z.object({
 export type PdpRouteConfig = z.infer<typeof pdpRouteSchema>;
 // --- end policy decision point --------------------------------------------------------------------
 
+// --- Audit anchoring (issue 13): signed checkpoints of both audit chains, kept outside the database ---
+const auditSchema = z.object({
+  keyFile: z.string().optional()
+    .describe('The dedicated audit key that signs checkpoints (a private JWK, a JWKS whose first private key signs and the rest only verify, or a PKCS#8 PEM); never an OIDC signing key. Generated in the sandbox.'),
+  checkpointIntervalSeconds: z.coerce.number().int().min(1).max(86_400).default(60)
+    .describe('How often the chain heads are signed and checkpointed (and once more on shutdown); entries newer than the last checkpoint are not yet anchored.'),
+  checkpoints: z.object({
+    file: z.string().optional()
+      .describe('Append-only JSON-lines file the checkpoints go to (one flattened JWS a line); default in the sandbox: under `<sandboxDir>/audit/`. Production: a file on write-once storage, or `httpUrl`.'),
+    httpUrl: url.optional()
+      .describe('Where each checkpoint is POSTed (`application/jose+json`): a write-once object store, a transparency log or a syslog collector.'),
+    httpAuthorizationFile: z.string().optional().describe('A file holding the `Authorization` header value for `httpUrl`.'),
+    httpTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000).describe('Timeout of each POST to `httpUrl`.'),
+  }).prefault({}).describe('Where checkpoints are written outside the database (every sink configured gets every checkpoint).'),
+}).prefault({}).describe('Audit anchoring: the registry audit and the decision audit chained, their heads signed and kept outside the database (docs/security-model.md).');
+// --- end audit anchoring ---------------------------------------------------------------------------
+
 const simulatorSchema = (what: string) => z.object({
   enabled: bool.default(false).describe(`Run the ${what} simulator in-process (sandbox only; the sandbox turns it on when no real service is configured).`),
   port: port.default(0).describe('Its TLS port; 0 = a free port.'),
@@ -286,6 +303,7 @@ export const configSchema = z.object({
     .describe('The data-set catalogue (informationsmängder) approvals can cover.'),
   registry: registrySchema,
   pdp: pdpSchema,
+  audit: auditSchema,
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
   }).prefault({}).describe('Logging.'),
@@ -447,6 +465,9 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   }
   if (config.freja.pollIntervalMs < 1000) problems.push('freja.pollIntervalMs: ask Freja eID for a result no more often than every 1-2 seconds; use 2000');
   problems.push(...sithsCardProductionProblems(config));
+  // Audit anchoring: a provisioned audit key and a sink outside the database.
+  if (!config.audit.keyFile) problems.push('audit.keyFile: production signs audit checkpoints with a dedicated key from a file (a private JWK, JWKS or PEM), not one the sandbox generated');
+  if (!config.audit.checkpoints.file && !config.audit.checkpoints.httpUrl) problems.push('audit.checkpoints: production writes checkpoints outside the database; set audit.checkpoints.file (write-once storage) or audit.checkpoints.httpUrl');
   return problems;
 }
 

@@ -20,6 +20,7 @@ import type { SandboxBankId } from './sandbox/bankid.ts';
 import type { SandboxFreja } from './sandbox/freja.ts';
 import type { SandboxSaml } from './sandbox/saml.ts';
 import { scopesModule, type PdpParts } from './scopes/module.ts';
+import { auditModule, type AuditAnchoring } from './audit/module.ts';
 import type { Db } from './whitelist/db/db.ts';
 import type { Registry } from './whitelist/registry.ts';
 import type { RegistryCache, RegistrySource } from './whitelist/registryCache.ts';
@@ -48,6 +49,8 @@ export interface Gateway {
   /** The simulated SAML IdPs (sandbox only, when no IdPs are configured). */
   sandboxSaml: SandboxSaml | undefined;
   sandboxFreja: SandboxFreja | undefined;
+  /** Audit anchoring: the checkpointer of both audit chains and the audit key. */
+  audit: AuditAnchoring;
   close(): Promise<void>;
 }
 
@@ -107,6 +110,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     });
     closers.push(...whitelist.closers);
     const { registryDb, registry, gate, db } = whitelist;
+    // Before the decision point: its closer runs after the decision audit's last drain (closers run in
+    // reverse), so the shutdown checkpoint covers it, and before the databases close.
+    const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.jwks });
+    closers.push(...audit.closers);
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
     });
@@ -126,6 +133,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ...federation.mounts,
       ...sandboxModule({ config, store, logger, federation, demoRp, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
       ...(scopes?.mounts ?? []),
+      ...audit.mounts,
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),
     ];
     const app = outerApp({
@@ -152,6 +160,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       sithsCard: federation.sithsCard,
       sandboxSaml: federation.sandboxSaml,
       sandboxFreja: federation.sandboxFreja,
+      audit,
       close: closeAll,
     };
   } catch (err) {

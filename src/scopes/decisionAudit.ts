@@ -2,7 +2,8 @@
 // decision_audit (partitioned by month, kept retentionMonths). A decision is answered only once its
 // record is durably queued: appended to a Redis stream, which every instance drains in batches, or,
 // when the stream cannot take it, written directly. When neither can, record() throws and the caller
-// denies: no unlogged access. Redelivery after a crash is harmless (the row's key is its id).
+// denies: no unlogged access. Redelivery after a crash is harmless (the row's key is its id). Rows are
+// written in hash-chained batches (decisionChain.ts) whose heads the audit key checkpoints (src/audit/).
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
@@ -10,6 +11,7 @@ import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import { mapperFor, nullable, oneOf, theRow, timestamp } from '../whitelist/db/columns.ts';
+import { writeChainedBatches } from './decisionChain.ts';
 
 const decision = z.enum(['permit', 'deny']);
 const decisionInterface = z.enum(['decide', 'auth-request', 'pep']);
@@ -55,7 +57,6 @@ export class AuditUnavailable extends Error {
 
 const STREAM = 'pdp:audit';
 const GROUP = 'decision-audit';
-const COLUMNS = 11;
 
 export interface DecisionAuditOptions {
   store: HotStore;
@@ -108,14 +109,8 @@ export class DecisionAudit {
     if (!entries.length) return;
     // Once a day (and at a new month), partitions ahead are made and expired ones dropped.
     if (new Date(this.#o.clock.now()).toISOString().slice(0, 10) !== this.#preparedDay) await this.maintain();
-    const params: unknown[] = [];
-    const rows = entries.map((e, i) => {
-      params.push(e.decidedAt, e.id, e.decision, e.reasons, e.interface, e.clientId ?? null, e.productId ?? null,
-        e.controllerId ?? null, e.dataset ?? null, e.action ?? null, e.citizen ?? null);
-      return `(${Array.from({ length: COLUMNS }, (_, j) => `$${i * COLUMNS + j + 1}`).join(', ')})`;
-    });
-    await this.#o.db.query(`INSERT INTO decision_audit (decided_at, id, decision, reasons, interface, client_id, product_id,
-      controller_id, dataset, action, citizen) VALUES ${rows.join(', ')} ON CONFLICT (decided_at, id) DO NOTHING`, params);
+    // Written as chained batches (decisionChain.ts), so a deleted or changed row is found by audit:verify.
+    await writeChainedBatches(this.#o.db, this.#o.clock.now(), entries);
   }
 
   /** Moves queued records into PostgreSQL until the stream is empty; answers how many it moved. */

@@ -1,8 +1,11 @@
 // The audit trail: every registry change appended in the same transaction as the change, each entry
 // hashed together with the previous entry's hash. Appends lock the single audit_head row, so two
-// concurrent writers queue instead of forking the chain. verifyAuditChain() recomputes every link.
+// concurrent writers queue instead of forking the chain. verifyAuditChain() recomputes every link and,
+// given the signed checkpoints (src/audit/), compares it with what they recorded, which a database
+// superuser who recomputed the chain cannot match.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { noAnchors, type AnchorProblem, type ChainAnchors } from '../audit/anchors.ts';
 import type { Clock } from '../clock.ts';
 import { int8, mapperFor, oneOf, RowError, timestamp } from './db/columns.ts';
 import type { Queryable } from './db/db.ts';
@@ -102,8 +105,12 @@ export const auditFromRow = mapperFor('audit_log', 'seq', auditRow);
 
 export interface BrokenLink {
   seq: number;
-  /** unreadable: the row holds what appendAudit never writes (an unknown role or object type). */
-  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'seq_gap' | 'head_mismatch' | 'unreadable';
+  /**
+   * unreadable: the row holds what appendAudit never writes (an unknown role or object type). The
+   * anchor reasons (rewritten, count_mismatch, truncated, checkpoint_conflict) come from the signed
+   * checkpoints (src/audit/anchors.ts): what a rewriter who recomputed the chain cannot hide.
+   */
+  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'seq_gap' | 'head_mismatch' | 'unreadable' | AnchorProblem['reason'];
   detail: string;
 }
 
@@ -112,8 +119,13 @@ export type ChainReport =
   | { ok: true; entries: number; firstBroken?: undefined }
   | { ok: false; entries: number; firstBroken: BrokenLink };
 
-/** Walks the whole chain in seq order and stops at the first link that does not hold. */
-export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<ChainReport> {
+/**
+ * Walks the whole chain in seq order and stops at the first link that does not hold: against itself
+ * (each hash recomputed, each link pointing at the one before, the head row) and, given `anchors`,
+ * against the signed checkpoints (each checkpointed hash and count, and no checkpoint past the end).
+ */
+export async function verifyAuditChain(db: Queryable, options: { batch?: number; anchors?: ChainAnchors } = {}): Promise<ChainReport> {
+  const { batch = 1000, anchors = noAnchors } = options;
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let entries = 0;
@@ -127,7 +139,13 @@ export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<Cha
         if (!(err instanceof RowError)) throw err;
         return { ok: false, entries, firstBroken: { seq: expectedSeq, reason: 'unreadable', detail: err.message } };
       }
-      if (e.seq !== expectedSeq) return { ok: false, entries, firstBroken: { seq: expectedSeq, reason: 'seq_gap', detail: `entry ${expectedSeq} is missing (next is ${e.seq})` } };
+      if (e.seq !== expectedSeq) {
+        // A gap the checkpoints know about is named by them (the entry they signed is gone).
+        const anchored = anchors.check(expectedSeq, '', expectedSeq);
+        return { ok: false, entries, firstBroken: { seq: expectedSeq, reason: 'seq_gap', detail: `entry ${expectedSeq} is missing (next is ${e.seq})${anchored ? `; ${anchored.detail}` : ''}` } };
+      }
+      const anchored = anchors.check(e.seq, e.hash, e.seq);
+      if (anchored) return { ok: false, entries, firstBroken: { ...anchored, detail: `entry ${e.seq}: ${anchored.detail}` } };
       if (e.prevHash !== prevHash) return { ok: false, entries, firstBroken: { seq: e.seq, reason: 'prev_hash_mismatch', detail: `entry ${e.seq} does not point at entry ${e.seq - 1}` } };
       if (entryHash(e) !== e.hash) return { ok: false, entries, firstBroken: { seq: e.seq, reason: 'hash_mismatch', detail: `entry ${e.seq} was changed after it was written` } };
       prevHash = e.hash;
@@ -136,6 +154,8 @@ export async function verifyAuditChain(db: Queryable, batch = 1000): Promise<Cha
     }
     if (rows.length < batch) break;
   }
+  const truncated = anchors.afterEnd(entries);
+  if (truncated) return { ok: false, entries, firstBroken: { ...truncated, detail: `entry ${truncated.seq}: ${truncated.detail}` } };
   const head = await readAuditHead(db);
   if (head && (head.seq !== entries || head.hash !== prevHash)) {
     return { ok: false, entries, firstBroken: { seq: entries + 1, reason: 'head_mismatch', detail: `the chain ends at entry ${entries} but ${head.seq} were written: entries were removed` } };
