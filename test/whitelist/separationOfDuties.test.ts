@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { isMutating, routesOf } from '../../src/whitelist/api/route.ts';
 import { routes, type RouteSpec } from '../../src/whitelist/api/routes.ts';
 import { emptyAction } from '../../src/whitelist/api/route.ts';
+import { openApiDocument } from '../../src/whitelist/api/openapi.ts';
 import { startTestGateway, makeTestClient, type TestClient } from '../helpers/gateway.ts';
 import { STAFF, callApi, clientCredentials, refused, staffToken, type Caller, type Reply } from '../helpers/adminApi.ts';
 
@@ -228,6 +229,10 @@ test('every mutating route of the table declares what it is about, and has a cas
   }
   t.deepEqual(mutating.filter(aboutNoProduct).map(key).sort(), ['delete /roles/{id}', 'post /controllers', 'post /frameworks', 'post /roles', 'put /frameworks/{id}'],
     'the changes declared about no product, each with its reason');
+  const paths = (openApiDocument() as { paths: Record<string, Record<string, { description: string }>> }).paths;
+  for (const r of routes) {
+    t.is(/403 own_product/.test(paths[r.path]?.[r.method]?.description ?? ''), isMutating(r.method), `${key(r)}: the OpenAPI document says whether the rule applies`);
+  }
 });
 
 test('a mutating route without a declaration does not compile', (t) => {
