@@ -144,8 +144,8 @@ const policyPut = async (purpose: string): Promise<Request> => {
 };
 
 /**
- * One case per mutating route of the table, in the order they are tried (an `other` change may be
- * what a later case needs: the cohort is deleted after its approval is revoked).
+ * One case per mutating route of the table. They are tried in the table's order, and an `other`
+ * change may be what a later case needs (the cohort is deleted after its approval is revoked).
  */
 const CASES: Record<string, Case> = {
   'post /controllers': { other: async () => ({ method: 'POST', path: '/controllers', body: { id: 'sod-new', orgNumber: '2120009993', name: 'New', kind: 'municipality', datasets: [] } }) },
