@@ -48,12 +48,14 @@ export const exposureRoutes: RouteSpec[] = [
     response: approvalLimits, status: 200,
     handle: async (s, c) => object(await s.getLimits(c.principal, c.params.id)) }),
   route({ method: 'put', path: '/approvals/{id}/limits', summary: 'Set the exposure limits of an approval (If-Match "0" before the first)', who: `${controllerAdmin} of the approval`,
+    concerns: (s, c) => s.approvalConcerns(c.params.id),
     body: exposureLimitsSchema, response: approvalLimits, status: 200, ifMatch: 'required',
     handle: async (s, c) => object(await s.putLimits(c.principal, c.params.id, c.expected, c.body)) }),
 
   route({ method: 'get', path: '/controllers/{id}/cohorts', summary: 'List the controller\'s cohorts', who: controllerAdmin, response: listOf(cohort), status: 200,
     handle: async (s, c) => items(await s.listCohorts(c.principal, c.params.id)) }),
   route({ method: 'post', path: '/controllers/{id}/cohorts', summary: 'Create a cohort (members as personnummer; kept as pseudonyms)', who: controllerAdmin,
+    concerns: (s, c) => s.cohortConcerns(c.params.id, c.body.id),
     body: cohortInput, response: cohort, status: 201, jsonLimit: cohortBodyLimit,
     handle: async (s, c) => {
       const v = await s.createCohort(c.principal, c.params.id, c.body);
@@ -62,9 +64,11 @@ export const exposureRoutes: RouteSpec[] = [
   route({ method: 'get', path: '/controllers/{id}/cohorts/{cohortId}', summary: 'One cohort', who: controllerAdmin, response: cohort, status: 200,
     handle: async (s, c) => object(await s.getCohort(c.principal, c.params.id, c.params.cohortId)) }),
   route({ method: 'put', path: '/controllers/{id}/cohorts/{cohortId}', summary: 'Replace a cohort\'s name and members', who: controllerAdmin,
+    concerns: (s, c) => s.cohortConcerns(c.params.id, c.params.cohortId),
     body: cohortUpdate, response: cohort, status: 200, ifMatch: 'required', jsonLimit: cohortBodyLimit,
     handle: async (s, c) => object(await s.putCohort(c.principal, c.params.id, c.params.cohortId, c.expected, c.body)) }),
   route({ method: 'delete', path: '/controllers/{id}/cohorts/{cohortId}', summary: 'Delete a cohort no live approval is limited to', who: controllerAdmin, status: 204, ifMatch: 'required',
+    concerns: (s, c) => s.cohortConcerns(c.params.id, c.params.cohortId),
     handle: async (s, c) => { await s.deleteCohort(c.principal, c.params.id, c.params.cohortId, c.expected); return { status: 204 }; } }),
 
   route({ method: 'get', path: '/suspensions', summary: 'Containment suspensions in force', who: 'operator: all; controller_admin: its controller\'s',
@@ -73,6 +77,7 @@ export const exposureRoutes: RouteSpec[] = [
   route({ method: 'get', path: '/suspensions/{id}/report', summary: 'The breach report of a suspension', who: operatorOrAdmin, response: breachReport, status: 200,
     handle: async (s, c) => ({ body: await s.report(c.principal, c.params.id) }) }),
   route({ method: 'post', path: '/suspensions/{id}/lift', summary: 'Lift a containment suspension', who: operatorOrAdmin,
+    concerns: (s, c) => s.suspensionConcerns(c.params.id),
     body: emptyAction, response: z.object(suspensionFields), status: 200, ifMatch: 'required',
     handle: async (s, c) => {
       const lifted = await s.lift(c.principal, c.params.id, c.expected);

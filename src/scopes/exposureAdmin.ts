@@ -7,7 +7,7 @@
 import type { Clock } from '../clock.ts';
 import type { Db, Queryable } from '../whitelist/db/db.ts';
 import { appendAudit, type AuditActor } from '../whitelist/audit.ts';
-import { authorize, isOperator, scopesOf, type Target } from '../whitelist/authorization.ts';
+import { authorize, isOperator, scopesOf, type ConcernedProduct, type Target } from '../whitelist/authorization.ts';
 import { RegistryError, notFound, versionConflict } from '../whitelist/errors.ts';
 import type { ExposureLimits, Principal, Suspension } from '../whitelist/model.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
@@ -64,6 +64,38 @@ export class ExposureAdmin {
     const value = await this.#d.db.transaction((tx) => work(tx, now));
     await this.#d.registry.announce(`exposure:${now}`);
     return value;
+  }
+
+  // --- What a change is about, for separation of duties (read before it is made; src/whitelist/api/concerns.ts) ---
+
+  async #productsConcerned(productIds: Iterable<string>): Promise<ConcernedProduct[]> {
+    const ids = new Set(productIds);
+    return (await this.#d.registry.snapshot()).products.filter((x) => ids.has(x.id)).map((x) => ({ id: x.id, supplierOrgNumber: x.supplierOrgNumber }));
+  }
+
+  /** The limits of an approval are about its product. */
+  async approvalConcerns(approvalId: string): Promise<ConcernedProduct[]> {
+    const approval = (await this.#d.registry.snapshot()).approvals.find((a) => a.id === approvalId);
+    if (!approval) throw notFound('approval', approvalId);
+    return this.#productsConcerned([approval.productId]);
+  }
+
+  /**
+   * A cohort is about every product an approval of its controller limits to it (live or not: a
+   * revoked approval's limits come back with nothing else if it is ever granted again). A new cohort's
+   * id may already be named by such limits, so creating one is asked the same.
+   */
+  async cohortConcerns(controllerId: string, cohortId: string): Promise<ConcernedProduct[]> {
+    const limited = (await this.#d.registry.snapshot()).approvals.filter((a) => a.controllerId === controllerId
+      && a.limits?.citizens.mode === 'cohort' && a.limits.citizens.cohortId === cohortId);
+    return this.#productsConcerned(limited.map((a) => a.productId));
+  }
+
+  /** Lifting a suspension is about the product it suspended. */
+  async suspensionConcerns(id: string): Promise<ConcernedProduct[]> {
+    const found = await this.#d.containment.find(id);
+    if (!found) throw notFound('suspension', id);
+    return this.#productsConcerned([found.productId]);
   }
 
   async getLimits(p: Principal, approvalId: string): Promise<{ approvalId: string; limits: ExposureLimits | null; version: number }> {

@@ -152,3 +152,24 @@ test.serial('certifications: refused without the certifier role; with it, added 
   t.is(audit.code, EXIT.ok, audit.stderr);
   t.true(audit.stdout.trim().split('\n').length >= 3, 'a header and two entries');
 });
+
+test.serial('the CLI has no way around separation of duties: once its client speaks for a supplier, it changes nothing about that supplier\'s products', async (t) => {
+  // Still only controller admin of Region Sandbox (and certifier): it approves demo-rp by hand.
+  const approved = await cli(['approve', '--controller', 'region-sandbox', '--product', 'demo-rp', '--purpose', 'self-care', '--dataset', 'bookings:read', '--basis', 'own_review', '--json']);
+  t.is(approved.code, EXIT.ok, approved.stderr);
+  const approval = JSON.parse(approved.stdout) as { id: string };
+  t.is((await cli(['roles', 'add', '--client', 'gateway-cli', '--role', 'supplier', '--scope', '5591234567'])).code, EXIT.ok);
+
+  const revoke = await cli(['revoke', approval.id]);
+  t.is(revoke.code, EXIT.forbidden);
+  t.regex(revoke.stderr, /403 own_product/);
+  const certify = await cli(['certifications', 'add', '--product', 'demo-rp', '--framework', 'nordic-medtest', '--purpose', 'self-care', '--certified-by', 'X',
+    '--issued', new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), '--expires', '2030-12-31', '--evidence', 'E', '--json']);
+  t.is(certify.code, EXIT.forbidden);
+  t.is((JSON.parse(certify.stdout) as { type: string }).type, 'urn:gateway:problem:own_product');
+
+  // Another organisation's product: as before.
+  const other = await cli(['approve', '--controller', 'region-sandbox', '--product', 'bokningsappen', '--purpose', 'self-care', '--dataset', 'bookings:read', '--basis', 'own_review', '--json']);
+  t.is(other.code, EXIT.ok, other.stderr);
+  t.is((await cli(['revoke', (JSON.parse(other.stdout) as { id: string }).id])).code, EXIT.ok);
+});

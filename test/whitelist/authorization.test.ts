@@ -3,7 +3,8 @@
 import test from 'ava';
 import { Refusal } from '../../src/decision.ts';
 import {
-  authorize, hasRole, notOwnProduct, operatorOrControllerAdmin, productVisible, role as role_, RULE_REASONS, RULES, withinController, withinFramework,
+  authorize, changeDeclared, hasRole, notAboutOwnProduct, notOwnProduct, operatorOrControllerAdmin, organisationsOf, productVisible, role as role_, RULE_REASONS, RULES,
+  SEPARATION_OF_DUTIES, separationOfDuties, withinController, withinFramework,
   type Operation, type RuleState, type Target,
 } from '../../src/whitelist/authorization.ts';
 import type { Principal, Role, RoleAssignment } from '../../src/whitelist/model.ts';
@@ -136,5 +137,48 @@ test('the reason codes are the rules\' own union', (t) => {
       if (code) seen.add(code);
     }
   }
+  for (const p of principals) for (const concerns of [undefined, [demo]]) {
+    const code = separationOfDuties(p, concerns)?.code;
+    if (code) seen.add(code);
+  }
   t.deepEqual([...seen].sort(), [...RULE_REASONS].sort(), 'every reason is reachable, and no other');
+});
+
+// --- Separation of duties over every change ------------------------------------------------------
+
+const staffOf = (hsaId: string, ...roles: RoleAssignment[]): Principal => ({ subject: { kind: 'staff', hsaId }, actor: hsaId, roles });
+
+test('organisations a principal speaks for: its supplier roles, and its HSA-id\'s organisation', (t) => {
+  t.deepEqual(organisationsOf(staffOf('SE5560000001-X1', role('supplier', '5591234567'), role('operator'))).sort(), ['5560000001', '5591234567']);
+  t.deepEqual(organisationsOf(staffOf('SE2321000016-A1B2', role('controller_admin', 'region-sandbox'))), ['2321000016']);
+  const client: Principal = { subject: { kind: 'client', clientId: 'gateway-cli' }, actor: 'gateway-cli', roles: [role('supplier', '5591234567'), role('operator')] };
+  t.deepEqual(organisationsOf(client), ['5591234567'], 'a client has no HSA-id: only its supplier roles');
+  t.deepEqual(organisationsOf({ ...client, roles: [role('operator')] }), []);
+});
+
+test('separation of duties: a declared change about one\'s own product is own_product, whatever the roles; undeclared is refused', (t) => {
+  const all = who(role('operator'), role('supplier', '5591234567'), role('controller_admin', 'region-sandbox'), role('certifier', 'np'));
+  t.deepEqual(SEPARATION_OF_DUTIES.names, ['change_declared', 'not_about_own_product']);
+  t.like(separationOfDuties(all, [{ id: 'other', supplierOrgNumber: '5560000000' }, demo]), { check: 'not_about_own_product', code: 'own_product' });
+  t.is(separationOfDuties(all, [{ id: 'other', supplierOrgNumber: '5560000000' }]), undefined, 'another organisation\'s product');
+  t.is(separationOfDuties(all, []), undefined, 'a change declared about no product');
+  t.deepEqual(separationOfDuties(all, undefined), { check: 'change_declared', code: 'undeclared_change', detail: 'this change does not declare which products it concerns, so it is refused' });
+  t.is(separationOfDuties(who(role('operator')), undefined)?.code, 'undeclared_change', 'fail closed for anyone');
+  // A colleague at the supplier without its role: the HSA-id names the organisation.
+  t.is(separationOfDuties(staffOf('SE5591234567-KA01', role('controller_admin', 'vardbolaget')), [demo])?.code, 'own_product');
+  t.is(authorize(staffOf('SE5591234567-KA01', role('controller_admin', 'vardbolaget')), 'approval.grant', { controllerId: 'vardbolaget', product: demo })?.code, 'own_product',
+    'the approval rule\'s own check reads the same organisations');
+});
+
+test('change_declared and not_about_own_product on their own', (t) => {
+  const lars = who(role('supplier', '5591234567'));
+  const run = (c: typeof changeDeclared, concerns: Array<{ id: string; supplierOrgNumber: string }> | undefined) => {
+    const outcome = c.run({ principal: lars, concerns });
+    return outcome instanceof Refusal ? outcome.reason : outcome;
+  };
+  t.is(run(changeDeclared, []), undefined);
+  t.is(run(changeDeclared, undefined), 'undeclared_change');
+  t.is(run(notAboutOwnProduct, [demo]), 'own_product');
+  t.is(run(notAboutOwnProduct, [{ id: 'x', supplierOrgNumber: '5560000000' }]), undefined);
+  t.is(run(notAboutOwnProduct, undefined), undefined, 'nothing declared is the other check\'s refusal');
 });

@@ -2,7 +2,11 @@
 // (z.toJSONSchema), so what is documented is what is validated, and nothing served is left out.
 import { z } from 'zod';
 import * as S from '../schemas.ts';
+import { isMutating } from './route.ts';
 import { API_BASE, routes, type RouteSpec } from './routes.ts';
+
+/** What every change says of separation of duties (docs/security-model.md). */
+const SEPARATION_OF_DUTIES_WORDS = 'Never by anyone whose organisation supplies a product this change concerns, whatever their roles (403 own_product).';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
 
@@ -31,7 +35,7 @@ export function openApiDocument(served: readonly RouteSpec[] = routes): Record<s
     };
     (paths[r.path] ??= {})[r.method] = {
       summary: r.summary,
-      description: `Who: ${r.who}.${r.jsonLimit ? ` Bodies up to ${r.jsonLimit}.` : ''}`,
+      description: `Who: ${r.who}.${isMutating(r.method) ? ` ${SEPARATION_OF_DUTIES_WORDS}` : ''}${r.jsonLimit ? ` Bodies up to ${r.jsonLimit}.` : ''}`,
       operationId: `${r.method}${r.path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       parameters,
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } } } : {}),

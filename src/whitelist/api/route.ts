@@ -4,6 +4,7 @@
 // documented is what is validated and served.
 import { z } from 'zod';
 import type { ExposureAdmin } from '../../scopes/exposureAdmin.ts';
+import type { ConcernedProduct } from '../authorization.ts';
 import type { Principal } from '../model.ts';
 import { slug } from '../schemas.ts';
 import type { RegistryService } from '../service.ts';
@@ -61,29 +62,48 @@ export interface RouteSpec {
   ifMatch?: IfMatchRule;
   /** The largest JSON body accepted (a cohort's member list is larger than the API's default). */
   jsonLimit?: string;
+  /**
+   * Every route that changes anything: the products the change is about, read before it is made
+   * (`aboutNoProduct(why)` for none). The router refuses a change by someone who speaks for the
+   * supplier of any of them, and a change whose route declares nothing (separation of duties,
+   * src/whitelist/authorization.ts).
+   */
+  concerns?: (service: unknown, call: Call) => Promise<readonly ConcernedProduct[]>;
   handle(service: unknown, call: Call): Promise<Answer>;
 }
+
+/** Every method but GET changes something, and so falls under separation of duties. */
+export const isMutating = (method: RouteSpec['method']): boolean => method !== 'get';
 
 /** An id in a path: the registry's slugs and the server-made UUIDs both match it; nothing else reaches a query. */
 export const pathId = slug;
 
 export const paramNames = (path: string): string[] => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
 
+type TypedCall<Path extends string, B, Q, M extends IfMatchRule | undefined> = Call<PathParams<Path>, B, Q, M extends 'required' ? number : number | undefined>;
+
 /** A route with its handler typed by its own path, schemas and If-Match rule; the table stores them untyped. */
-interface RouteDef<K extends ServiceName, Path extends string, B, Q, M extends IfMatchRule | undefined>
-  extends Omit<RouteSpec, 'service' | 'path' | 'params' | 'body' | 'query' | 'ifMatch' | 'handle'> {
+interface RouteBase<K extends ServiceName, Path extends string, B, Q, M extends IfMatchRule | undefined>
+  extends Omit<RouteSpec, 'service' | 'method' | 'path' | 'params' | 'body' | 'query' | 'ifMatch' | 'concerns' | 'handle'> {
   path: Path;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   ifMatch?: M;
-  handle(service: AdminServices[K], call: Call<PathParams<Path>, B, Q, M extends 'required' ? number : number | undefined>): Promise<Answer>;
+  handle(service: AdminServices[K], call: TypedCall<Path, B, Q, M>): Promise<Answer>;
 }
+
+/** A read declares nothing; a change must say what it is about (the compiler refuses a row without it). */
+type Declared<K extends ServiceName, Path extends string, B, Q, M extends IfMatchRule | undefined> =
+  | { method: 'get'; concerns?: never }
+  | { method: Exclude<RouteSpec['method'], 'get'>; concerns: (service: AdminServices[K], call: TypedCall<Path, B, Q, M>) => Promise<readonly ConcernedProduct[]> };
+
+type RouteDef<K extends ServiceName, Path extends string, B, Q, M extends IfMatchRule | undefined> = RouteBase<K, Path, B, Q, M> & Declared<K, Path, B, Q, M>;
 
 /** The route maker of one service: `const route = routesOf('registry')`. */
 export const routesOf = <K extends ServiceName>(service: K) =>
   <Path extends string, B = undefined, Q = undefined, M extends IfMatchRule | undefined = undefined>(definition: RouteDef<K, Path, B, Q, M>): RouteSpec => {
     const params = z.strictObject(Object.fromEntries(paramNames(definition.path).map((name) => [name, pathId])));
-    return { ...definition, service, params, handle: definition.handle as RouteSpec['handle'] } as RouteSpec;
+    return { ...definition, service, params, handle: definition.handle as RouteSpec['handle'], concerns: definition.concerns as RouteSpec['concerns'] } as RouteSpec;
   };
 
 export const emptyAction = z.strictObject({});

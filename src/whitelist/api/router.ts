@@ -15,6 +15,7 @@ import { AccessTokenError, challengeFor, verifyAccessToken } from '../../idp/acc
 import { sendProblem } from '../../http/problem.ts';
 import type { Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
+import { separationOfDuties } from '../authorization.ts';
 import { RegistryError, type FieldError } from '../errors.ts';
 import type { ExposureAdmin } from '../../scopes/exposureAdmin.ts';
 import type { Principal } from '../model.ts';
@@ -22,7 +23,7 @@ import type { RegistryService } from '../service.ts';
 import type { RegistryStore } from '../store.ts';
 import { openApiDocument } from './openapi.ts';
 import { resolvePrincipal } from './principal.ts';
-import type { AdminServices } from './route.ts';
+import { isMutating, type AdminServices } from './route.ts';
 import { API_BASE, routes, type RouteSpec } from './routes.ts';
 
 export interface AdminApiDeps {
@@ -45,7 +46,7 @@ const TITLES: Record<string, string> = {
   precondition_required: 'If-Match required', forbidden_role: 'Not allowed for your role', outside_controller: 'Outside your controller',
   outside_framework: 'Outside your framework', own_product: 'Your own product', not_staff: 'Staff only', no_role: 'No role',
   not_admin_client: 'Not an admin client', unsupported_media_type: 'JSON required', outside_supplier: 'Not your product',
-  in_use: 'Still in use', payload_too_large: 'Too large', bad_request: 'Bad request',
+  in_use: 'Still in use', payload_too_large: 'Too large', bad_request: 'Bad request', undeclared_change: 'Change not declared',
 };
 
 function problemFrom(ctx: Context, status: number, code: string, detail: string, errors?: FieldError[]): void {
@@ -189,7 +190,15 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       const body = route.body ? parse(route.body, raw, 'body') : undefined;
       const query = route.query ? parse(route.query, { ...ctx.query }, 'query') : undefined;
       const expected = route.ifMatch ? readIfMatch(ctx, route.ifMatch) : undefined;
-      const answer = await route.handle(service, { principal, params, body, query, expected });
+      const call = { principal, params, body, query, expected };
+      // Separation of duties, before the operation's own rule: a change about a product the caller's
+      // organisation supplies is refused whatever roles they hold, and so is one whose route does not
+      // say what it is about (src/whitelist/authorization.ts).
+      if (isMutating(route.method)) {
+        const denial = separationOfDuties(principal, route.concerns ? await route.concerns(service, call) : undefined);
+        if (denial) throw new RegistryError(403, denial.code, denial.detail);
+      }
+      const answer = await route.handle(service, call);
       ctx.set('Cache-Control', 'no-store');
       if (answer.version !== undefined) ctx.set('ETag', `"${answer.version}"`);
       if (answer.location) ctx.set('Location', `${API_BASE}${answer.location}`);

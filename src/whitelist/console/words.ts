@@ -85,7 +85,11 @@ export const problemWords: Record<string, ProblemWords> = {
   },
   own_product: {
     title: { sv: 'Din egen produkt', en: 'Your own product' },
-    explanation: { sv: 'En leverantör kan aldrig godkänna eller certifiera sin egen produkt.', en: 'A supplier can never approve or certify its own product.' },
+    explanation: { sv: 'Din organisation är leverantör av produkten. Den som talar för leverantören ändrar aldrig något som rör produkten – inte godkännanden, begränsningar, certifieringar, status eller avstängningar – oavsett vilka andra roller hen har. Be någon annan hos den personuppgiftsansvarige.', en: 'Your organisation supplies this product. Whoever speaks for the supplier never changes anything about the product — approvals, limits, certifications, status or suspensions — whatever other roles they hold. Ask someone else at the data controller.' },
+  },
+  undeclared_change: {
+    title: { sv: 'Ändringen kan inte prövas', en: 'The change cannot be checked' },
+    explanation: { sv: 'Gatewayen vet inte vilka produkter ändringen gäller och gör den därför inte. Kontakta federationsoperatören.', en: 'The gateway does not know which products this change concerns, so it does not make it. Contact the federation operator.' },
   },
   not_staff: {
     title: { sv: 'Bara för medarbetare', en: 'Staff only' },
