@@ -85,6 +85,8 @@ const pdpRouteSchema = z.object({
   action: action.describe('What such a request does to it.'),
   upstream: z.string().regex(/^https?:\/\//, 'an http(s) URL template').optional()
     .describe('Built-in PEP only: where a permitted request goes, a URL template with the same placeholders.'),
+  audience: z.string().min(1).max(500).optional()
+    .describe('The data API\'s identity, the decision assertion\'s `aud`; default: the origin of `upstream`, else `pdp.publicOrigin`.'),
 });
 
 const pdpSchema = z.object({
@@ -95,6 +97,8 @@ const pdpSchema = z.object({
     .describe('Route table for `/pdp/v1/auth-request` and `/pep/`; the sandbox adds its mock data APIs when empty.'),
   upstreamTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of the PEP\'s call to the data API.'),
   retryAfterSeconds: z.coerce.number().int().min(1).max(3600).default(5).describe('`Retry-After` when failing closed.'),
+  assertionLifetimeSeconds: z.coerce.number().int().min(1).max(60).default(5)
+    .describe('How long the signed decision assertion (`Gateway-Decision`) an upstream receives with a permit is valid.'),
   containment: z.object({
     suspiciousDenials: z.coerce.number().int().min(1).default(20)
       .describe('Denials only a compromised client causes (other citizens, unapproved controllers) before the product is suspended.'),

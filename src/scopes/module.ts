@@ -8,12 +8,14 @@ import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Mount } from '../http/app.ts';
 import type { AccountStore } from '../idp/accounts.ts';
+import type { SigningKeys } from '../idp/keys.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import { Containment } from './containment.ts';
 import { DecisionAudit } from './decisionAudit.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
+import { DecisionSigner } from './decisionAssertion.ts';
 import { pdpRouter } from './http.ts';
 import { PolicyDecisionPoint } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
@@ -39,6 +41,8 @@ export interface ScopesDeps {
   /** The token gate: a decision reuses its answer for the product (one gate run per decision). */
   gate: ProductGate;
   db: Db;
+  /** The gateway's signing keys (those of /jwks): the decision assertion is signed with one of them. */
+  keys: SigningKeys;
 }
 
 export interface Scopes {
@@ -50,7 +54,7 @@ export interface Scopes {
 }
 
 export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
-  const { config, store, clock, logger, provider, accounts, registry, gate, db } = deps;
+  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys } = deps;
   // The route table can refuse the configuration; nothing is started before it has been read.
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
@@ -63,6 +67,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
     issuer: config.issuer,
     publicOrigin: config.pdp.publicOrigin ?? config.issuer,
     routes,
+    signer: new DecisionSigner({ jwks: keys.jwks, issuer: config.issuer, lifetimeSeconds: config.pdp.assertionLifetimeSeconds, clock }),
     upstreamTimeoutMs: config.pdp.upstreamTimeoutMs,
     retryAfterSeconds: config.pdp.retryAfterSeconds,
     mtlsCertificateHeader: config.mtls.enabled ? config.mtls.certificateHeader : undefined,
