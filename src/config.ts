@@ -96,6 +96,11 @@ const pdpSchema = z.object({
   routes: z.array(pdpRouteSchema).default([])
     .describe('Route table for `/pdp/v1/auth-request` and `/pep/`; the sandbox adds its mock data APIs when empty.'),
   upstreamTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of the PEP\'s call to the data API.'),
+  upstreamTls: z.object({
+    certFile: z.string().optional().describe('PEM client certificate (chain) the PEP presents to https data APIs (mTLS).'),
+    keyFile: z.string().optional().describe('Its PEM private key.'),
+    caFile: z.string().optional().describe('PEM CA bundle the data APIs\' server certificates are verified against (default: the system\'s).'),
+  }).optional().describe('TLS of the PEP towards https data APIs: its client certificate and the CA it trusts them by.'),
   retryAfterSeconds: z.coerce.number().int().min(1).max(3600).default(5).describe('`Retry-After` when failing closed.'),
   assertionLifetimeSeconds: z.coerce.number().int().min(1).max(60).default(5)
     .describe('How long the signed decision assertion (`Gateway-Decision`) an upstream receives with a permit is valid.'),

@@ -10,7 +10,7 @@
 // body's description, trace context): never its credentials, nor anything that could claim an identity,
 // a forwarding path or a client certificate to the data API (X-Citizen, X-User, X-Forwarded-*,
 // X-SSL-Client-Cert, Forwarded, Cookie...), whatever the API would make of them.
-import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
@@ -18,6 +18,7 @@ import { sendProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import type { Decision, DecisionRequest, Permit, PolicyDecisionPoint } from './pdp.ts';
 import { DECISION_ASSERTION_HEADER, type DecisionSigner } from './decisionAssertion.ts';
+import { UpstreamTimeout, type UpstreamClient } from './upstreamClient.ts';
 import { RouteTable, isRefusal, pathOf, queryOf, upstreamUrl, type QueryRefusal, type RouteTarget } from './routeTable.ts';
 
 export interface PdpHttpOptions {
@@ -28,7 +29,8 @@ export interface PdpHttpOptions {
   routes: RouteTable;
   /** Signs the decision assertion a permit sends upstream. */
   signer: DecisionSigner;
-  upstreamTimeoutMs: number;
+  /** The PEP's client to the data APIs (its timeout, its TLS client certificate). */
+  upstream: UpstreamClient;
   retryAfterSeconds: number;
   mtlsCertificateHeader?: string | undefined;
   logger: Logger;
@@ -41,11 +43,11 @@ const MAX_CREDENTIAL_HEADER = 8192;
  * The product's request headers the PEP passes on, and no others. An allow-list, not a deny-list: a data
  * API may read any header as a claim (X-Citizen, X-User, X-Real-IP, X-Client-Id, X-SSL-Client-Cert,
  * Forwarded...), and no list of such names is ever complete. What it may read from the gateway is in
- * the signed assertion. Content-Length is not here: the body is streamed on (chunked). Accept-Encoding
- * is set by the PEP (identity: the body is streamed back as it comes).
+ * the signed assertion. Content-Length is not here: the body is streamed on (chunked). The response
+ * is streamed back undecoded, so Accept-Encoding can be the product's.
  */
 export const FORWARDED_REQUEST_HEADERS = new Set([
-  'accept', 'accept-language', 'content-type', 'content-encoding', 'content-language',
+  'accept', 'accept-language', 'accept-encoding', 'content-type', 'content-encoding', 'content-language',
   'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range', 'cache-control', 'prefer',
   'traceparent', 'tracestate',
 ]);
@@ -202,48 +204,37 @@ export function pdpRouter(o: PdpHttpOptions): Router {
 }
 
 /** The headers the data API receives: the allow-listed ones of the product's request, and the assertion. */
-export function upstreamHeaders(incoming: Record<string, string | string[] | undefined>, assertion: string): Headers {
-  const headers = new Headers();
+export function upstreamHeaders(incoming: Record<string, string | string[] | undefined>, assertion: string): Record<string, string> {
+  const headers: Record<string, string> = {};
   // Connection may name further hop-by-hop fields (RFC 9110 §7.6.1): not passed on, even if allowed.
   const connection = String(incoming.connection ?? '').toLowerCase().split(/\s*,\s*/);
   for (const [k, v] of Object.entries(incoming)) {
     if (v === undefined || !FORWARDED_REQUEST_HEADERS.has(k) || connection.includes(k)) continue;
     const value = Array.isArray(v) ? v.join(', ') : v;
-    if (value.length <= MAX_FORWARDED_VALUE) headers.set(k, value);
+    if (value.length <= MAX_FORWARDED_VALUE) headers[k] = value;
   }
-  headers.set('accept-encoding', 'identity');
-  headers.set(DECISION_ASSERTION_HEADER, assertion);
+  headers[DECISION_ASSERTION_HEADER] = assertion;
   return headers;
 }
 
-/** Codings fetch decodes itself: the body passed on is decoded, so the header must not say otherwise. */
-const DECODED_BY_FETCH = new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd', 'identity']);
-
 async function forward(ctx: Context, url: URL, decision: Permit, assertion: string, o: PdpHttpOptions): Promise<void> {
-  const headers = upstreamHeaders(ctx.headers, assertion);
   const hasBody = !['GET', 'HEAD'].includes(ctx.method);
-  let res: Response;
+  let res: IncomingMessage;
   try {
-    res = await fetch(url, {
-      method: ctx.method,
-      headers,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(o.upstreamTimeoutMs),
-      ...(hasBody ? { body: Readable.toWeb(ctx.req) as ReadableStream, duplex: 'half' } : {}),
-    } as RequestInit);
+    res = await o.upstream.send(url, ctx.method, upstreamHeaders(ctx.headers, assertion), hasBody ? ctx.req : undefined);
   } catch (err) {
-    const timeout = (err as Error).name === 'TimeoutError';
-    o.logger.warn({ upstream: url.origin, reason: timeout ? 'timeout' : 'unreachable' }, 'PEP upstream failed');
+    const timeout = err instanceof UpstreamTimeout;
+    o.logger.warn({ upstream: url.origin, reason: timeout ? 'timeout' : 'unreachable', code: (err as NodeJS.ErrnoException).code }, 'PEP upstream failed');
     return sendProblem(ctx, { status: timeout ? 504 : 502, type: timeout ? 'upstream_timeout' : 'upstream_unreachable', title: 'The data API did not answer' });
   }
-  ctx.status = res.status;
-  res.headers.forEach((v, k) => {
-    if (NOT_RETURNED.has(k)) return;
-    if (k === 'content-encoding' && v.toLowerCase().split(/\s*,\s*/).every((c) => DECODED_BY_FETCH.has(c))) return;
+  ctx.status = res.statusCode ?? 502;
+  const connection = String(res.headers.connection ?? '').toLowerCase().split(/\s*,\s*/);
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (v === undefined || NOT_RETURNED.has(k) || connection.includes(k)) continue;
     ctx.set(k, v);
-  });
+  }
   ctx.set('x-controller', decision.obligations.controller);
   ctx.set('x-decision-id', decision.id);
   // Streamed through: the proxy never holds a whole response (the timeout covers the headers).
-  ctx.body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) : '';
+  ctx.body = res;
 }

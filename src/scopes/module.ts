@@ -17,6 +17,7 @@ import { DecisionAudit } from './decisionAudit.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
 import { DecisionSigner } from './decisionAssertion.ts';
 import { pdpRouter } from './http.ts';
+import { UpstreamClient } from './upstreamClient.ts';
 import { PolicyDecisionPoint } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
 
@@ -62,13 +63,14 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
   const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
+  const upstream = new UpstreamClient({ timeoutMs: config.pdp.upstreamTimeoutMs, tls: config.pdp.upstreamTls });
   const decisions = pdpRouter({
     pdp: decisionPoint,
     issuer: config.issuer,
     publicOrigin: config.pdp.publicOrigin ?? config.issuer,
     routes,
     signer: new DecisionSigner({ jwks: keys.jwks, issuer: config.issuer, lifetimeSeconds: config.pdp.assertionLifetimeSeconds, clock }),
-    upstreamTimeoutMs: config.pdp.upstreamTimeoutMs,
+    upstream,
     retryAfterSeconds: config.pdp.retryAfterSeconds,
     mtlsCertificateHeader: config.mtls.enabled ? config.mtls.certificateHeader : undefined,
     logger,
@@ -84,6 +86,6 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
     mounts: [
       { name: 'decision point and enforcement proxy', under: ['/pdp', '/pep'], routes: decisions.routes() },
     ],
-    closers: [() => audit.stop()],
+    closers: [() => audit.stop(), async () => upstream.close()],
   };
 }
