@@ -87,9 +87,9 @@ function credentials(ctx: Context, certificateHeader: string | undefined): Pick<
 }
 
 /** A query that could be read as another target: refused before any decision (nothing to audit: no target). */
-function sendQueryRefusal(ctx: Context, refusal: QueryRefusal): void {
+function sendQueryRefusal(ctx: Context, refusal: QueryRefusal, status: 400 | 403 = 400): void {
   ctx.set('X-Deny-Reason', refusal.refused);
-  sendProblem(ctx, { status: 400, type: refusal.refused, title: 'Ambiguous query', detail: refusal.detail, decision: 'deny', reasons: [refusal.refused] });
+  sendProblem(ctx, { status, type: refusal.refused, title: 'Ambiguous query', detail: refusal.detail, decision: 'deny', reasons: [refusal.refused] });
 }
 
 /** The data API's identity for the assertion's aud: the route's, else the upstream's origin, else the public origin. */
@@ -152,11 +152,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     const method = (header(ctx, 'x-original-method') ?? (header(ctx, 'x-original-uri') ? 'GET' : ctx.method)).toUpperCase();
     const target = originalUri ? o.routes.match(method, originalUri) : undefined;
     // nginx passes on only 401 and 403: an ambiguous query is a 403 here, with its reason.
-    if (isRefusal(target)) {
-      sendQueryRefusal(ctx, target);
-      ctx.status = 403;
-      return;
-    }
+    if (isRefusal(target)) return sendQueryRefusal(ctx, target, 403);
     if (!originalUri || !target) {
       ctx.set('X-Deny-Reason', originalUri ? 'route_unknown' : 'original_uri_missing');
       ctx.status = 403;
