@@ -43,8 +43,8 @@ const MAX_CREDENTIAL_HEADER = 8192;
  * The product's request headers the PEP passes on, and no others. An allow-list, not a deny-list: a data
  * API may read any header as a claim (X-Citizen, X-User, X-Real-IP, X-Client-Id, X-SSL-Client-Cert,
  * Forwarded...), and no list of such names is ever complete. What it may read from the gateway is in
- * the signed assertion. Content-Length is not here: the body is streamed on (chunked). The response
- * is streamed back undecoded, so Accept-Encoding can be the product's.
+ * the signed assertion. Content-Length goes with a body only (upstreamHeaders). The response is
+ * streamed back undecoded, so Accept-Encoding can be the product's.
  */
 export const FORWARDED_REQUEST_HEADERS = new Set([
   'accept', 'accept-language', 'accept-encoding', 'content-type', 'content-encoding', 'content-language',
@@ -200,8 +200,12 @@ export function pdpRouter(o: PdpHttpOptions): Router {
 }
 
 /** The headers the data API receives: the allow-listed ones of the product's request, and the assertion. */
-export function upstreamHeaders(incoming: Record<string, string | string[] | undefined>, assertion: string): Record<string, string> {
+export function upstreamHeaders(incoming: Record<string, string | string[] | undefined>, assertion: string, withBody: boolean): Record<string, string> {
   const headers: Record<string, string> = {};
+  // The body is streamed on as it arrives; its length, when the product gave one (Node's parser holds
+  // the body to it), saves the data API a chunked upload. Without it, the upload is chunked.
+  const length = incoming['content-length'];
+  if (withBody && typeof length === 'string' && /^\d{1,15}$/.test(length)) headers['content-length'] = length;
   // Connection may name further hop-by-hop fields (RFC 9110 §7.6.1): not passed on, even if allowed.
   const connection = String(incoming.connection ?? '').toLowerCase().split(/\s*,\s*/);
   for (const [k, v] of Object.entries(incoming)) {
@@ -217,7 +221,7 @@ async function forward(ctx: Context, url: URL, decision: Permit, assertion: stri
   const hasBody = !['GET', 'HEAD'].includes(ctx.method);
   let res: IncomingMessage;
   try {
-    res = await o.upstream.send(url, ctx.method, upstreamHeaders(ctx.headers, assertion), hasBody ? ctx.req : undefined);
+    res = await o.upstream.send(url, ctx.method, upstreamHeaders(ctx.headers, assertion, hasBody), hasBody ? ctx.req : undefined);
   } catch (err) {
     const timeout = err instanceof UpstreamTimeout;
     o.logger.warn({ upstream: url.origin, reason: timeout ? 'timeout' : 'unreachable', code: (err as NodeJS.ErrnoException).code }, 'PEP upstream failed');

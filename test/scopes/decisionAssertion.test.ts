@@ -174,6 +174,7 @@ test.serial('a body goes upstream with its content type; the assertion is bound 
   const seen = received[0]!;
   t.like(seen, { method: 'POST', url: `/api/region-a/bookings/${c2}`, body: '{"when":"2026-12-24"}' });
   t.is(seen.headers['content-type'], 'application/json');
+  t.is(seen.headers['content-length'], '21', 'a body keeps its length');
   t.false('x-citizen' in seen.headers);
   const { payload } = await jwtVerify<DecisionAssertionClaims>(String(seen.headers['gateway-decision']), await gatewayKeys(),
     { typ: 'decision+jwt', issuer: gw.url, audience: new URL(`http://${seen.headers.host}`).origin });
