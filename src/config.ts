@@ -85,6 +85,8 @@ const pdpRouteSchema = z.object({
   action: action.describe('What such a request does to it.'),
   upstream: z.string().regex(/^https?:\/\//, 'an http(s) URL template').optional()
     .describe('Built-in PEP only: where a permitted request goes, a URL template with the same placeholders.'),
+  audience: z.string().min(1).max(500).optional()
+    .describe('The data API\'s identity, the decision assertion\'s `aud`; default: the origin of `upstream`, else `pdp.publicOrigin`.'),
 });
 
 const pdpSchema = z.object({
@@ -94,7 +96,14 @@ const pdpSchema = z.object({
   routes: z.array(pdpRouteSchema).default([])
     .describe('Route table for `/pdp/v1/auth-request` and `/pep/`; the sandbox adds its mock data APIs when empty.'),
   upstreamTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000).describe('Timeout of the PEP\'s call to the data API.'),
+  upstreamTls: z.object({
+    certFile: z.string().optional().describe('PEM client certificate (chain) the PEP presents to https data APIs (mTLS).'),
+    keyFile: z.string().optional().describe('Its PEM private key.'),
+    caFile: z.string().optional().describe('PEM CA bundle the data APIs\' server certificates are verified against (default: the system\'s).'),
+  }).optional().describe('TLS of the PEP towards https data APIs: its client certificate and the CA it trusts them by.'),
   retryAfterSeconds: z.coerce.number().int().min(1).max(3600).default(5).describe('`Retry-After` when failing closed.'),
+  assertionLifetimeSeconds: z.coerce.number().int().min(1).max(60).default(5)
+    .describe('How long the signed decision assertion (`Gateway-Decision`) an upstream receives with a permit is valid.'),
   containment: z.object({
     suspiciousDenials: z.coerce.number().int().min(1).default(20)
       .describe('Denials only a compromised client causes (other citizens, unapproved controllers) before the product is suspended.'),

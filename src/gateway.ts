@@ -119,7 +119,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     });
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
-      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db })
+      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
     // Not ready while the registry's database cannot answer.
@@ -131,7 +131,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       { name: 'operations', paths: ['/healthz', '/readyz', '/metrics'], routes: ops.router.routes() },
       ...idp.mounts,
       ...federation.mounts,
-      ...sandboxModule({ config, store, logger, federation, demoRp, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
+      ...sandboxModule({ config, store, logger, clock, keys, federation, demoRp, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
       ...(scopes?.mounts ?? []),
       ...audit.mounts,
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),

@@ -1,11 +1,20 @@
 // Sandbox only: mock data APIs of the sandbox controllers (bookings, vaccinations, lab results,
 // home-care decisions), the upstreams of the built-in enforcement proxy. Every item names the
 // controller responsible for it (docs/domain.md, rule 5). The data is made up, derived from the citizen and
-// controller so the same question gets the same answer; it is served only when the PEP's permit
-// headers name the same controller and data set as the path (the PEP is the only intended caller).
+// controller so the same question gets the same answer.
+//
+// They are the reference for how a data API trusts the gateway: they serve a request only with a valid
+// decision assertion (Gateway-Decision, src/scopes/decisionAssertion.ts) — signed by a key of the
+// gateway's JWKS, typ decision+jwt, from the gateway (iss), to them (aud), unexpired, unused, issued
+// for exactly this method, path and query — and then only the controller and data set it names.
+// Nothing else a caller sends counts: X-Controller, X-Dataset, X-Citizen and the like are ignored.
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
+import type { JSONWebKeySet } from 'jose';
+import type { Clock } from '../clock.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
+import { AssertionRefused, DECISION_ASSERTION_HEADER, DecisionVerifier, type AssertionProblem, type DecisionAssertionClaims } from '../scopes/decisionAssertion.ts';
+import { sandboxDataAudience } from '../scopes/routeTable.ts';
 
 const DATASETS = ['bookings', 'vaccinations', 'lab-results', 'home-care-decisions'] as const;
 
@@ -39,9 +48,34 @@ function items(dataset: (typeof DATASETS)[number], controller: { id: string; nam
   });
 }
 
-export function dataApiRouter(registry: RegistryCache | undefined): Router {
+export interface DataApiOptions {
+  registry: RegistryCache | undefined;
+  /** The gateway: the assertion's issuer; these APIs are `<issuer>/sandbox/data` (its audience). */
+  issuer: string;
+  /** The gateway's public keys, as /jwks serves them. */
+  jwks: JSONWebKeySet;
+  clock: Clock;
+}
+
+/** 401: no assertion the gateway issued; 403: one it issued, but not for this request (or used already). */
+const REFUSAL_STATUS: Record<AssertionProblem, 401 | 403> = {
+  assertion_missing: 401, assertion_invalid: 401, assertion_expired: 401, assertion_mismatch: 403, assertion_replayed: 403,
+};
+
+export function dataApiRouter(o: DataApiOptions): Router {
+  const verifier = new DecisionVerifier({ jwks: o.jwks, issuer: o.issuer, audience: sandboxDataAudience(o.issuer), clock: o.clock });
   const router = new Router({ prefix: '/sandbox/data' });
   router.get('/:controller/:dataset', async (ctx) => {
+    let claims: DecisionAssertionClaims;
+    try {
+      claims = await verifier.verify(ctx.get(DECISION_ASSERTION_HEADER) || undefined, { method: ctx.method, path: ctx.path, query: ctx.querystring });
+    } catch (err) {
+      if (!(err instanceof AssertionRefused)) throw err;
+      ctx.status = REFUSAL_STATUS[err.problem];
+      if (ctx.status === 401) ctx.set('WWW-Authenticate', `Gateway-Decision error="${err.problem}"`);
+      ctx.body = { error: err.problem, error_description: err.message };
+      return;
+    }
     const dataset = DATASETS.find((d) => d === ctx.params.dataset);
     const controllerId = ctx.params.controller;
     const citizen = String(ctx.query.citizen ?? '');
@@ -50,12 +84,13 @@ export function dataApiRouter(registry: RegistryCache | undefined): Router {
       ctx.body = { error: 'not_found' };
       return;
     }
-    if (ctx.get('x-controller') !== controllerId || ctx.get('x-dataset') !== dataset) {
+    // The path is bound already; the reference checks the target too, as an API with other paths would.
+    if (claims.controller !== controllerId || claims.dataset !== dataset || claims.action !== 'read') {
       ctx.status = 403;
-      ctx.body = { error: 'only_through_the_pep' };
+      ctx.body = { error: 'assertion_mismatch', error_description: 'the decision assertion permits another controller, data set or action' };
       return;
     }
-    const known = registry ? (await registry.snapshot().catch(() => undefined))?.controllers.find((c) => c.id === controllerId) : undefined;
+    const known = o.registry ? (await o.registry.snapshot().catch(() => undefined))?.controllers.find((c) => c.id === controllerId) : undefined;
     const controller = { id: controllerId, name: known?.name ?? controllerId };
     ctx.body = { controller, dataset, items: items(dataset, controller, citizen) };
   });

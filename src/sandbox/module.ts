@@ -3,10 +3,13 @@
 // data APIs behind the enforcement proxy. Nothing here runs outside sandbox mode.
 import type { ClientConfig, Config } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { Clock } from '../clock.ts';
+import type { SigningKeys } from '../idp/keys.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Mount } from '../http/app.ts';
 import type { Federation } from '../federation/module.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
+import { publicJwks } from '../scopes/decisionAssertion.ts';
 import { dataApiRouter } from './dataApis.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './demoRp.ts';
 import { landingRouter } from './landing.ts';
@@ -27,6 +30,9 @@ export interface SandboxDeps {
   config: Config;
   store: HotStore;
   logger: Logger;
+  clock: Clock;
+  /** The gateway's signing keys: the mock data APIs verify the decision assertion against their public half (/jwks). */
+  keys: SigningKeys;
   federation: Federation;
   demoRp: DemoRp | undefined;
   /** The registry, when the decision point runs: the mock data APIs answer from it, the demo app calls them through the PEP. */
@@ -54,6 +60,6 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
     { name: 'sandbox landing page', paths: ['/'], routes: landing.routes() },
     ...simulatorPages.map((routes) => ({ name: 'e-ID simulator pages', under: ['/sandbox'], routes })),
     ...(demoRp ? [{ name: 'demo relying party', under: ['/sandbox/rp'], routes: demoRpRouter({ issuer: config.issuer, key: demoRp.key, store, logger, pep: Boolean(pep) }).routes() }] : []),
-    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter(pep).routes() }] : []),
+    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter({ registry: pep, issuer: config.issuer, jwks: publicJwks(deps.keys.jwks), clock: deps.clock }).routes() }] : []),
   ];
 }

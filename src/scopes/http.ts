@@ -4,15 +4,22 @@
 //                                   request's method and URI map through the route table; the DPoP
 //                                   proof's htu is the original public URL
 //   /pep/<route>                    decide, then forward to the route's upstream data API
-// A permit carries the target for the data API in headers; Authorization and DPoP never go upstream.
-import { Readable } from 'node:stream';
+// A permit carries the target for the data API in one signed header, the decision assertion
+// (Gateway-Decision, src/scopes/decisionAssertion.ts), bound to the request it permits. The PEP forwards
+// only an allow-list of the product's request headers (content negotiation, conditional requests, the
+// body's description, trace context): never its credentials, nor anything that could claim an identity,
+// a forwarding path or a client certificate to the data API (X-Citizen, X-User, X-Forwarded-*,
+// X-SSL-Client-Cert, Forwarded, Cookie...), whatever the API would make of them.
+import type { IncomingMessage } from 'node:http';
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { sendProblem } from '../http/problem.ts';
 import type { Logger } from '../log.ts';
 import type { Decision, DecisionRequest, Permit, PolicyDecisionPoint } from './pdp.ts';
-import { RouteTable, pathOf, upstreamUrl } from './routeTable.ts';
+import { DECISION_ASSERTION_HEADER, type DecisionSigner } from './decisionAssertion.ts';
+import { UpstreamTimeout, type UpstreamClient } from './upstreamClient.ts';
+import { RouteTable, isRefusal, pathOf, queryOf, upstreamUrl, type QueryRefusal, type RouteTarget } from './routeTable.ts';
 
 export interface PdpHttpOptions {
   pdp: PolicyDecisionPoint;
@@ -20,7 +27,10 @@ export interface PdpHttpOptions {
   /** Origin the clients of nginx/Envoy address (auth-request's htu); default the issuer. */
   publicOrigin: string;
   routes: RouteTable;
-  upstreamTimeoutMs: number;
+  /** Signs the decision assertion a permit sends upstream. */
+  signer: DecisionSigner;
+  /** The PEP's client to the data APIs (its timeout, its TLS client certificate). */
+  upstream: UpstreamClient;
   retryAfterSeconds: number;
   mtlsCertificateHeader?: string | undefined;
   logger: Logger;
@@ -29,11 +39,23 @@ export interface PdpHttpOptions {
 /** Larger Authorization or DPoP headers are not tokens or proofs we issue or accept. */
 const MAX_CREDENTIAL_HEADER = 8192;
 
-// RFC 9110 §7.6.1 hop-by-hop fields, plus what identifies the caller to us and must not reach the API.
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'host', 'authorization', 'dpop', 'cookie', 'content-length', 'accept-encoding', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+/**
+ * The product's request headers the PEP passes on, and no others. An allow-list, not a deny-list: a data
+ * API may read any header as a claim (X-Citizen, X-User, X-Real-IP, X-Client-Id, X-SSL-Client-Cert,
+ * Forwarded...), and no list of such names is ever complete. What it may read from the gateway is in
+ * the signed assertion. Content-Length goes with a body only (upstreamHeaders). The response is
+ * streamed back undecoded, so Accept-Encoding can be the product's.
+ */
+export const FORWARDED_REQUEST_HEADERS = new Set([
+  'accept', 'accept-language', 'accept-encoding', 'content-type', 'content-encoding', 'content-language',
+  'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'range', 'cache-control', 'prefer',
+  'traceparent', 'tracestate',
+]);
+/** Longer values of those are not content negotiation: dropped, not forwarded. */
+const MAX_FORWARDED_VALUE = 1024;
 const NOT_RETURNED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'set-cookie', 'content-length']);
 
+/** What the decision tells a caller of auth-request and /decide, informational: an upstream trusts only the assertion. */
 export function permitHeaders(decision: Permit) {
   const o = decision.obligations;
   return {
@@ -45,8 +67,6 @@ export function permitHeaders(decision: Permit) {
     'x-decision-id': decision.id,
   };
 }
-
-type PermitHeaders = ReturnType<typeof permitHeaders>;
 
 function header(ctx: Context, name: string): string | undefined {
   const v = ctx.get(name);
@@ -64,6 +84,17 @@ function credentials(ctx: Context, certificateHeader: string | undefined): Pick<
     dpop: header(ctx, 'dpop'),
     ...(cert ? { clientCertificate: decodeURIComponent(cert) } : {}),
   };
+}
+
+/** A query that could be read as another target: refused before any decision (nothing to audit: no target). */
+function sendQueryRefusal(ctx: Context, refusal: QueryRefusal, status: 400 | 403 = 400): void {
+  ctx.set('X-Deny-Reason', refusal.refused);
+  sendProblem(ctx, { status, type: refusal.refused, title: 'Ambiguous query', detail: refusal.detail, decision: 'deny', reasons: [refusal.refused] });
+}
+
+/** The data API's identity for the assertion's aud: the route's, else the upstream's origin, else the public origin. */
+function audienceOf(target: RouteTarget, fallback: string): string {
+  return target.route.audience ?? fallback;
 }
 
 /** A denial as the HTTP forms answer it: problem+json with the decision, a challenge, Retry-After. */
@@ -120,6 +151,8 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     const originalUri = header(ctx, 'x-original-uri') ?? (ctx.path.length > prefix.length ? ctx.originalUrl.slice(prefix.length) : undefined);
     const method = (header(ctx, 'x-original-method') ?? (header(ctx, 'x-original-uri') ? 'GET' : ctx.method)).toUpperCase();
     const target = originalUri ? o.routes.match(method, originalUri) : undefined;
+    // nginx passes on only 401 and 403: an ambiguous query is a 403 here, with its reason.
+    if (isRefusal(target)) return sendQueryRefusal(ctx, target, 403);
     if (!originalUri || !target) {
       ctx.set('X-Deny-Reason', originalUri ? 'route_unknown' : 'original_uri_missing');
       ctx.status = 403;
@@ -132,6 +165,8 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     });
     if (decision.decision === 'permit') {
       for (const [k, v] of Object.entries(permitHeaders(decision))) ctx.set(k, v);
+      // The data API receives the original URI as nginx/Envoy pass it on: the assertion is bound to it.
+      ctx.set(DECISION_ASSERTION_HEADER, o.signer.sign(decision, { method, path: pathOf(originalUri), query: queryOf(originalUri), audience: audienceOf(target, o.publicOrigin) }));
       ctx.status = 200;
       ctx.body = '';
       return;
@@ -148,6 +183,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     if (oversized(ctx)) return sendProblem(ctx, { status: 431, type: 'header_too_large', title: 'Credential header too large' });
     const uri = ctx.originalUrl.slice('/pep'.length);
     const target = o.routes.match(ctx.method, uri);
+    if (isRefusal(target)) return sendQueryRefusal(ctx, target);
     if (!target?.route.upstream) return sendProblem(ctx, { status: 404, type: 'route_unknown', title: 'No such data API route', decision: 'deny', reasons: ['route_unknown'] });
     const decision = await o.pdp.decide({
       interface: 'pep',
@@ -155,42 +191,50 @@ export function pdpRouter(o: PdpHttpOptions): Router {
       target: { controller: target.controller, dataset: target.dataset, citizen: target.citizen, action: target.action },
     });
     if (decision.decision !== 'permit') return sendDenial(ctx, decision, o.retryAfterSeconds);
-    await forward(ctx, upstreamUrl(target, uri), permitHeaders(decision), o);
+    const url = upstreamUrl(target, uri);
+    const assertion = o.signer.sign(decision, { method: ctx.method, path: url.pathname, query: url.search, audience: audienceOf(target, url.origin) });
+    await forward(ctx, url, decision, assertion, o);
   });
 
   return router;
 }
 
-async function forward(ctx: Context, url: URL, extra: PermitHeaders, o: PdpHttpOptions): Promise<void> {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(ctx.headers)) {
-    if (v === undefined || NOT_FORWARDED.has(k) || k.startsWith('x-original-')) continue;
-    // Connection may name further hop-by-hop fields (RFC 9110 §7.6.1).
-    if (ctx.get('connection').toLowerCase().split(/\s*,\s*/).includes(k)) continue;
-    headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+/** The headers the data API receives: the allow-listed ones of the product's request, and the assertion. */
+export function upstreamHeaders(incoming: Record<string, string | string[] | undefined>, assertion: string, withBody: boolean): Record<string, string> {
+  const headers: Record<string, string> = {};
+  // The body is streamed on as it arrives; its length, when the product gave one (Node's parser holds
+  // the body to it), saves the data API a chunked upload. Without it, the upload is chunked.
+  const length = incoming['content-length'];
+  if (withBody && typeof length === 'string' && /^\d{1,15}$/.test(length)) headers['content-length'] = length;
+  // Connection may name further hop-by-hop fields (RFC 9110 §7.6.1): not passed on, even if allowed.
+  const connection = String(incoming.connection ?? '').toLowerCase().split(/\s*,\s*/);
+  for (const [k, v] of Object.entries(incoming)) {
+    if (v === undefined || !FORWARDED_REQUEST_HEADERS.has(k) || connection.includes(k)) continue;
+    const value = Array.isArray(v) ? v.join(', ') : v;
+    if (value.length <= MAX_FORWARDED_VALUE) headers[k] = value;
   }
-  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  headers[DECISION_ASSERTION_HEADER] = assertion;
+  return headers;
+}
+
+async function forward(ctx: Context, url: URL, decision: Permit, assertion: string, o: PdpHttpOptions): Promise<void> {
   const hasBody = !['GET', 'HEAD'].includes(ctx.method);
-  let res: Response;
+  let res: IncomingMessage;
   try {
-    res = await fetch(url, {
-      method: ctx.method,
-      headers,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(o.upstreamTimeoutMs),
-      ...(hasBody ? { body: Readable.toWeb(ctx.req) as ReadableStream, duplex: 'half' } : {}),
-    } as RequestInit);
+    res = await o.upstream.send(url, ctx.method, upstreamHeaders(ctx.headers, assertion, hasBody), hasBody ? ctx.req : undefined);
   } catch (err) {
-    const timeout = (err as Error).name === 'TimeoutError';
-    o.logger.warn({ upstream: url.origin, reason: timeout ? 'timeout' : 'unreachable' }, 'PEP upstream failed');
+    const timeout = err instanceof UpstreamTimeout;
+    o.logger.warn({ upstream: url.origin, reason: timeout ? 'timeout' : 'unreachable', code: (err as NodeJS.ErrnoException).code }, 'PEP upstream failed');
     return sendProblem(ctx, { status: timeout ? 504 : 502, type: timeout ? 'upstream_timeout' : 'upstream_unreachable', title: 'The data API did not answer' });
   }
-  ctx.status = res.status;
-  res.headers.forEach((v, k) => {
-    if (!NOT_RETURNED.has(k)) ctx.set(k, v);
-  });
-  ctx.set('x-controller', extra['x-controller']);
-  ctx.set('x-decision-id', extra['x-decision-id']);
+  ctx.status = res.statusCode ?? 502;
+  const connection = String(res.headers.connection ?? '').toLowerCase().split(/\s*,\s*/);
+  for (const [k, v] of Object.entries(res.headers)) {
+    if (v === undefined || NOT_RETURNED.has(k) || connection.includes(k)) continue;
+    ctx.set(k, v);
+  }
+  ctx.set('x-controller', decision.obligations.controller);
+  ctx.set('x-decision-id', decision.id);
   // Streamed through: the proxy never holds a whole response (the timeout covers the headers).
-  ctx.body = res.body ? Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) : '';
+  ctx.body = res;
 }

@@ -8,13 +8,16 @@ import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Mount } from '../http/app.ts';
 import type { AccountStore } from '../idp/accounts.ts';
+import type { SigningKeys } from '../idp/keys.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import { Containment } from './containment.ts';
 import { DecisionAudit } from './decisionAudit.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
+import { DecisionSigner } from './decisionAssertion.ts';
 import { pdpRouter } from './http.ts';
+import { UpstreamClient } from './upstreamClient.ts';
 import { PolicyDecisionPoint } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
 
@@ -39,6 +42,8 @@ export interface ScopesDeps {
   /** The token gate: a decision reuses its answer for the product (one gate run per decision). */
   gate: ProductGate;
   db: Db;
+  /** The gateway's signing keys (those of /jwks): the decision assertion is signed with one of them. */
+  keys: SigningKeys;
 }
 
 export interface Scopes {
@@ -50,7 +55,7 @@ export interface Scopes {
 }
 
 export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
-  const { config, store, clock, logger, provider, accounts, registry, gate, db } = deps;
+  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys } = deps;
   // The route table can refuse the configuration; nothing is started before it has been read.
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
@@ -58,12 +63,14 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
   const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
+  const upstream = new UpstreamClient({ timeoutMs: config.pdp.upstreamTimeoutMs, tls: config.pdp.upstreamTls });
   const decisions = pdpRouter({
     pdp: decisionPoint,
     issuer: config.issuer,
     publicOrigin: config.pdp.publicOrigin ?? config.issuer,
     routes,
-    upstreamTimeoutMs: config.pdp.upstreamTimeoutMs,
+    signer: new DecisionSigner({ jwks: keys.jwks, issuer: config.issuer, lifetimeSeconds: config.pdp.assertionLifetimeSeconds, clock }),
+    upstream,
     retryAfterSeconds: config.pdp.retryAfterSeconds,
     mtlsCertificateHeader: config.mtls.enabled ? config.mtls.certificateHeader : undefined,
     logger,
@@ -79,6 +86,6 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
     mounts: [
       { name: 'decision point and enforcement proxy', under: ['/pdp', '/pep'], routes: decisions.routes() },
     ],
-    closers: [() => audit.stop()],
+    closers: [() => audit.stop(), async () => upstream.close()],
   };
 }

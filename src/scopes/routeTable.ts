@@ -1,7 +1,11 @@
 // Maps a data API request (method + URI) to a decision target through the configured route table, for
 // /pdp/v1/auth-request (nginx auth_request, Envoy ext_authz) and the built-in PEP. A route names one
 // data set and one action; the controller and the citizen come from the URI's placeholders, so a
-// client cannot ask for one thing in the URI and have another decided.
+// client cannot ask for one thing in the URI and have another decided. The query is normalised: a
+// parameter that names a citizen, controller or data set appears once, under exactly the name the route
+// gives it, or the request is refused (query_ambiguous) — some upstream parsers read `citizen[]=B`,
+// `citizen=A&citizen=B`, `Citizen=B` or `patient:identifier=B` as another or a second citizen after a
+// permit for A. What is forwarded, and bound into the decision assertion, is the canonical query.
 import type { Action } from '../whitelist/model.ts';
 import type { PdpRouteConfig } from '../config.ts';
 
@@ -11,6 +15,77 @@ export interface RouteTarget {
   citizen: string;
   dataset: string;
   action: Action;
+}
+
+/** A request whose path and method match a route but whose query could be read as another target. */
+export interface QueryRefusal {
+  refused: 'query_ambiguous';
+  /** Which parameter, for the problem's detail (by base name: neither key nor value is repeated, either may carry a personnummer). */
+  detail: string;
+}
+
+/**
+ * Names that, under any spelling, name a citizen, controller or data set, whatever the route calls
+ * them: the route's own query keys are added per route. Compared by base name (below).
+ */
+const TARGET_NAMES = ['citizen', 'patient', 'subject', 'personnummer', 'pnr', 'controller', 'dataset'];
+
+/**
+ * A parameter's base name as lenient parsers read it: case-folded, up to the first bracket, dot or colon
+ * (`citizen[]`, `citizen[0]`, `Citizen`, `patient.identifier`, `patient:missing`), without spaces or NULs.
+ */
+export function baseName(key: string): string {
+  return (key.normalize('NFKC').toLowerCase().split(/[[\].:]/, 1)[0] ?? '').replace(/[\s\u0000]/g, '');
+}
+
+/**
+ * The canonical form of a query, as forwarded and as bound into the decision assertion: parsed as
+ * application/x-www-form-urlencoded (WHATWG URLSearchParams), sorted by name (stable, UTF-16 code units),
+ * serialised again. An upstream computes the same from the query it received and compares.
+ */
+export function canonicalQuery(search: string): string {
+  const params = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
+  params.sort();
+  return params.toString();
+}
+
+/** The raw query of a request-line URI, without `?` (and without a fragment). */
+export function queryOf(uri: string): string {
+  const q = uri.indexOf('?');
+  if (q === -1) return '';
+  const hash = uri.indexOf('#', q);
+  return uri.slice(q + 1, hash === -1 ? undefined : hash);
+}
+
+function decodedKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Why the query is ambiguous about the target, or undefined: a parameter that names a citizen,
+ * controller or data set must appear at most once and only under one of the route's own keys. The
+ * query is read twice — as WHATWG URLSearchParams does (`&`) and as older parsers do (`&` and `;`) — so
+ * that no parser's reading adds a target the decision did not see.
+ */
+function ambiguity(query: string, routeKeys: Set<string>): string | undefined {
+  const reserved = new Set([...TARGET_NAMES, ...[...routeKeys].map(baseName)]);
+  const readings = [[...new URLSearchParams(query).keys()], query.split(/[&;]/).map((pair) => decodedKey(pair.split('=', 1)[0] ?? ''))];
+  for (const keys of readings) {
+    const seen = new Set<string>();
+    for (const key of keys) {
+      if (!reserved.has(baseName(key))) continue;
+      // Named by its base name only: the key itself may carry a personnummer (`citizen[1980…]`).
+      const name = JSON.stringify(baseName(key));
+      if (!routeKeys.has(key)) return `query parameter ${name} names a citizen, controller or data set, and the route takes none from it`;
+      if (seen.has(key)) return `query parameter ${name} is repeated`;
+      seen.add(key);
+    }
+  }
+  return undefined;
 }
 
 const PLACEHOLDER: Record<string, string> = {
@@ -25,6 +100,8 @@ interface CompiledRoute {
   pathNames: string[];
   /** Query parameter -> placeholder name or literal value. */
   query: Array<{ key: string; placeholder?: string; literal?: string }>;
+  /** The query keys the pattern names. */
+  keys: Set<string>;
 }
 
 function escape(text: string): string {
@@ -47,7 +124,7 @@ function compile(route: PdpRouteConfig): CompiledRoute {
     if (name && !PLACEHOLDER[name]) throw new Error(`route ${route.pattern}: unknown placeholder {${name}}`);
     return name ? { key, placeholder: name } : { key, literal: value };
   }) : [];
-  return { route, path: new RegExp(`^${source}$`), pathNames, query: params };
+  return { route, path: new RegExp(`^${source}$`), pathNames, query: params, keys: new Set(params.map((p) => p.key)) };
 }
 
 /** The path of a request-line URI as sent: everything before its query or fragment. */
@@ -67,8 +144,11 @@ export class RouteTable {
     return this.#routes.length;
   }
 
-  /** The target of `method uri` (uri = path and query, as in the request line), or undefined. */
-  match(method: string, uri: string): RouteTarget | undefined {
+  /**
+   * The target of `method uri` (uri = path and query, as in the request line); a refusal when a route's
+   * path matches but the query is ambiguous about the target; undefined when no route matches.
+   */
+  match(method: string, uri: string): RouteTarget | QueryRefusal | undefined {
     const url = URL.parse(uri, 'http://route.invalid');
     if (!url || !uri.startsWith('/')) return undefined;
     // Match the path as sent: a percent-encoded or dot-segment variant is not the same route.
@@ -77,6 +157,8 @@ export class RouteTable {
       if (c.route.method !== method.toUpperCase()) continue;
       const m = c.path.exec(rawPath);
       if (!m) continue;
+      const problem = ambiguity(queryOf(uri), c.keys);
+      if (problem) return { refused: 'query_ambiguous', detail: problem };
       const values: Record<string, string> = {};
       // Every placeholder is a required group, so each has matched something.
       c.pathNames.forEach((name, i) => {
@@ -102,9 +184,14 @@ export class RouteTable {
   }
 }
 
+/** The route table's answer was a refusal of the query. */
+export function isRefusal(m: RouteTarget | QueryRefusal | undefined): m is QueryRefusal {
+  return m !== undefined && 'refused' in m;
+}
+
 /**
  * The upstream URL for a permitted PEP request: the route's template with the placeholders filled in,
- * plus the request's other query parameters (those the pattern did not name).
+ * plus the request's other query parameters (those the pattern did not name), the query canonical.
  */
 export function upstreamUrl(target: RouteTarget, requestUri: string): URL {
   const template = target.route.upstream;
@@ -113,8 +200,12 @@ export function upstreamUrl(target: RouteTarget, requestUri: string): URL {
   const named = new Set((target.route.pattern.split('?', 2)[1] ?? '').split('&').map((p) => p.split('=', 1)[0]));
   const incoming = URL.parse(requestUri, 'http://route.invalid');
   for (const [k, v] of incoming?.searchParams ?? []) if (!named.has(k)) url.searchParams.append(k, v);
+  url.search = canonicalQuery(url.search);
   return url;
 }
+
+/** The identity (decision assertion `aud`) of the sandbox's mock data APIs. */
+export const sandboxDataAudience = (issuer: string) => `${issuer}/sandbox/data`;
 
 /** The sandbox's route table: the mock data APIs of every sandbox controller. */
 export function sandboxRoutes(issuer: string): PdpRouteConfig[] {
@@ -124,5 +215,6 @@ export function sandboxRoutes(issuer: string): PdpRouteConfig[] {
     dataset,
     action: 'read' as const,
     upstream: `${issuer}/sandbox/data/{controller}/${dataset}?citizen={citizen}`,
+    audience: sandboxDataAudience(issuer),
   }));
 }

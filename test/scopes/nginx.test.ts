@@ -1,6 +1,7 @@
 // The shipped nginx example (config/nginx/pdp-auth-request.conf, also in docs/operations.md) in front of a mock
-// data API, with Debian's nginx: it permits and denies exactly as the JSON decision API does, forwards
-// the decision's headers to the API and never the product's credentials.
+// data API, with Debian's nginx: it permits and denies exactly as the JSON decision API does, passes the
+// signed decision assertion on to the API, and of the product's headers only the allow-list (never its
+// credentials, nor forged identity, forwarding or certificate headers).
 import test from 'ava';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
+import type { DecisionAssertionClaims } from '../../src/scopes/decisionAssertion.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import type { PgliteDb } from '../../src/whitelist/db/pglite.ts';
 import { approval, controller, snapshot } from '../whitelist/snapshotFixture.ts';
@@ -31,6 +34,7 @@ let registry: TestRegistry;
 let registryDown = false;
 let productHolder: Holder;
 const seenByApi: Array<Record<string, string | undefined>> = [];
+const headersSeenByApi: Array<Record<string, string | string[] | undefined>> = [];
 const [c1, c2, outsider] = citizens(3, 800) as [string, string, string];
 
 test.before(async () => {
@@ -38,9 +42,12 @@ test.before(async () => {
   redis = await redisForTests();
   db = await memoryDb();
   api = createServer((req, res) => {
-    seenByApi.push({ url: req.url, controller: req.headers['x-controller'] as string, citizen: req.headers['x-citizen-pseudonym'] as string,
-      product: req.headers['x-product'] as string, authorization: req.headers.authorization, dpop: req.headers.dpop as string | undefined });
-    res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', controller: req.headers['x-controller'] }));
+    const assertion = req.headers['gateway-decision'] as string | undefined;
+    const claims = assertion ? JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString()) as Partial<DecisionAssertionClaims> : {};
+    seenByApi.push({ url: req.url, assertion, controller: claims.controller, citizen: claims.citizen_pseudonym,
+      product: claims.product, authorization: req.headers.authorization, dpop: req.headers.dpop as string | undefined });
+    headersSeenByApi.push(req.headers);
+    res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', controller: claims.controller }));
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
   const nginxPort = await freePort();
@@ -140,8 +147,41 @@ test.serial('nginx with the shipped configuration permits and denies exactly as 
   }
   const reached = seenByApi.map((s) => s.url);
   t.deepEqual(reached, [`/fhir/region-a/Appointment?patient=${c1}`, `/fhir/region-a/Immunization?patient=${c2}`], 'only permitted requests reach the API');
-  t.true(seenByApi.every((s) => s.product === 'p-nginx' && s.citizen && !s.authorization && !s.dpop), 'decision headers in, credentials out');
+  t.true(seenByApi.every((s) => s.product === 'p-nginx' && s.citizen && !s.authorization && !s.dpop), 'the assertion in, credentials out');
   t.is(seenByApi[0]!.citizen, gw.pdp!.accounts.accountIdFor(c1));
+});
+
+test.serial('nginx passes the signed assertion on, bound to the request, and none of the product\'s forged headers', async (t) => {
+  const h = holder();
+  const uri = `/fhir/region-a/Immunization?patient=${c1}&_count=2`;
+  const forged = {
+    'x-citizen': outsider, 'x-user': outsider, 'x-real-ip': '10.0.0.1', 'x-forwarded-for': '10.0.0.1', 'x-forwarded-host': 'internal.example',
+    'x-client-id': 'gateway-admin', 'x-ssl-client-cert': 'forged', forwarded: 'for=10.0.0.1', cookie: 'sid=forged', 'x-controller': 'kommun-b',
+    'x-dataset': 'lab-results', 'x-citizen-pseudonym': outsider, 'x-product': 'p-other', 'gateway-decision': 'forged.assertion.value', 'user-agent': outsider,
+  };
+  const before = headersSeenByApi.length;
+  const res = await fetch(`${nginxUrl}${uri}`, { headers: { ...forged, accept: 'application/fhir+json', authorization: `DPoP ${h.token}`, dpop: await proof(h.keys, 'GET', `${nginxUrl}${uri}`, h.token) } });
+  t.is(res.status, 200, await res.clone().text());
+  t.is(headersSeenByApi.length, before + 1);
+  const seen = headersSeenByApi.at(-1)!;
+  t.is(seen.accept, 'application/fhir+json');
+  for (const name of Object.keys(forged)) if (name !== 'gateway-decision') t.false(name in seen, `${name} reached the API`);
+  t.false(JSON.stringify(seen).includes(outsider), 'no forged value under any name');
+  t.false('authorization' in seen || 'dpop' in seen);
+  t.deepEqual(Object.keys(seen).sort(), ['accept', 'accept-language', 'gateway-decision', 'host'], 'the allow-list (fetch adds accept-language) and the assertion, nothing else');
+  const jwks = await (await fetch(`${gw.url}/jwks`)).json() as { keys: JWK[] };
+  const { payload } = await jwtVerify<DecisionAssertionClaims>(String(seen['gateway-decision']), createLocalJWKSet(jwks), { typ: 'decision+jwt', issuer: gw.url, audience: nginxUrl });
+  t.like(payload, { method: 'GET', path: '/fhir/region-a/Immunization', query: `_count=2&patient=${c1}`, controller: 'region-a', dataset: 'vaccinations', product: 'p-nginx',
+    citizen_pseudonym: gw.pdp!.accounts.accountIdFor(c1), jti: res.headers.get('x-decision-id') ?? '' });
+  t.is(seenByApi.at(-1)!.url, uri, 'the API receives the original URI, the one the assertion is bound to');
+});
+
+test.serial('an ambiguous query through nginx is refused with its reason and never reaches the API', async (t) => {
+  const before = seenByApi.length;
+  const res = await throughNginx(`/fhir/region-a/Immunization?patient=${c1}&patient[]=${outsider}`);
+  t.is(res.status, 403);
+  t.is(res.reason, 'query_ambiguous');
+  t.is(seenByApi.length, before);
 });
 
 test.serial('a replayed request through nginx is refused (the proof is single-use)', async (t) => {
@@ -178,6 +218,7 @@ test.serial('Envoy ext_authz (HTTP service): the original path after the path pr
   const ok = await fetch(`${gw.url}/pdp/v1/auth-request${uri}`, { headers: { authorization: `DPoP ${h.token}`, dpop: await proof(h.keys, 'GET', `${nginxUrl}${uri}`, h.token) } });
   t.is(ok.status, 200);
   t.is(ok.headers.get('x-dataset'), 'vaccinations');
+  t.truthy(ok.headers.get('gateway-decision'), 'Envoy: allowed_upstream_headers passes it on');
   t.is(ok.headers.get('x-citizen-pseudonym'), gw.pdp!.accounts.accountIdFor(c1));
   const post = await fetch(`${gw.url}/pdp/v1/auth-request${uri}`, { method: 'POST', headers: { authorization: `DPoP ${h.token}`, dpop: await proof(h.keys, 'POST', `${nginxUrl}${uri}`, h.token) } });
   t.is(post.status, 403, 'no POST route: denied');

@@ -151,7 +151,8 @@ test('bad input is a 4xx deny with a reason, never a 500', async (t) => {
   // A client-credentials token is nobody's: without a cohort limit it reaches no citizen.
   t.like((await decide(gw, plain, { controller: 'region-a', dataset: 'bookings', citizen: ANNA, action: 'read' })).body, { decision: 'deny', reasons: ['subject_required'] });
   const pep = await viaPep(gw, plain, `/data/region-a/bookings?citizen=${ANNA}&citizen=${BERTIL}`);
-  t.is(pep.status, 404, 'a repeated citizen parameter matches no route');
+  t.is(pep.status, 400, 'a repeated citizen parameter is refused');
+  t.deepEqual(pep.body.reasons, ['query_ambiguous']);
 });
 
 test('with a cohort limit, a client-credentials token reads only the cohort\'s citizens', async (t) => {

@@ -1,0 +1,218 @@
+// The decision assertion: what an upstream data API is told about a permit, signed by the gateway so
+// that nothing else can say it. A compact JWS (typ `decision+jwt`) bound to the one HTTP request it
+// permits — method, path and canonical query — and to the target (controller, data set, action, the
+// citizen's pseudonym), the product and its client_id, the decision id (`jti`), valid for a few
+// seconds, addressed (`aud`) to the data API. The built-in PEP sends it in the `Gateway-Decision`
+// header; /pdp/v1/auth-request returns it in the same header for nginx/Envoy to pass on.
+//
+// Signed with the gateway's own signing key, the one oidc-provider publishes at /jwks (the first ES256
+// key, else the first key of the JWKS): an upstream needs no key of its own to trust the gateway, only
+// the JWKS it already can fetch, and a key rotation of the JWKS rotates this too (`kid` in the header).
+// Explicit typing (RFC 8725 §3.11) keeps it apart from the ID tokens signed with the same key: a
+// verifier demands typ `decision+jwt`, which no ID token or JWT access token carries, and an ID token
+// verifier demands an `aud` of a client, which this never carries.
+//
+// Signing is synchronous node:crypto on a KeyObject made once: the decision path is hot, and an ES256
+// signature with a cached key costs tens of microseconds, without jose's per-call key import and promise.
+import { createPrivateKey, createPublicKey, sign, constants, type KeyObject, type JsonWebKey as NodeJwk } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, errors, type JWK, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from '../clock.ts';
+import type { Permit } from './pdp.ts';
+import { canonicalQuery } from './routeTable.ts';
+
+export const DECISION_ASSERTION_TYPE = 'decision+jwt';
+/** The request header an upstream reads the assertion from (the auth-request answer carries it too). */
+export const DECISION_ASSERTION_HEADER = 'gateway-decision';
+
+/** The request a permit is for, as the upstream will receive it. */
+export interface PermittedRequest {
+  method: string;
+  /** The path as sent on the request line (not decoded). */
+  path: string;
+  /** The query, raw or canonical (it is canonicalised here). */
+  query: string;
+  /** The data API's identity (`aud`). */
+  audience: string;
+}
+
+export interface DecisionAssertionClaims {
+  iss: string;
+  aud: string;
+  iat: number;
+  exp: number;
+  /** The decision id: the decision audit's record, and the PDP answer's `decisionId`. */
+  jti: string;
+  method: string;
+  path: string;
+  /** canonicalQuery() of the request's query; '' when there is none. */
+  query: string;
+  controller: string;
+  dataset: string;
+  action: string;
+  /** The gateway's pseudonym of the citizen (never the personnummer). */
+  citizen_pseudonym: string;
+  /** The product's registry id. */
+  product: string;
+  client_id: string;
+}
+
+type Alg = 'ES256' | 'PS256' | 'EdDSA';
+
+function algOf(jwk: JWK): Alg | undefined {
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && (!jwk.alg || jwk.alg === 'ES256')) return 'ES256';
+  if (jwk.kty === 'RSA' && (!jwk.alg || jwk.alg === 'PS256')) return 'PS256';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && (!jwk.alg || jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519')) return 'EdDSA';
+  return undefined;
+}
+
+/** The key that signs decisions: the first ES256 key of the gateway's JWKS, else its first usable key. */
+export function assertionKey(jwks: { keys: JWK[] }): { jwk: JWK; alg: Alg } {
+  const usable = jwks.keys.filter((k) => k.d && (!k.use || k.use === 'sig')).flatMap((jwk) => {
+    const alg = algOf(jwk);
+    return alg ? [{ jwk, alg }] : [];
+  });
+  const chosen = usable.find((k) => k.alg === 'ES256') ?? usable[0];
+  if (!chosen) throw new Error('keys.jwksFile: no ES256, PS256 or EdDSA private signing key to sign decision assertions with');
+  return chosen;
+}
+
+/** The public half of a private JWKS, as /jwks publishes it (for verifiers in this process: the sandbox's data APIs). */
+export function publicJwks(jwks: { keys: JWK[] }): JSONWebKeySet {
+  return {
+    keys: jwks.keys.map((jwk) => ({
+      ...(createPublicKey(createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' })).export({ format: 'jwk' }) as JWK),
+      ...(jwk.kid ? { kid: jwk.kid } : {}),
+      ...(jwk.alg ? { alg: jwk.alg } : {}),
+      ...(jwk.use ? { use: jwk.use } : {}),
+    })),
+  };
+}
+
+const b64url = (text: string) => Buffer.from(text).toString('base64url');
+
+export class DecisionSigner {
+  readonly #key: KeyObject;
+  readonly #alg: Alg;
+  readonly #header: string;
+  readonly #issuer: string;
+  readonly #lifetimeSeconds: number;
+  readonly #clock: Clock;
+
+  constructor(o: { jwks: { keys: JWK[] }; issuer: string; lifetimeSeconds: number; clock: Clock }) {
+    const { jwk, alg } = assertionKey(o.jwks);
+    this.#key = createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' });
+    this.#alg = alg;
+    this.#header = b64url(JSON.stringify({ alg, kid: jwk.kid, typ: DECISION_ASSERTION_TYPE }));
+    this.#issuer = o.issuer;
+    this.#lifetimeSeconds = o.lifetimeSeconds;
+    this.#clock = o.clock;
+  }
+
+  /** The claims of the assertion for a permit and the request it permits. */
+  claims(permit: Permit, request: PermittedRequest): DecisionAssertionClaims {
+    const iat = Math.floor(this.#clock.now() / 1000);
+    const o = permit.obligations;
+    return {
+      iss: this.#issuer,
+      aud: request.audience,
+      iat,
+      exp: iat + this.#lifetimeSeconds,
+      jti: permit.id,
+      method: request.method.toUpperCase(),
+      path: request.path,
+      query: canonicalQuery(request.query),
+      controller: o.controller,
+      dataset: o.dataset,
+      action: o.action,
+      citizen_pseudonym: o.citizenPseudonym,
+      product: o.product,
+      client_id: o.clientId,
+    };
+  }
+
+  sign(permit: Permit, request: PermittedRequest): string {
+    const input = `${this.#header}.${b64url(JSON.stringify(this.claims(permit, request)))}`;
+    const data = Buffer.from(input);
+    const signature = this.#alg === 'ES256'
+      ? sign('sha256', data, { key: this.#key, dsaEncoding: 'ieee-p1363' })
+      : this.#alg === 'PS256'
+        ? sign('sha256', data, { key: this.#key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
+        : sign(null, data, this.#key);
+    return `${input}.${signature.toString('base64url')}`;
+  }
+}
+
+/** Why an upstream refuses a request: no assertion, a bad one, or one for another request or API. */
+export type AssertionProblem = 'assertion_missing' | 'assertion_invalid' | 'assertion_expired' | 'assertion_mismatch' | 'assertion_replayed';
+
+export class AssertionRefused extends Error {
+  readonly problem: AssertionProblem;
+  constructor(problem: AssertionProblem, detail: string) {
+    super(detail);
+    this.problem = problem;
+  }
+}
+
+export interface ReceivedRequest {
+  method: string;
+  /** The path as received on the request line (not decoded). */
+  path: string;
+  /** The raw query as received (without `?`). */
+  query: string;
+}
+
+/**
+ * How an upstream verifies the assertion — the reference the sandbox's data APIs use. Signature against
+ * the gateway's JWKS (here a local copy; a real data API uses createRemoteJWKSet on `<issuer>/jwks`),
+ * typ, iss, aud, exp; then the request it arrived with must be the request it was issued for. The
+ * claims are returned so the API serves exactly the controller and data set they name.
+ */
+export class DecisionVerifier {
+  readonly #keys: JWTVerifyGetKey;
+  readonly #issuer: string;
+  readonly #audience: string;
+  readonly #clock: Clock;
+  /** jti -> exp (ms): an assertion is used once; kept only until it would have expired anyway. */
+  readonly #used = new Map<string, number>();
+
+  constructor(o: { jwks: JSONWebKeySet | JWTVerifyGetKey; issuer: string; audience: string; clock: Clock }) {
+    this.#keys = typeof o.jwks === 'function' ? o.jwks : createLocalJWKSet(o.jwks);
+    this.#issuer = o.issuer;
+    this.#audience = o.audience;
+    this.#clock = o.clock;
+  }
+
+  async verify(token: string | undefined, request: ReceivedRequest): Promise<DecisionAssertionClaims> {
+    if (!token) throw new AssertionRefused('assertion_missing', `no ${DECISION_ASSERTION_HEADER} header: only the gateway's enforcement point may call this API`);
+    let claims: DecisionAssertionClaims;
+    try {
+      const verified = await jwtVerify<DecisionAssertionClaims>(token, this.#keys, {
+        typ: DECISION_ASSERTION_TYPE,
+        issuer: this.#issuer,
+        audience: this.#audience,
+        algorithms: ['ES256', 'PS256', 'EdDSA'],
+        currentDate: new Date(this.#clock.now()),
+        requiredClaims: ['iat', 'exp', 'jti'],
+        // A few seconds' validity: a longer-lived assertion is not one the gateway issues.
+        maxTokenAge: '60s',
+      });
+      claims = verified.payload as DecisionAssertionClaims;
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new AssertionRefused('assertion_expired', 'the decision assertion has expired');
+      throw new AssertionRefused('assertion_invalid', `the decision assertion does not verify (${(err as { code?: string }).code ?? 'malformed'})`);
+    }
+    const mismatch = (['method', 'path', 'query'] as const).find((k) => {
+      const received = k === 'method' ? request.method.toUpperCase() : k === 'query' ? canonicalQuery(request.query) : request.path;
+      return claims[k] !== received;
+    });
+    if (mismatch) throw new AssertionRefused('assertion_mismatch', `the decision assertion was issued for another request (${mismatch})`);
+    const now = this.#clock.now();
+    for (const [jti, exp] of this.#used) {
+      if (exp > now) break;
+      this.#used.delete(jti);
+    }
+    if (this.#used.has(claims.jti)) throw new AssertionRefused('assertion_replayed', 'the decision assertion has been used already');
+    this.#used.set(claims.jti, claims.exp * 1000);
+    return claims;
+  }
+}
