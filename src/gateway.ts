@@ -112,7 +112,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     });
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
-      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db })
+      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
     // Not ready while the registry's database cannot answer.

@@ -8,10 +8,12 @@ import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Mount } from '../http/app.ts';
 import type { AccountStore } from '../idp/accounts.ts';
+import type { SigningKeys } from '../idp/keys.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import { Containment } from './containment.ts';
+import { gatewayEventSigner } from './containmentWebhook.ts';
 import { DecisionAudit } from './decisionAudit.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
 import { pdpRouter } from './http.ts';
@@ -39,6 +41,8 @@ export interface ScopesDeps {
   /** The token gate: a decision reuses its answer for the product (one gate run per decision). */
   gate: ProductGate;
   db: Db;
+  /** The gateway's signing keys (published at /jwks): containment webhooks are signed with them. */
+  keys: SigningKeys;
 }
 
 export interface Scopes {
@@ -50,12 +54,13 @@ export interface Scopes {
 }
 
 export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
-  const { config, store, clock, logger, provider, accounts, registry, gate, db } = deps;
+  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys } = deps;
   // The route table can refuse the configuration; nothing is started before it has been read.
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
   await audit.maintain();
-  const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
+  const signer = await gatewayEventSigner(keys.jwks, config.issuer);
+  const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
   const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
   const decisions = pdpRouter({
