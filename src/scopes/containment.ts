@@ -40,8 +40,6 @@ export interface ContainmentOptions {
   webhookTimeoutMs: number;
   webhookAttempts: number;
   webhookBackoffMs: number;
-  /** How to wait between webhook attempts (tests pass one that does not). */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The decision audit could not be read: no exposure figure is given rather than a wrong one. */
@@ -82,7 +80,7 @@ export const containmentEventFromRow = mapperFor('containment_events', 'seq', co
 
 export class Containment {
   readonly #o: ContainmentOptions;
-  /** Webhook deliveries under way or done, by suspension id (tests and operators can wait on one). */
+  /** Webhook deliveries under way or done, by suspension id, the latest few (tests can wait on one). */
   readonly #deliveries = new Map<string, Promise<AttemptOutcome | undefined>>();
 
   constructor(options: ContainmentOptions) {
@@ -126,6 +124,8 @@ export class Containment {
         return undefined;
       });
       this.#deliveries.set(id, delivery);
+      // Trips are rare, but an instance runs for months: keep only the latest.
+      for (const old of this.#deliveries.keys()) if (this.#deliveries.size > 100) this.#deliveries.delete(old);
     }
     return suspension;
   }
@@ -161,7 +161,6 @@ export class Containment {
     };
     return deliverWithRetries({
       url, body, attempts: this.#o.webhookAttempts, backoffMs: this.#o.webhookBackoffMs, timeoutMs: this.#o.webhookTimeoutMs,
-      ...(this.#o.sleep ? { sleep: this.#o.sleep } : {}),
       onAttempt: async (outcome) => {
         // Counts and codes only: no pseudonym, no URL (it may carry the controller's secret) in the log.
         const detail = { ...outcome, ...(citizensInWindow >= 0 ? { citizensInWindow } : {}) };
