@@ -109,6 +109,9 @@ const pdpSchema = z.object({
       .describe('Denials only a compromised client causes (other citizens, unapproved controllers) before the product is suspended.'),
     windowSeconds: z.coerce.number().int().min(1).default(600).describe('The window in which those denials are counted.'),
     webhookTimeoutMs: z.coerce.number().int().min(100).max(60_000).default(5000).describe('Timeout of the call to the controller\'s webhook.'),
+    webhookAttempts: z.coerce.number().int().min(1).max(20).default(6).describe('Attempts to deliver the signed webhook before giving up (each outcome is recorded).'),
+    webhookBackoffMs: z.coerce.number().int().min(1).max(600_000).default(2000)
+      .describe('Wait before the second webhook attempt; doubled before each further one (default: 2, 4, 8, 16, 32 s).'),
   }).prefault({}).describe('Breach containment: when a product is suspended for a controller automatically.'),
   audit: z.object({
     retentionMonths: z.coerce.number().int().min(1).max(600).default(120)

@@ -11,6 +11,7 @@ import type { UpstreamIdentity } from '../idp/accounts.ts';
 import type { Details, LoginKit, UpstreamRoutes } from '../idp/interactions.ts';
 import type { Locale } from '../idp/views/i18n.ts';
 import { appWaitPage } from '../idp/views/interaction.ts';
+import { cspNonce } from '../http/securityHeaders.ts';
 
 export type Mode = 'qr' | 'autostart';
 
@@ -84,6 +85,7 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
           // The sandbox shows the QR content as text too, so a tester can paste it into the simulated app.
           ...(status?.qr && config.mode === 'sandbox' ? { qrText: status.qr } : {}),
           ...(launch ? { launchHref: launch } : {}),
+          nonce: cspNonce(ctx),
         });
       };
 

@@ -32,6 +32,7 @@ export const suspension = z.object({ ...suspensionFields, version: z.number().in
 export const breachReport = z.object({
   suspension: z.object(suspensionFields),
   windowStart: instant,
+  windowEnd: instant.describe('the lift, or the time of the report while the suspension is in force'),
   citizens: z.array(z.string()).describe('pseudonyms of the citizens whose data the product was given at the controller in the window before the trip'),
   events: z.array(z.object({ at: instant, kind: z.string(), actor: z.string(), detail: z.unknown() })),
 });

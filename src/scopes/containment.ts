@@ -2,8 +2,9 @@
 // getting denials only a compromised client causes (other citizens, controllers that never approved
 // it), is suspended at that controller at once: the suspension is recorded in PostgreSQL (every
 // instance drops the controller from the product's live approvals on the announced registry change),
-// every token of the client is revoked, the controller's webhook is called, and the citizens it
-// touched in the window before the trip can be reported. Only an administrator lifts it.
+// every token of the client is revoked, the controller's webhook is called (a signed event, retried),
+// and the citizens whose data it was given in the window can be reported — both read from the
+// decision audit, the record of what was released. Only an administrator lifts it.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
@@ -18,6 +19,8 @@ import {
 import type { RegistrySnapshot, Suspension } from '../whitelist/model.ts';
 import type { RegistryCache, RegistrySource } from '../whitelist/registryCache.ts';
 import { revokeClientTokens } from '../idp/adapter.ts';
+import type { DecisionAudit } from './decisionAudit.ts';
+import { deliverWithRetries, type AttemptOutcome, type ContainmentEvent, type EventSigner } from './containmentWebhook.ts';
 
 /** Denials an honest product does not cause: its user cannot pick another citizen or controller. */
 export const SUSPICIOUS_REASONS = new Set(['controller_not_approved', 'citizen_not_token_subject', 'citizen_not_in_cohort']);
@@ -28,9 +31,23 @@ export interface ContainmentOptions {
   clock: Clock;
   logger: Logger;
   registry: RegistryCache;
+  /** Where the exposure is read: the permits it recorded (queued ones included). */
+  audit: Pick<DecisionAudit, 'permittedCitizens'>;
+  /** Signs webhook events with the gateway's keys (absent: no webhook is sent, and that is logged). */
+  signer?: EventSigner | undefined;
   suspiciousDenials: number;
   windowSeconds: number;
   webhookTimeoutMs: number;
+  webhookAttempts: number;
+  webhookBackoffMs: number;
+}
+
+/** The decision audit could not be read: no exposure figure is given rather than a wrong one. */
+export class ReportUnavailable extends Error {
+  constructor() {
+    super('the decision audit cannot be read for the breach report');
+    this.name = 'ReportUnavailable';
+  }
 }
 
 export interface Trip {
@@ -46,7 +63,9 @@ export interface Trip {
 export interface BreachReport {
   suspension: Suspension;
   windowStart: string;
-  /** Pseudonyms of the citizens whose data was released to the product in the window before the trip. */
+  /** The lift, or now while the suspension is in force (a permit racing the trip on another instance counts). */
+  windowEnd: string;
+  /** Pseudonyms of the citizens whose data was released to the product at the controller in the window. */
   citizens: string[];
   events: Array<{ at: string; kind: string; actor: string; detail: unknown }>;
 }
@@ -61,6 +80,8 @@ export const containmentEventFromRow = mapperFor('containment_events', 'seq', co
 
 export class Containment {
   readonly #o: ContainmentOptions;
+  /** Webhook deliveries under way or done, by suspension id, the latest few (tests can wait on one). */
+  readonly #deliveries = new Map<string, Promise<AttemptOutcome | undefined>>();
 
   constructor(options: ContainmentOptions) {
     this.#o = options;
@@ -78,7 +99,6 @@ export class Containment {
     const now = new Date(this.#o.clock.now()).toISOString();
     const id = randomUUID();
     const window = trip.windowSeconds ?? this.#o.windowSeconds;
-    const touched = await this.#o.store.windowMembers(`pdp:citizens:${trip.productId}:${trip.controllerId}`, this.#o.clock.now(), window * 1000).catch(() => []);
     let suspension: Suspension;
     try {
       suspension = await this.#o.db.transaction(async (tx) => {
@@ -86,7 +106,7 @@ export class Containment {
           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`, [id, trip.productId, trip.clientId, trip.controllerId, trip.reason, now]), 'INSERT INTO product_suspensions');
         await tx.query(`INSERT INTO containment_events (at, kind, suspension_id, product_id, controller_id, actor, detail)
           VALUES ($1, 'suspended', $2, $3, $4, 'system', $5)`, [now, id, trip.productId, trip.controllerId,
-          JSON.stringify({ reason: trip.reason, windowSeconds: window, citizensInWindow: touched.length, citizens: touched })]);
+          JSON.stringify({ reason: trip.reason, windowSeconds: window })]);
         return suspensionFromRow(row);
       });
     } catch (err) {
@@ -98,25 +118,69 @@ export class Containment {
     await this.#o.registry.announce(`suspension:${id}`);
     const revoked = await revokeClientTokens(this.#o.store, trip.clientId).catch(() => -1);
     this.#o.logger.warn({ product: trip.productId, controller: trip.controllerId, reason: trip.reason, suspension: id, revoked }, 'breach containment: product suspended at controller');
-    if (trip.webhookUrl) void this.#notify(trip.webhookUrl, suspension, window, touched);
+    if (trip.webhookUrl) {
+      const delivery = this.#notify(trip.webhookUrl, suspension, window).catch((err: unknown) => {
+        this.#o.logger.error({ err: (err as Error).message, suspension: id }, 'containment webhook failed');
+        return undefined;
+      });
+      this.#deliveries.set(id, delivery);
+      // Trips are rare, but an instance runs for months: keep only the latest.
+      for (const old of this.#deliveries.keys()) if (this.#deliveries.size > 100) this.#deliveries.delete(old);
+    }
     return suspension;
   }
 
-  async #notify(url: string, s: Suspension, windowSeconds: number, touched: string[]): Promise<void> {
-    // Pseudonyms only: the controller resolves them in its own systems if it must inform the citizens.
-    const body = { event: 'product_suspended', suspensionId: s.id, productId: s.productId, controllerId: s.controllerId,
-      reason: s.reason, suspendedAt: s.suspendedAt, windowSeconds, citizensInWindow: touched.length, citizens: touched };
-    let outcome: Record<string, unknown>;
-    try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(this.#o.webhookTimeoutMs) });
-      outcome = { status: res.status };
-      await res.body?.cancel();
-    } catch (err) {
-      outcome = { error: (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' };
+  /** The webhook delivery of a suspension: its last attempt's outcome (undefined: none was made). */
+  delivery(suspensionId: string): Promise<AttemptOutcome | undefined> | undefined {
+    return this.#deliveries.get(suspensionId);
+  }
+
+  /**
+   * The signed event, made once (every retry sends the same token, so a receiver dedupes on its jti)
+   * when the first attempt can read the decision audit; until then each attempt tries again.
+   */
+  async #notify(url: string, s: Suspension, windowSeconds: number): Promise<AttemptOutcome | undefined> {
+    const { signer } = this.#o;
+    const where = { product: s.productId, controller: s.controllerId, suspension: s.id };
+    if (!signer) {
+      this.#o.logger.error(where, 'containment webhook not sent: no signing key');
+      return undefined;
     }
-    await this.#o.db.query(`INSERT INTO containment_events (at, kind, suspension_id, product_id, controller_id, actor, detail)
-      VALUES ($1, 'webhook', $2, $3, $4, 'system', $5)`, [new Date(this.#o.clock.now()).toISOString(), s.id, s.productId, s.controllerId, JSON.stringify(outcome)])
-      .catch(() => undefined);
+    let citizensInWindow = -1;
+    const body = async () => {
+      const windowEnd = new Date(this.#o.clock.now()).toISOString();
+      const windowStart = new Date(Date.parse(s.suspendedAt) - windowSeconds * 1000).toISOString();
+      const citizens = await this.#exposure(s, windowStart, windowEnd);
+      citizensInWindow = citizens.length;
+      // Pseudonyms only: the controller resolves them in its own systems if it must inform the citizens.
+      const event: ContainmentEvent = {
+        event: 'product_suspended', suspensionId: s.id, productId: s.productId, controllerId: s.controllerId, reason: s.reason,
+        suspendedAt: s.suspendedAt, windowSeconds, windowStart, windowEnd, citizensInWindow, citizens,
+      };
+      return signer.sign(event, this.#o.clock.now());
+    };
+    return deliverWithRetries({
+      url, body, attempts: this.#o.webhookAttempts, backoffMs: this.#o.webhookBackoffMs, timeoutMs: this.#o.webhookTimeoutMs,
+      onAttempt: async (outcome) => {
+        // Counts and codes only: no pseudonym, no URL (it may carry the controller's secret) in the log.
+        const detail = { ...outcome, ...(citizensInWindow >= 0 ? { citizensInWindow } : {}) };
+        const level = outcome.delivered ? 'info' : outcome.final ? 'error' : 'warn';
+        this.#o.logger[level]({ ...where, ...detail }, outcome.delivered ? 'containment webhook delivered'
+          : outcome.final ? 'containment webhook gave up' : 'containment webhook attempt failed; retrying');
+        await this.#o.db.query(`INSERT INTO containment_events (at, kind, suspension_id, product_id, controller_id, actor, detail)
+          VALUES ($1, 'webhook', $2, $3, $4, 'system', $5)`, [new Date(this.#o.clock.now()).toISOString(), s.id, s.productId, s.controllerId, JSON.stringify(detail)])
+          .catch(() => undefined);
+      },
+    });
+  }
+
+  /** The citizens whose data the decision audit shows released to the product at the controller in [from, to]. */
+  async #exposure(s: Suspension, from: string, to: string): Promise<string[]> {
+    try {
+      return await this.#o.audit.permittedCitizens({ productId: s.productId, controllerId: s.controllerId, from, to });
+    } catch {
+      throw new ReportUnavailable();
+    }
   }
 
   /** Lifts a suspension (an administrator's explicit act, recorded with who did it). */
@@ -149,8 +213,11 @@ export class Containment {
   }
 
   /**
-   * Which citizens' data the product obtained at that controller in the window before the trip:
-   * every permit in the decision audit (the record of what was released), by pseudonym.
+   * Which citizens' data the product obtained at that controller in the window: every permit in the
+   * decision audit (the record of what was released), queued or written, by pseudonym. The window
+   * runs from windowSeconds before the trip to the lift (now while in force), so a permit another
+   * instance gave before the suspension reached it counts too. Throws ReportUnavailable when the
+   * audit cannot be read.
    */
   async report(id: string): Promise<BreachReport | undefined> {
     const suspension = await this.find(id);
@@ -159,10 +226,9 @@ export class Containment {
       'SELECT seq, at, kind, actor, detail FROM containment_events WHERE suspension_id = $1 ORDER BY seq', [id])).rows.map(containmentEventFromRow);
     const windowSeconds = Number(events.find((e) => e.kind === 'suspended')?.detail.windowSeconds ?? this.#o.windowSeconds);
     const windowStart = new Date(Date.parse(suspension.suspendedAt) - windowSeconds * 1000).toISOString();
-    const citizens = (await this.#o.db.query<{ citizen: string }>(`SELECT DISTINCT citizen FROM decision_audit
-      WHERE product_id = $1 AND controller_id = $2 AND decision = 'permit' AND citizen IS NOT NULL
-        AND decided_at >= $3 AND decided_at <= $4 ORDER BY citizen`, [suspension.productId, suspension.controllerId, windowStart, suspension.suspendedAt])).rows.map((r) => r.citizen);
-    return { suspension, windowStart, citizens, events };
+    const windowEnd = suspension.liftedAt ?? new Date(this.#o.clock.now()).toISOString();
+    const citizens = await this.#exposure(suspension, windowStart, windowEnd);
+    return { suspension, windowStart, windowEnd, citizens, events };
   }
 }
 

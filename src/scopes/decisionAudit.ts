@@ -158,6 +158,39 @@ export class DecisionAudit {
     return rows.map(decisionFromRow);
   }
 
+  /**
+   * The pseudonyms of the citizens whose data was released (permits) to a product at a controller with
+   * decidedAt in [from, to], sorted: a breach report's exposure. Counts what is still queued as well as
+   * what is written, so nothing waits on a drain (another instance's batch in flight included). The
+   * stream is read first: a record leaves it only once it is written, so each record answered before
+   * this call is seen in one place or the other. Throws when either cannot be read (no partial count).
+   */
+  async permittedCitizens(q: { productId: string; controllerId: string; from: string; to: string }): Promise<string[]> {
+    const from = Date.parse(q.from);
+    const to = Date.parse(q.to);
+    const found = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.#o.store.streamRange(STREAM, this.#o.batchSize, after);
+      for (const item of page) {
+        let parsed: unknown;
+        try { parsed = JSON.parse(item.value); } catch { parsed = undefined; }
+        const r = decisionRecord.safeParse(parsed);
+        if (!r.success || r.data.decision !== 'permit' || !r.data.citizen) continue;
+        if (r.data.productId !== q.productId || r.data.controllerId !== q.controllerId) continue;
+        const at = Date.parse(r.data.decidedAt);
+        if (at >= from && at <= to) found.add(r.data.citizen);
+      }
+      if (page.length < this.#o.batchSize) break;
+      after = page.at(-1)?.id;
+    }
+    const rows = (await this.#o.db.query<{ citizen: string }>(`SELECT DISTINCT citizen FROM decision_audit
+      WHERE product_id = $1 AND controller_id = $2 AND decision = 'permit' AND citizen IS NOT NULL
+        AND decided_at >= $3 AND decided_at <= $4`, [q.productId, q.controllerId, q.from, q.to])).rows;
+    for (const r of rows) found.add(r.citizen);
+    return [...found].sort();
+  }
+
   /** Records still waiting in the stream. */
   pending(): Promise<number> {
     return this.#o.store.streamLength(STREAM);

@@ -13,7 +13,7 @@ import type { ExposureLimits, Principal, Suspension } from '../whitelist/model.t
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import type { AccountStore } from '../idp/accounts.ts';
 import { parseIdentityNumber } from '../personnummer.ts';
-import type { BreachReport, Containment } from './containment.ts';
+import { ReportUnavailable, type BreachReport, type Containment } from './containment.ts';
 
 export interface CohortView {
   id: string;
@@ -209,7 +209,14 @@ export class ExposureAdmin {
     const found = await this.#d.containment.find(id);
     if (!found) throw notFound('suspension', id);
     authorizeExposure(p, 'suspension.manage', { controllerId: found.controllerId });
-    const report = await this.#d.containment.report(id);
+    let report;
+    try {
+      report = await this.#d.containment.report(id);
+    } catch (err) {
+      // No figure rather than a wrong one: the exposure is read from the decision audit or not given.
+      if (err instanceof ReportUnavailable) throw new RegistryError(503, 'audit_unavailable', err.message);
+      throw err;
+    }
     if (!report) throw notFound('suspension', id);
     return report;
   }

@@ -13,6 +13,7 @@ import type { Db } from '../whitelist/db/db.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import { Containment } from './containment.ts';
+import { gatewayEventSigner } from './containmentWebhook.ts';
 import { DecisionAudit } from './decisionAudit.ts';
 import { ExposureAdmin } from './exposureAdmin.ts';
 import { DecisionSigner } from './decisionAssertion.ts';
@@ -42,7 +43,7 @@ export interface ScopesDeps {
   /** The token gate: a decision reuses its answer for the product (one gate run per decision). */
   gate: ProductGate;
   db: Db;
-  /** The gateway's signing keys (those of /jwks): the decision assertion is signed with one of them. */
+  /** The gateway's signing keys (those of /jwks): the decision assertion and containment webhooks are signed with them. */
   keys: SigningKeys;
 }
 
@@ -60,7 +61,8 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
   await audit.maintain();
-  const containment = new Containment({ db, store, clock, logger, registry, ...config.pdp.containment });
+  const signer = await gatewayEventSigner(keys.jwks, config.issuer);
+  const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
   const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
   const upstream = new UpstreamClient({ timeoutMs: config.pdp.upstreamTimeoutMs, tls: config.pdp.upstreamTls });

@@ -214,10 +214,24 @@ export const controllerKnown = check('controller_known', (s: { snapshot: Registr
   return controller ? { controller } : 'controller_unknown';
 });
 
+/**
+ * "product id, controller id, purpose" where the controller revoked its approval of the product and has
+ * not approved it again: the product was told no, so its call there is a stale one, not a probe, and
+ * the supplier is told why (not controller_not_approved, which containment counts as suspicious).
+ */
+const revokedPairs = indexes((snapshot: RegistrySnapshot) => {
+  const revoked = new Set<string>();
+  const active = new Set<string>();
+  for (const a of snapshot.approvals) (a.status === 'active' ? active : revoked).add(`${a.productId}\u0000${a.controllerId}\u0000${a.purpose}`);
+  for (const pair of active) revoked.delete(pair);
+  return revoked;
+});
+
 export const approvalLiveForController = check('approval_live_for_controller', (s: { live: LiveApproval[]; snapshot: RegistrySnapshot; product: Product; target: Target }) => {
   const approval = s.live.find((a) => a.controllerId === s.target.controller);
   if (approval) return { approval };
-  return suspendedPairs(s.snapshot).has(`${s.product.id}\u0000${s.target.controller}`) ? 'suspended_by_containment' : 'controller_not_approved';
+  if (suspendedPairs(s.snapshot).has(`${s.product.id}\u0000${s.target.controller}`)) return 'suspended_by_containment';
+  return revokedPairs(s.snapshot).has(`${s.product.id}\u0000${s.target.controller}\u0000${s.product.purpose}`) ? 'approval_revoked' : 'controller_not_approved';
 });
 
 export const datasetAndActionCovered = check('dataset_and_action_covered', (s: { target: Target & { action: Action }; approval: LiveApproval; token: VerifiedAccessToken }) => {

@@ -53,6 +53,11 @@ export interface HotStore {
   streamAck(key: string, group: string, ids: string[]): Promise<void>;
   /** Entries in the stream (taken but unacknowledged ones included). */
   streamLength(key: string): Promise<number>;
+  /**
+   * Up to `count` entries still in the stream (taken but unacknowledged ones included), oldest first,
+   * after the entry `afterId` (from the start without one): what has not been acknowledged yet.
+   */
+  streamRange(key: string, count: number, afterId?: string): Promise<Array<{ id: string; value: string }>>;
   /** Throws when the store cannot be reached (readiness, fail-closed checks). */
   ping(): Promise<void>;
   close(): Promise<void>;

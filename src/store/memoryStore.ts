@@ -169,6 +169,13 @@ export class MemoryStore implements HotStore {
     return this.#stream(key).entries.length;
   }
 
+  async streamRange(key: string, count: number, afterId?: string): Promise<Array<{ id: string; value: string }>> {
+    // Ids end in a sequence number that only grows: "after" is by that number (the entry itself may be gone).
+    const seq = (id: string) => Number(id.slice(id.lastIndexOf('-') + 1));
+    const after = afterId === undefined ? -1 : seq(afterId);
+    return this.#stream(key).entries.filter((x) => seq(x.id) > after).slice(0, count).map((x) => ({ ...x }));
+  }
+
   readonly #channels = new Map<string, Set<(message: string) => void>>();
 
   async publish(channel: string, message: string): Promise<void> {

@@ -200,6 +200,11 @@ export class RedisStore implements HotStore {
     return Number(await this.#client.xLen(this.#k(key)));
   }
 
+  async streamRange(key: string, count: number, afterId?: string): Promise<Array<{ id: string; value: string }>> {
+    const entries = await this.#client.xRange(this.#k(key), afterId ? `(${afterId}` : '-', '+', { COUNT: count });
+    return entries.map((m) => ({ id: m.id, value: String(m.message.v) }));
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     // This instance's subscribers first, before the caller resumes (read your own writes: an admin
     // change is seen by the instance that made it at once, not a round trip through Redis later);

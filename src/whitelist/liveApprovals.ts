@@ -38,7 +38,7 @@ export interface LiveApproval {
 }
 
 /** Why a candidate did not count; the gate turns the most telling one into its refusal reason. */
-export type Lapse = 'approval_expired' | 'certification_expired' | 'certification_withdrawn' | 'framework_not_accepted' | 'nothing_in_common' | 'suspended_by_containment';
+export type Lapse = 'approval_revoked' | 'approval_expired' | 'certification_expired' | 'certification_withdrawn' | 'framework_not_accepted' | 'nothing_in_common' | 'suspended_by_containment';
 
 export interface LiveAccess {
   product: Product;
@@ -149,7 +149,11 @@ export function liveApprovals(snapshot: RegistrySnapshot, product: Product, now:
   const mine = snapshot.approvals.filter((a) => a.productId === product.id && a.purpose === product.purpose);
 
   for (const approval of mine) {
-    if (approval.status !== 'active') continue;
+    if (approval.status !== 'active') {
+      // The controller's explicit "no" says so, unless it approved the product again since.
+      if (!mine.some((a) => a.controllerId === approval.controllerId && a.status === 'active')) lapses.push('approval_revoked');
+      continue;
+    }
     const controller = controllers.get(approval.controllerId);
     if (!controller) continue;
     const result = explicit(snapshot, product, approval, controller, ceiling(product, controller, catalogue), now);

@@ -138,7 +138,7 @@ export const productAccess = z.object({
   productId: z.string(),
   revision: z.number().int(),
   approvals: z.array(liveApproval),
-  lapses: z.array(z.enum(['approval_expired', 'certification_expired', 'certification_withdrawn', 'framework_not_accepted', 'nothing_in_common'])),
+  lapses: z.array(z.enum(['approval_revoked', 'approval_expired', 'certification_expired', 'certification_withdrawn', 'framework_not_accepted', 'nothing_in_common', 'suspended_by_containment'])),
 });
 
 export const problem = z.object({

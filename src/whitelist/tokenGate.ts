@@ -15,6 +15,7 @@ export const GATE_REASONS = [
   'certification_expired',
   'certification_withdrawn',
   'framework_not_accepted',
+  'approval_revoked',
   'approval_expired',
   'no_approval',
   'suspended_by_containment',
@@ -57,7 +58,9 @@ export const productActive = check('product_active', (s: { product: Product }) =
 });
 
 // Say what went wrong, most specific first: the supplier and the operator act on different causes.
-const LAPSE_ORDER = ['suspended_by_containment', 'certification_expired', 'certification_withdrawn', 'approval_expired', 'framework_not_accepted'] as const;
+// A revocation comes before framework_not_accepted: that one is about a certification nobody's policy
+// takes, while the revocation is what the controller just did to this product.
+const LAPSE_ORDER = ['suspended_by_containment', 'certification_expired', 'certification_withdrawn', 'approval_expired', 'approval_revoked', 'framework_not_accepted'] as const;
 
 export const approvedByAController = check('approved_by_a_controller', (s: GateInput & { product: Product }) => {
   const live = liveApprovals(s.snapshot, s.product, s.now, s.catalogue);

@@ -6,6 +6,7 @@ import test from 'ava';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
 import type { Gateway } from '../../src/gateway.ts';
 import type { PgliteDb } from '../../src/whitelist/db/pglite.ts';
 import { PDP_CHECKS } from '../../src/scopes/pdp.ts';
@@ -38,7 +39,8 @@ test.before(async () => {
     let body = '';
     req.on('data', (c: Buffer) => { body += c.toString(); });
     req.on('end', () => {
-      webhookCalls.push(JSON.parse(body) as Record<string, unknown>);
+      // The body is the signed event (application/jwt); test/scopes/containmentReport.test.ts verifies it.
+      webhookCalls.push(decodeJwt(body) as Record<string, unknown>);
       res.writeHead(204).end();
     });
   });

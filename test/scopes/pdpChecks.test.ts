@@ -194,6 +194,23 @@ test('approval_live_for_controller: the live approval of the target\'s controlle
     'controller_not_approved', 'another product\'s suspension is not this one\'s');
 });
 
+test('approval_live_for_controller: approval_revoked where this controller revoked its approval and has not approved again', (t) => {
+  const p1 = product('p1');
+  const d = depsWith();
+  const revoked = approval('a1', 'region-a', 'p1', { status: 'revoked', revokedAt: '2026-06-01T00:00:00Z' });
+  const elsewhere = [live({ controllerId: 'kommun-b' })];
+  t.is(approvalLiveForController.run({ live: elsewhere, snapshot: registry({ approvals: [revoked, approval('a2', 'kommun-b', 'p1')] }), product: p1, target }, d), 'approval_revoked');
+  t.is(approvalLiveForController.run({ live: elsewhere, snapshot: registry({ approvals: [{ ...revoked, controllerId: 'kommun-b' }, approval('a2', 'kommun-b', 'p1')] }), product: p1, target }, d),
+    'controller_not_approved', 'another controller\'s revocation says nothing about this one');
+  t.is(approvalLiveForController.run({ live: elsewhere, snapshot: registry({ approvals: [revoked, approval('a3', 'region-a', 'p1', { expiresAt: '2026-01-02T00:00:00Z' })] }), product: p1, target }, d),
+    'controller_not_approved', 'approved again since (that approval now lapsed): not a revocation');
+  t.is(approvalLiveForController.run({ live: elsewhere, snapshot: registry({ approvals: [{ ...revoked, purpose: 'other' }] }), product: p1, target }, d),
+    'controller_not_approved', 'a revocation for another purpose');
+  const suspension = { id: 's1', productId: 'p1', controllerId: 'region-a', reason: 'suspicious_denials', suspendedAt: '2026-06-01T00:00:00Z' };
+  t.is(approvalLiveForController.run({ live: [], snapshot: registry({ approvals: [revoked], suspensions: [suspension] }), product: p1, target }, d), 'suspended_by_containment');
+  t.is(PDP_STATUS.approval_revoked, 403);
+});
+
 test('dataset_and_action_covered: the approval covers the data set and the action, and a narrowed token is held to its narrowing', (t) => {
   const d = depsWith();
   const approved = live({ access: [{ dataset: 'bookings', actions: ['read'] }, { dataset: 'vaccinations', actions: ['read'] }] });

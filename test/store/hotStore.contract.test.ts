@@ -210,4 +210,21 @@ for (const b of backends) {
     await a.close();
     if (c !== a) await c.close();
   });
+
+  test(`${b.name}: a stream's range lists what is not acknowledged yet, taken or not, in pages`, async (t) => {
+    const [a, c] = await b.pair();
+    for (const v of ['r1', 'r2', 'r3', 'r4']) await a.streamAppend('r', v);
+    const taken = await c.streamTake('r', 'g', 'c1', 2, 60_000);
+    t.deepEqual((await c.streamRange('r', 10)).map((e) => e.value), ['r1', 'r2', 'r3', 'r4'], 'taken but unacknowledged entries are still listed');
+    await c.streamAck('r', 'g', taken.slice(0, 1).map((e) => e.id));
+    const page = await a.streamRange('r', 2);
+    t.deepEqual(page.map((e) => e.value), ['r2', 'r3']);
+    t.deepEqual((await a.streamRange('r', 2, page[1]!.id)).map((e) => e.value), ['r4']);
+    const last = (await a.streamRange('r', 10)).at(-1);
+    t.is(last?.value, 'r4');
+    t.deepEqual(await a.streamRange('r', 2, last?.id), [], 'nothing after the last');
+    t.deepEqual(await a.streamRange('nothing-here', 5), []);
+    await a.close();
+    if (c !== a) await c.close();
+  });
 }

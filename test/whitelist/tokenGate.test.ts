@@ -31,6 +31,24 @@ test('approved by nobody: no_approval; certified under a framework no controller
   t.is(reasonOf(gate(certified)), 'framework_not_accepted');
 });
 
+test('a revoked approval is refused as approval_revoked, also where a certification lapse would otherwise be named; a later approval supersedes it', (t) => {
+  const revoked = approval('a1', 'region-a', 'p1', { status: 'revoked', revokedAt: iso(NOW - DAY) });
+  t.is(reasonOf(gate(snapshot({ approvals: [revoked] }))), 'approval_revoked');
+  // The finding: a product certified under a framework nobody accepts read framework_not_accepted after a revocation.
+  t.is(reasonOf(gate(snapshot({ approvals: [revoked], certifications: [certification('c1', 'p1', 'np')] }))), 'approval_revoked');
+  t.deepEqual(liveApprovals(snapshot({ approvals: [revoked] }), product('p1'), NOW).lapses, ['approval_revoked']);
+  // Approved again after the revocation: live, and nothing to say about the old row.
+  const again = snapshot({ approvals: [revoked, approval('a2', 'region-a', 'p1')] });
+  t.true(gate(again).ok);
+  t.deepEqual(liveApprovals(again, product('p1'), NOW).lapses, []);
+  // Re-approved but that approval expired: the expiry is what is current.
+  t.is(reasonOf(gate(snapshot({ approvals: [revoked, approval('a2', 'region-a', 'p1', { expiresAt: iso(NOW - 1) })] }))), 'approval_expired');
+  // The other reasons are unchanged.
+  t.is(reasonOf(gate(snapshot({ certifications: [certification('c1', 'p1', 'np')] }))), 'framework_not_accepted');
+  t.is(reasonOf(gate(snapshot({ approvals: [approval('a1', 'region-a', 'p1', { expiresAt: iso(NOW - 1) })] }))), 'approval_expired');
+  t.is(reasonOf(gate()), 'no_approval');
+});
+
 test('own review and trusted reviewer approvals count while active and before their end date', (t) => {
   const s = snapshot({ approvals: [approval('a1', 'region-a', 'p1'), approval('a2', 'kommun-b', 'p1', { basis: 'trusted_reviewer', reviewer: 'Granskarna AB', expiresAt: iso(NOW + DAY) })] });
   const result = gate(s);

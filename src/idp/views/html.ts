@@ -61,15 +61,31 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f5;padding:.75rem;
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
+/**
+ * The page's own inline script, with the response's CSP nonce (cspNonce(ctx) of src/http/securityHeaders.ts):
+ * written on its tag here, at render time, and on no other tag. Pages must still be usable without it
+ * where the flow allows.
+ */
+export interface PageScript {
+  source: string;
+  /** Undefined only outside the security-headers middleware, where there is no CSP either. */
+  nonce: string | undefined;
+}
+
 export interface PageOptions {
   locale: Locale;
   title: string;
   body: Html;
-  /** Inline script; pages must still be usable without it where the flow allows. */
-  script?: string;
-  nonce?: string;
+  script?: PageScript | undefined;
   /** Path of this page, for the language switch. */
   path?: string;
+}
+
+/** The one <script> element a page writes. Its source is the gateway's own code, never input. */
+function scriptTag(script: PageScript): string {
+  // A source that could end its own element would let what follows it be read as markup.
+  if (/<\/script/i.test(script.source)) throw new Error('an inline script may not contain </script');
+  return `<script${script.nonce ? ` nonce="${esc(script.nonce)}"` : ''}>${script.source}</script>`;
 }
 
 export function page(opts: PageOptions): string {
@@ -90,7 +106,7 @@ export function page(opts: PageOptions): string {
 <main id="main">
 ${opts.body.value}
 </main>
-${opts.script ? `<script${opts.nonce ? ` nonce="${esc(opts.nonce)}"` : ''}>${opts.script}</script>` : ''}
+${opts.script ? scriptTag(opts.script) : ''}
 </body>
 </html>`;
 }

@@ -67,6 +67,8 @@ export function appWaitPage(opts: {
   qrText?: string;
   launchHref?: string;
   failed?: boolean;
+  /** The response's CSP nonce, for the status poller's script. */
+  nonce: string | undefined;
 }): string {
   const sv = opts.locale === 'sv';
   const { id, name } = opts.eid;
@@ -109,7 +111,7 @@ ${qr}${launch}
 <form method="post" action="${base}/start" id="retry" ${opts.failed ? '' : 'hidden'}><input type="hidden" name="mode" value="${opts.mode}"><button type="submit">${sv ? 'Försök igen' : 'Try again'}</button></form>
 <form method="post" action="${base}/cancel"><button type="submit" class="secondary" id="cancel">${sv ? 'Avbryt' : 'Cancel'}</button></form>
 </div>`,
-    script: opts.failed ? undefined : script,
+    script: opts.failed ? undefined : { source: script, nonce: opts.nonce },
   });
 }
 

@@ -146,6 +146,7 @@ export const SIGN_IN_AGAIN = new Set(['invalid_token', 'invalid_dpop_proof', 'to
 
 /** Why an approval does not count right now (src/whitelist/liveApprovals.ts lapses). */
 export const lapseWords: Record<string, Text> = {
+  approval_revoked: { sv: 'den personuppgiftsansvarige har återkallat sitt godkännande', en: 'the data controller revoked its approval' },
   approval_expired: { sv: 'ett godkännande har passerat sitt slutdatum', en: 'an approval has passed its end date' },
   certification_expired: { sv: 'en certifiering har gått ut', en: 'a certification has expired' },
   certification_withdrawn: { sv: 'en certifiering har återkallats', en: 'a certification was withdrawn' },

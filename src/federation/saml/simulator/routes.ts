@@ -8,6 +8,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { sendProblem } from '../../../http/problem.ts';
+import { cspNonce } from '../../../http/securityHeaders.ts';
 import { html, page } from '../../../idp/views/html.ts';
 import { localeOf, type Locale } from '../../../idp/views/i18n.ts';
 import { SIM_PREFIX, SimulatorError, type AuthnRequestInfo, type Persona, type SimulatedIdp } from './idp.ts';
@@ -48,7 +49,7 @@ ${levels.length ? html`<fieldset style="margin-top:1rem;border:1px solid #cfd6e0
   });
 }
 
-function postBackPage(locale: Locale, acsUrl: string, samlResponse: string, relayState?: string): string {
+function postBackPage(locale: Locale, nonce: string | undefined, acsUrl: string, samlResponse: string, relayState?: string): string {
   return page({
     locale,
     title: t(locale, 'Skickar dig tillbaka', 'Sending you back'),
@@ -59,7 +60,7 @@ ${relayState ? html`<input type="hidden" name="RelayState" value="${relayState}"
 <p>${t(locale, 'Om inget händer, tryck på knappen.', 'If nothing happens, press the button.')}</p>
 <button type="submit">${t(locale, 'Fortsätt', 'Continue')}</button>
 </form>`,
-    script: "document.getElementById('post-back').submit();",
+    script: { source: "document.getElementById('post-back').submit();", nonce },
   });
 }
 
@@ -125,7 +126,7 @@ export function samlSimulatorRouter(idps: SimulatedIdp[]): Router {
     try {
       const { request, xml } = answer(idp, String(body.request ?? ''), { persona: body.persona, level: body.level, outcome: body.outcome });
       ctx.type = 'html';
-      ctx.body = postBackPage(locale, idp.acsUrl, Buffer.from(xml).toString('base64'), request.relayState);
+      ctx.body = postBackPage(locale, cspNonce(ctx), idp.acsUrl, Buffer.from(xml).toString('base64'), request.relayState);
     } catch (err) {
       if (!(err instanceof SimulatorError)) throw err;
       sendProblem(ctx, { status: 400, type: err.code, title: 'The IdP refuses the request', detail: err.message });
