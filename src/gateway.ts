@@ -96,7 +96,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
   };
   try {
     const { keys, secrets } = await loadKeys(config);
-    const store = await createHotStore({ redisUrl: config.store.redisUrl, keyPrefix: config.store.keyPrefix }, clock);
+    const store = await createHotStore(config.store, clock);
     closers.push(() => store.close());
 
     const federation = await federationModule({ config, store, clock, logger });
