@@ -162,23 +162,24 @@ async function connectSentinel(options: RedisConnectOptions): Promise<RedisConne
     if (event.type === 'MASTER_CHANGE') for (const h of resubscribed) h();
   });
   await sentinel.connect();
-  const commands = waitReplicas > 0
-    ? replicatedWrites(sentinel as unknown as RedisCommands, async () => {
+  const replicate = waitReplicas > 0
+    ? async () => {
       const acked = Number(await sentinel.sendCommand(false, ['WAIT', String(waitReplicas), String(topology.waitTimeoutMs ?? 200)]));
       // Fail closed: a write only this master holds would vanish with it, so it is not reported done.
       if (acked < waitReplicas) throw new Error(`write reached ${acked} of ${waitReplicas} replicas`);
-    })
-    : sentinel as unknown as RedisCommands;
+    }
+    : undefined;
+  const commands = failingFast(sentinel as unknown as RedisCommands, options.commandTimeoutMs ?? 2000, replicate);
   return {
     mode: 'sentinel',
     commands,
     del: async (keys) => Number(await (commands as unknown as Client).del(keys)),
-    publish: async (channel, message) => { await sentinel.publish(channel, message); },
+    publish: async (channel, message) => { await deadline(sentinel.publish(channel, message), options.commandTimeoutMs ?? 2000); },
     subscribe: async (channel, listener) => { await sentinel.subscribe(channel, listener); },
     // Its typing takes a buffer listener too; ours is subscribed in string mode.
     unsubscribe: async (channel, listener) => { await sentinel.unsubscribe(channel, listener as Parameters<typeof sentinel.unsubscribe>[1]); },
     onResubscribed: (h) => { resubscribed.add(h); },
-    ping: async () => { await sentinel.ping(); },
+    ping: async () => { await deadline(sentinel.ping(), options.commandTimeoutMs ?? 2000); },
     close: () => closeOrDestroy(sentinel),
   };
 }
@@ -186,13 +187,26 @@ async function connectSentinel(options: RedisConnectOptions): Promise<RedisConne
 // Commands that change data: with WAIT configured, each is answered only once replicas have it.
 const WRITES = new Set(['set', 'getDel', 'del', 'incr', 'eval', 'xAdd', 'xGroupCreate', 'xAck', 'xDel']);
 
-/** The same commands, but a write resolves only after `replicate` (a MULTI: its exec). */
-function replicatedWrites(commands: RedisCommands, replicate: () => Promise<void>): RedisCommands {
-  const after = (fn: (...args: unknown[]) => Promise<unknown>) => async (...args: unknown[]) => {
+function deadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The Sentinel client holds a command while its master is unreachable until the Sentinels name a new
+ * one (seconds): here each command fails after `ms` instead, so a decision meanwhile is a 503, not a
+ * request hanging through the failover. A write resolves only after `replicate` when given (a MULTI:
+ * its exec); one that timed out may still land later, harmlessly (its request was refused).
+ */
+function failingFast(commands: RedisCommands, ms: number, replicate: (() => Promise<void>) | undefined): RedisCommands {
+  const after = (fn: (...args: unknown[]) => Promise<unknown>, write: boolean) => (...args: unknown[]) => deadline((async () => {
     const reply = await fn(...args);
-    await replicate();
+    if (write && replicate) await replicate();
     return reply;
-  };
+  })(), ms);
   return new Proxy(commands, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver) as unknown;
@@ -202,11 +216,11 @@ function replicatedWrites(commands: RedisCommands, replicate: () => Promise<void
         return () => {
           const multi = bound() as { exec: (...args: unknown[]) => Promise<unknown> };
           const exec = multi.exec.bind(multi);
-          multi.exec = after(exec);
+          multi.exec = after(exec, true);
           return multi;
         };
       }
-      return typeof name === 'string' && WRITES.has(name) ? after(bound as (...args: unknown[]) => Promise<unknown>) : bound;
+      return after(bound as (...args: unknown[]) => Promise<unknown>, typeof name === 'string' && WRITES.has(name));
     },
   });
 }

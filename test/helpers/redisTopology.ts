@@ -83,7 +83,7 @@ export async function startSentinelSetup(): Promise<SentinelSetup> {
       `dir ${dir}`,
       `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 2`,
       `sentinel down-after-milliseconds ${masterName} 1000`,
-      `sentinel failover-timeout ${masterName} 5000`,
+      `sentinel failover-timeout ${masterName} 2000`,
       `sentinel parallel-syncs ${masterName} 1`,
       '',
     ].join('\n'));
