@@ -45,6 +45,12 @@ function server(binary: string, args: string[], port: number): { child: ChildPro
   };
 }
 
+async function installed(binary: string): Promise<void> {
+  await run(binary, ['--version']).catch(() => {
+    throw new Error(`${binary} is not installed: install redis-server and redis-sentinel (apt-get install redis-server redis-sentinel)`);
+  });
+}
+
 const common = (port: number, dir: string) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
 
 export interface SentinelSetup {
@@ -63,6 +69,7 @@ export interface SentinelSetup {
  * dies; two replicas so that the new master still has one (WAIT) once the old one is gone.
  */
 export async function startSentinelSetup(): Promise<SentinelSetup> {
+  await installed('redis-sentinel');
   const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-test-'));
   const masterName = 'gwmaster';
   const masterPort = await freePort();
@@ -121,6 +128,7 @@ export interface ClusterSetup {
 
 /** Three masters, no replicas, every slot assigned, with a password (requirepass). */
 export async function startCluster(): Promise<ClusterSetup> {
+  await installed('redis-cli');
   const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-test-'));
   const password = 'cluster-test-secret';
   const ports = [await freePort(), await freePort(), await freePort()];
