@@ -133,6 +133,7 @@ async function connectSentinel(options: RedisConnectOptions): Promise<RedisConne
   const topology = options.topology ?? {};
   if (!topology.masterName || !topology.nodes?.length) throw new Error('Sentinel mode needs store.redis.masterName and store.redis.nodes');
   const waitReplicas = topology.waitReplicas ?? 0;
+  const secret = password(topology);
   const sentinel = createSentinel({
     name: topology.masterName,
     sentinelRootNodes: topology.nodes.map(node),
@@ -147,7 +148,7 @@ async function connectSentinel(options: RedisConnectOptions): Promise<RedisConne
       disableOfflineQueue: true,
       socket: socketOptions(options),
       ...(topology.username ? { username: topology.username } : {}),
-      ...(password(topology) ? { password: password(topology) } : {}),
+      ...(secret ? { password: secret } : {}),
     },
     sentinelClientOptions: {
       socket: socketOptions(options),
@@ -228,13 +229,14 @@ function failingFast(commands: RedisCommands, ms: number, replicate: (() => Prom
 async function connectCluster(options: RedisConnectOptions): Promise<RedisConnection> {
   const topology = options.topology ?? {};
   if (!topology.nodes?.length) throw new Error('Cluster mode needs store.redis.nodes');
+  const secret = password(topology);
   const cluster = createCluster({
     rootNodes: topology.nodes.map((n) => ({ socket: { ...node(n), ...socketOptions(options) } })),
     defaults: {
       disableOfflineQueue: true,
       socket: socketOptions(options),
       ...(topology.username ? { username: topology.username } : {}),
-      ...(password(topology) ? { password: password(topology) } : {}),
+      ...(secret ? { password: secret } : {}),
     },
     commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
   });
