@@ -67,11 +67,12 @@ export function runWorkerPool(options: WorkerPoolOptions): void {
     setTimeout(() => { if (!stopping) fork(); }, delay).unref();
   });
 
-  const stop = (signal: string) => {
+  // The same signal goes on: SIGTERM drains with the readiness delay, SIGINT (Ctrl-C) without.
+  const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, workers: startedAt.size }, 'draining every worker');
-    for (const worker of startedAt.keys()) worker.process.kill('SIGTERM');
+    for (const worker of startedAt.keys()) worker.process.kill(signal);
     if (startedAt.size === 0) process.exit(0);
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
