@@ -23,6 +23,8 @@ const config = loadConfig({
     // the gateway's, not BankID's pacing.
     bankid: { collectIntervalMs: 100 },
     sandbox: { demoRp: false },
+    // Workers sharing the sandbox folder would share its PGlite registry, which one process owns.
+    ...(process.env.BENCH_SANDBOX_DIR ? { registry: { pglite: 'memory' } } : {}),
     ...(process.env.BENCH_REDIS_URL ? { store: { redisUrl: process.env.BENCH_REDIS_URL, keyPrefix: `bench${process.env.BENCH_PORT ?? process.pid}:` } } : {}),
   },
 });

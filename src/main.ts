@@ -4,7 +4,7 @@
 // port (src/http/cluster.ts); each worker, like a single process, drains on SIGTERM.
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { loadConfig, ConfigError, workerCount, workerProblems } from './config.ts';
+import { loadConfig, ConfigError, productionProblems, workerCount, workerProblems } from './config.ts';
 import { createLogger } from './log.ts';
 import { startGateway } from './gateway.ts';
 import { CONFIG_REFUSED, runWorkerPool } from './http/cluster.ts';
@@ -22,7 +22,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.log.level });
   const workers = workerCount(config, availableParallelism());
-  const refused = workerProblems(config, workers);
+  // Before any worker is forked, so a refusal is said once, not once per worker. Production's own
+  // problems come first: they already demand the Redis and PostgreSQL that workers need.
+  const refused = config.mode === 'production'
+    ? productionProblems(config, { generatedKeys: false, generatedSecrets: false })
+    : workerProblems(config, workers);
   if (refused.length) {
     process.stderr.write(`refusing to start: ${new ConfigError(refused).message}\n`);
     process.exit(CONFIG_REFUSED);
