@@ -64,11 +64,21 @@ async function startServer(name: string, script: string, env: Record<string, str
   return { name, url, child };
 }
 
-/** Peak resident set size of a server process, from the kernel's own high-water mark. */
+/** Peak resident set size of a server process, from the kernel's own high-water mark; with workers (bench/workers.ts), theirs added. */
 function peakRssMiB(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
+  const hwm = (pid: number | string) => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch { /* no children listing: the process alone */ }
+  const workers = children.length > 0 && /bench\/workers\.ts/.test(child.spawnargs.join(' ')) ? children : [];
+  return (hwm(child.pid ?? 0) + workers.reduce((kb, pid) => kb + hwm(pid), 0)) / 1024;
 }
 
 async function stop(server: Server): Promise<void> {
