@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     // SIGINT is someone at a terminal (Ctrl-C): no load balancer to tell, so no readiness delay.
-    const delayMs = signal === 'SIGTERM' ? config.http.drainDelayMs : 0;
+    const delayMs = signal === 'SIGTERM' ? config.http.drainDelayMs : 0; // (and a lost primary: nothing to tell)
     logger.info({ signal, drainDelayMs: delayMs, ...(worker ? { worker } : {}) }, 'draining');
     await gateway.drain({ delayMs, timeoutMs: config.http.drainTimeoutMs });
     logger.info({ ...(worker ? { worker } : {}) }, 'drained; exiting');
@@ -66,6 +66,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // A worker whose primary is gone (killed outright) gets no more connections: it drains and ends
+  // rather than linger holding Redis and database connections.
+  if (cluster.isWorker) process.once('disconnect', () => void stop('disconnect'));
 }
 
 await main();
