@@ -15,14 +15,17 @@ const clientJwk = JSON.parse(process.env.BENCH_CLIENT_JWK!) as Record<string, un
 const config = loadConfig({
   env: {},
   overrides: {
-    sandboxDir: mkdtempSync(join(tmpdir(), 'bench-gw-')),
-    http: { host: '127.0.0.1', port: 0 },
+    // bench/workers.ts: its workers share one port and one sandbox folder.
+    sandboxDir: process.env.BENCH_SANDBOX_DIR ?? mkdtempSync(join(tmpdir(), 'bench-gw-')),
+    http: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) },
     log: { level: 'silent' },
     // The simulator completes at once; collect as often as the schema allows so sign-in latency is
     // the gateway's, not BankID's pacing.
     bankid: { collectIntervalMs: 100 },
     sandbox: { demoRp: false },
-    ...(process.env.BENCH_REDIS_URL ? { store: { redisUrl: process.env.BENCH_REDIS_URL, keyPrefix: `bench${process.pid}:` } } : {}),
+    // Workers sharing the sandbox folder would share its PGlite registry, which one process owns.
+    ...(process.env.BENCH_SANDBOX_DIR ? { registry: { pglite: 'memory' } } : {}),
+    ...(process.env.BENCH_REDIS_URL ? { store: { redisUrl: process.env.BENCH_REDIS_URL, keyPrefix: `bench${process.env.BENCH_PORT ?? process.pid}:` } } : {}),
   },
 });
 const gated = process.env.BENCH_GATED === '1';

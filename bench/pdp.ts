@@ -20,12 +20,13 @@ const clientJwk = JSON.parse(process.env.BENCH_CLIENT_JWK!) as Record<string, un
 const config = loadConfig({
   env: {},
   overrides: {
-    sandboxDir: mkdtempSync(join(tmpdir(), 'bench-pdp-')),
-    http: { host: '127.0.0.1', port: 0 },
+    // bench/workers.ts: its workers share one port and one sandbox folder.
+    sandboxDir: process.env.BENCH_SANDBOX_DIR ?? mkdtempSync(join(tmpdir(), 'bench-pdp-')),
+    http: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) },
     log: { level: 'silent' },
     sandbox: { demoRp: false },
     ...(process.env.BENCH_PDP_DRAIN_MS ? { pdp: { audit: { drainIntervalMs: Number(process.env.BENCH_PDP_DRAIN_MS) } } } : {}),
-    ...(process.env.BENCH_REDIS_URL ? { store: { redisUrl: process.env.BENCH_REDIS_URL, keyPrefix: `benchpdp${process.pid}:` } } : {}),
+    ...(process.env.BENCH_REDIS_URL ? { store: { redisUrl: process.env.BENCH_REDIS_URL, keyPrefix: `benchpdp${process.env.BENCH_PORT ?? process.pid}:` } } : {}),
   },
 });
 const current = snapshot({

@@ -64,11 +64,21 @@ async function startServer(name: string, script: string, env: Record<string, str
   return { name, url, child };
 }
 
-/** Peak resident set size of a server process, from the kernel's own high-water mark. */
+/** Peak resident set size of a server process, from the kernel's own high-water mark; with workers (bench/workers.ts), theirs added. */
 function peakRssMiB(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
+  const hwm = (pid: number | string) => {
+    try {
+      return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  } catch { /* no children listing: the process alone */ }
+  const workers = children.length > 0 && /bench\/workers\.ts/.test(child.spawnargs.join(' ')) ? children : [];
+  return (hwm(child.pid ?? 0) + workers.reduce((kb, pid) => kb + hwm(pid), 0)) / 1024;
 }
 
 async function stop(server: Server): Promise<void> {
@@ -243,6 +253,13 @@ const auditDb: Record<string, string> = DATABASE_URL ? { BENCH_DATABASE_URL: DAT
 const auditName = DATABASE_URL ? 'audit in PostgreSQL' : 'audit in PGlite';
 const pdpMemory: [string, string, Record<string, string>] = [`PDP, in-memory store, ${auditName}`, 'bench/pdp.ts', auditDb];
 const pdpRedis: Array<[string, string, Record<string, string>]> = REDIS_URL ? [[`PDP, Redis store, ${auditName}`, 'bench/pdp.ts', { BENCH_REDIS_URL: REDIS_URL, ...auditDb }]] : [];
+// Every core (issue 14): the Redis rows again with two workers behind one port (bench/workers.ts);
+// --workers=0 leaves them out. Their ratio to the one-worker Redis row is printed under the table.
+const WORKERS = Number(args.get('workers') ?? 2);
+const withWorkers = (rows: Array<[string, string, Record<string, string>]>, script: string): Array<[string, string, Record<string, string>]> =>
+  WORKERS > 1 ? rows.map(([name, , env]) => [`${name}, ${WORKERS} workers`, 'bench/workers.ts', { ...env, BENCH_WORKERS: String(WORKERS), BENCH_SCRIPT: script }]) : [];
+const gwRedisWorkers = withWorkers(gwRedis, 'bench/gateway.ts');
+const pdpRedisWorkers = withWorkers(pdpRedis, 'bench/pdp.ts');
 
 // --before=<work tree>: the token rows also run that tree's gateway (e.g. main before a change), in the
 // same rounds, so "no worse than before" is a same-run comparison, not one between two noisy runs.
@@ -255,9 +272,9 @@ const tokenBefore = BEFORE ? [gw, gwGated, ...gwRedis].map(before) : [];
 // --scenarios=pdp,token,signin (default: all): run only some, e.g. while profiling one path.
 const SCENARIOS = new Set((args.get('scenarios') ?? 'pdp,token,signin').split(','));
 const rows: Row[] = [
-  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
+  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpRedisWorkers], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
   ...(SCENARIOS.has('pdp') ? await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS) : []),
-  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
+  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis, ...gwRedisWorkers, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
   ...(SCENARIOS.has('signin') ? await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT) : []),
 ];
 
@@ -269,6 +286,12 @@ const lines = [
   '|---|---|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.scenario} | ${r.target} | ${fmt(r.sample.rps)} | ${fmt(r.sample.p50, 2)} | ${fmt(r.sample.p99, 2)} | ${fmt(r.rss, 0)} | ${r.sample.failures} | ${r.baseline ? fmt(r.sample.rps / r.baseline.rps, 2) : '1.00'} |`),
 ];
+// N workers against one, both on Redis, same rounds (aim: >= 1.7 x with 2 workers on 2 cores; the load
+// generator runs on the same cores unless pinned elsewhere, which caps what a second worker can add).
+for (const r of rows.filter((x) => x.target.endsWith(`, ${WORKERS} workers`))) {
+  const one = rows.find((x) => x.scenario === r.scenario && x.target === r.target.slice(0, -`, ${WORKERS} workers`.length));
+  if (one) lines.push(`${r.scenario}: ${WORKERS} workers ${fmt(r.sample.rps)} req/s vs 1 worker ${fmt(one.sample.rps)} req/s = ${fmt(r.sample.rps / one.sample.rps, 2)} x`);
+}
 process.stdout.write(`${lines.join('\n')}\n`);
 await ownRedis?.stop();
 await ownPostgres?.stop();

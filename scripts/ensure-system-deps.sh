@@ -5,6 +5,8 @@ set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The Sentinel failover test runs Debian's redis-sentinel (issue 14).
+command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 # The registry's contract suite runs on a throwaway PostgreSQL cluster (initdb) unless DATABASE_URL is set.
 if [ -z "${DATABASE_URL:-}" ] && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 # nginx: the PDP's auth_request example is tested against Debian's nginx (issue 4).

@@ -141,6 +141,28 @@ const auditSchema = z.object({
 }).prefault({}).describe('Audit anchoring: the registry audit and the decision audit chained, their heads signed and kept outside the database (docs/security-model.md).');
 // --- end audit anchoring ---------------------------------------------------------------------------
 
+// --- Redis topology (issue 14): one server, a Sentinel-watched master with replicas, or a Cluster. ---
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port');
+const redisTopologySchema = z.object({
+  mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone')
+    .describe('`standalone`: one server at `store.redisUrl`. `sentinel`: the master the Sentinels in `nodes` name `masterName` (failover follows them). `cluster`: a Redis Cluster found from the seed `nodes`.'),
+  nodes: z.array(hostPort).default([]).describe('Sentinel: the Sentinels; cluster: some of the masters (seed nodes), each `host:port`.'),
+  masterName: z.string().regex(/^[A-Za-z0-9._-]+$/).optional().describe('Sentinel: the name of the master set (`sentinel monitor <name> ...`).'),
+  username: z.string().optional().describe('ACL user of the data nodes (sentinel and cluster; standalone takes it from the URL).'),
+  password: z.string().optional().describe('Password of the data nodes (prefer `passwordFile`).'),
+  passwordFile: z.string().optional().describe('A file holding that password.'),
+  sentinelPassword: z.string().optional().describe('Password of the Sentinels themselves, when they have one (`requirepass` in sentinel.conf).'),
+  tls: bool.default(false).describe('TLS to the nodes (sentinel and cluster; standalone: use a `rediss://` URL).'),
+  waitReplicas: z.coerce.number().int().min(0).max(16).default(0)
+    .describe('Sentinel: after each write, wait until this many replicas have it (`WAIT`), so a failover cannot lose it; 0 = do not wait (a failover may lose the last writes).'),
+  waitTimeoutMs: z.coerce.number().int().min(1).max(10_000).default(200)
+    .describe('How long one `WAIT` may take; a write not replicated in time fails (the request answers 503).'),
+  topologyScanMs: z.coerce.number().int().min(100).max(60_000).default(1000)
+    .describe('Sentinel: how often the client asks the Sentinels who the master is (besides their failover messages).'),
+}).prefault({}).describe('How Redis is deployed.');
+export type RedisTopologyConfig = z.infer<typeof redisTopologySchema>;
+// --- end Redis topology ---
+
 const simulatorSchema = (what: string) => z.object({
   enabled: bool.default(false).describe(`Run the ${what} simulator in-process (sandbox only; the sandbox turns it on when no real service is configured).`),
   port: port.default(0).describe('Its TLS port; 0 = a free port.'),
@@ -155,6 +177,12 @@ export const configSchema = z.object({
     host: z.string().default('127.0.0.1').describe('Address the listener binds to.'),
     port: port.default(3000).describe('Port of the listener.'),
     trustProxy: bool.default(false).describe('Trust `X-Forwarded-*` from a TLS-terminating proxy in front of the gateway.'),
+    workers: z.coerce.number().int().min(1).max(256).optional()
+      .describe('Worker processes behind the one port (`GATEWAY_WORKERS`); default: every core in production, 1 in the sandbox. More than 1 needs Redis and PostgreSQL (in-memory state is not shared).'),
+    drainDelayMs: z.coerce.number().int().min(0).max(120_000).default(5000)
+      .describe('After SIGTERM: how long `/readyz` answers 503 while requests are still served, so the load balancer stops sending before the listener closes.'),
+    drainTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(25_000)
+      .describe('After the listener closed: how long requests in flight may take to finish before their connections are cut.'),
   }).prefault({}).describe('The HTTP listener.'),
   sandboxDir: z.string().default('.sandbox').describe('Folder for files the sandbox generates on first start (keys, certificates, the PGlite registry); git-ignored.'),
   keys: z.object({
@@ -166,8 +194,16 @@ export const configSchema = z.object({
   store: z.object({
     redisUrl: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional()
       .describe('Redis for sessions, grants, codes, tokens, replay caches and counters; without it the embedded in-memory store runs (sandbox only).'),
-    keyPrefix: z.string().default('gw:').describe('Prefix of every key in Redis.'),
-  }).prefault({}).describe('The hot, expiring state.'),
+    keyPrefix: z.string().regex(/^[^{}]*$/, 'no { or }: a hash tag in the prefix would put every key in one Redis Cluster slot').default('gw:')
+      .describe('Prefix of every key in Redis.'),
+    redis: redisTopologySchema,
+  }).prefault({}).superRefine((store, ctx) => {
+    const { mode, nodes, masterName } = store.redis;
+    if (mode === 'standalone') return;
+    if (store.redisUrl) ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: `leave it unset with redis.mode=${mode}: the nodes come from store.redis.nodes` });
+    if (!nodes.length) ctx.addIssue({ code: 'custom', path: ['redis', 'nodes'], message: mode === 'sentinel' ? 'list the Sentinels (host:port)' : 'list some of the cluster\'s masters (host:port)' });
+    if (mode === 'sentinel' && !masterName) ctx.addIssue({ code: 'custom', path: ['redis', 'masterName'], message: 'name the master set the Sentinels monitor' });
+  }).describe('The hot, expiring state.'),
   ttl: z.object({
     accessToken: z.coerce.number().int().min(30).max(3600).default(300).describe('Access token lifetime, seconds.'),
     authorizationCode: z.coerce.number().int().min(10).max(600).default(60).describe('Authorization code lifetime, seconds.'),
@@ -340,6 +376,7 @@ export const namedEnv: Record<string, string> = {
   HOST: 'http.host',
   ISSUER: 'issuer',
   REDIS_URL: 'store.redisUrl',
+  GATEWAY_WORKERS: 'http.workers',
   LOG_LEVEL: 'log.level',
   BANKID_BASE_URL: 'bankid.baseUrl',
   BANKID_PFX_FILE: 'bankid.pfxFile',
@@ -450,7 +487,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
 export function productionProblems(config: Config, facts: { generatedKeys: boolean; generatedSecrets: boolean }): string[] {
   if (config.mode !== 'production') return [];
   const problems: string[] = [];
-  if (!config.store.redisUrl) problems.push('store.redisUrl: production needs Redis (set REDIS_URL); the in-memory store loses every session on restart and is not shared between instances');
+  if (!config.store.redisUrl && config.store.redis.mode === 'standalone') problems.push('store.redisUrl: production needs Redis (set REDIS_URL); the in-memory store loses every session on restart and is not shared between instances');
   if (config.bankid.simulator.enabled) problems.push('bankid.simulator.enabled: the BankID simulator cannot run in production; set bankid.baseUrl, pfxFile and caFile for the real RP API');
   if (facts.generatedKeys || !config.keys.jwksFile) problems.push('keys.jwksFile: production needs signing keys from a managed JWKS file (GATEWAY_JWKS_FILE), not keys generated by the sandbox');
   if (facts.generatedSecrets || !config.keys.secretsFile) problems.push('keys.secretsFile: production needs cookie keys and the pairwise salt from a managed secrets file (GATEWAY_SECRETS_FILE)');
@@ -498,6 +535,27 @@ function sithsCardProductionProblems(config: Config): string[] {
   }
   if (!card.publicUrl?.startsWith('https://')) {
     problems.push('sithsCard.publicUrl: production needs the https:// origin where browsers present the card (the card listener\'s public name, or the proxy)');
+  }
+  return problems;
+}
+
+/** How many workers run: the configured number, else every core in production and one in the sandbox. */
+export function workerCount(config: Config, cores: number): number {
+  return config.http.workers ?? (config.mode === 'production' ? Math.max(1, cores) : 1);
+}
+
+/**
+ * More than one worker only when every worker sees the same state: the in-memory store and PGlite live
+ * inside one process, so a second worker would sign people in to sessions the first cannot find.
+ */
+export function workerProblems(config: Config, workers: number): string[] {
+  if (workers <= 1) return [];
+  const problems: string[] = [];
+  if (!config.store.redisUrl && config.store.redis.mode === 'standalone') {
+    problems.push(`http.workers: ${workers} workers need Redis (set REDIS_URL): the embedded in-memory store is not shared between processes; run GATEWAY_WORKERS=1`);
+  }
+  if (!config.registry.databaseUrl) {
+    problems.push(`http.workers: ${workers} workers need PostgreSQL (set DATABASE_URL): the embedded PGlite registry belongs to one process; run GATEWAY_WORKERS=1`);
   }
   return problems;
 }

@@ -1,7 +1,7 @@
 // Assembles the gateway: configuration, store, keys, the feature modules, one outer Koa app mounting
 // them around oidc-provider, and the listening server. One function for `npm start`, the tests and the
 // benchmarks, so all three run the same thing.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import { productionProblems, ConfigError, type Config, type ClientConfig } from './config.ts';
@@ -51,6 +51,12 @@ export interface Gateway {
   sandboxFreja: SandboxFreja | undefined;
   /** Audit anchoring: the checkpointer of both audit chains and the audit key. */
   audit: AuditAnchoring;
+  /**
+   * Graceful shutdown (SIGTERM): /readyz answers 503 at once while requests are still served for
+   * delayMs (the load balancer stops sending), then the listener closes (new connections are refused),
+   * requests in flight get up to timeoutMs to finish, and everything is closed.
+   */
+  drain(options: { delayMs: number; timeoutMs: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,18 +94,24 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
   const server = createServer();
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
+  // Until the app is assembled a request would find no handler and hang: it is told to come back.
+  const starting = (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', connection: 'close' }).end('{"status":"starting"}');
+  };
+  server.on('request', starting);
   const address = await listen(server, baseConfig.http.port, baseConfig.http.host);
   const config: Config = options.issuerFromListen
     ? { ...baseConfig, issuer: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` }
     : baseConfig;
 
   const closers: Array<() => Promise<void>> = [];
+  let draining = false;
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
     const { keys, secrets } = await loadKeys(config);
-    const store = await createHotStore({ redisUrl: config.store.redisUrl, keyPrefix: config.store.keyPrefix }, clock);
+    const store = await createHotStore(config.store, clock);
     closers.push(() => store.close());
 
     const federation = await federationModule({ config, store, clock, logger });
@@ -122,8 +134,11 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
-    // Not ready while the registry's database cannot answer.
-    const ops = createOps(store, registryDb ? [{ name: 'registry', ping: async () => { await registryDb.db.query('SELECT 1'); } }] : []);
+    // Not ready while the registry's database cannot answer, nor once draining.
+    const ops = createOps(store, [
+      ...(registryDb ? [{ name: 'registry', ping: async () => { await registryDb.db.query('SELECT 1'); } }] : []),
+      { name: 'draining', ping: async () => { if (draining) throw new Error('draining'); } },
+    ]);
 
     // Order matters only where mounts share a subtree: under /admin the admin API's routes are its
     // own, the console takes the rest.
@@ -140,6 +155,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       provider, trustProxy: config.http.trustProxy, hsts: config.issuer.startsWith('https://'), logger, metrics: ops.metricsMiddleware, mounts,
     });
 
+    server.off('request', starting);
     server.on('request', app.callback());
     closers.push(() => new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -161,6 +177,12 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       sandboxSaml: federation.sandboxSaml,
       sandboxFreja: federation.sandboxFreja,
       audit,
+      async drain({ delayMs, timeoutMs }) {
+        draining = true;
+        await new Promise((r) => setTimeout(r, delayMs));
+        await drainServer(server, timeoutMs);
+        await closeAll();
+      },
       close: closeAll,
     };
   } catch (err) {
@@ -168,6 +190,22 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     await closeAll();
     throw err;
   }
+}
+
+/** Stops accepting connections, lets those with a request in flight finish it, cuts the rest at the deadline. */
+function drainServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    // Idle keep-alive connections are closed as they become idle: a client's next request opens a
+    // new connection, which goes to a worker that is not draining.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /** Signing keys and secrets; sandbox parts are refused before any file is read, and again once they are. */

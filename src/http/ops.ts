@@ -1,4 +1,5 @@
 // Operations endpoints: liveness, readiness (the store answers) and Prometheus metrics.
+import cluster from 'node:cluster';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
@@ -40,7 +41,8 @@ export function createOps(store: HotStore, checks: ReadinessCheck[] = []): Ops {
 
   const router = new Router();
   router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
+    // Under GATEWAY_WORKERS, which worker answered (operators checking the spread; the workers test).
+    ctx.body = cluster.isWorker && cluster.worker ? { status: 'ok', worker: cluster.worker.id } : { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
     const failing: string[] = [];

@@ -45,7 +45,8 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
   if (config.mode !== 'sandbox') return [];
   const landing = landingRouter({
     issuer: config.issuer,
-    store: store.kind === 'redis' ? `Redis (${config.store.redisUrl?.replace(/\/\/[^@]*@/, '//')})` : 'in-memory (sandbox)',
+    store: store.kind !== 'redis' ? 'in-memory (sandbox)'
+      : config.store.redis.mode === 'standalone' ? `Redis (${config.store.redisUrl?.replace(/\/\/[^@]*@/, '//')})` : `Redis ${config.store.redis.mode} (${config.store.redis.nodes.join(', ')})`,
     bankidUrl: f.sandboxBankId?.url ?? config.bankid.baseUrl,
     bankidSimulated: Boolean(f.sandboxBankId),
     frejaUrl: f.sandboxFreja?.url ?? config.freja.baseUrl,

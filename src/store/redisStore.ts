@@ -1,22 +1,26 @@
 // The HotStore contract on Redis (official node-redis client). Commands fail fast while Redis is
 // unreachable instead of queueing: callers that must fail closed (token checks, decisions) get an
 // error within the command timeout and deny, and the client reconnects by itself in the background.
+// Standalone, Sentinel or Cluster (src/store/redisClient.ts): every command here touches one key, and
+// every script one key, so each lands in one Cluster slot as it is.
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'redis';
+import type { RedisTopologyConfig } from '../config.ts';
 import type { HotStore } from './hotStore.ts';
+import { connectRedis, type RedisCommands, type RedisConnection } from './redisClient.ts';
 
 /** Between the publishing store's id and the message on the wire (a UUID holds no space). */
 const ORIGIN_SEPARATOR = ' ';
 
 export interface RedisStoreOptions {
-  url: string;
+  /** Standalone mode's server. */
+  url?: string;
+  /** Standalone (default), Sentinel or Cluster, and their nodes. */
+  topology?: Partial<RedisTopologyConfig>;
   keyPrefix?: string;
   /** Upper bound of one command; a hung Redis must not hang a request. */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
-
-type Client = ReturnType<typeof createClient>;
 
 // Sliding window of distinct members in a sorted set scored by last-seen time (ms, from the caller's
 // clock). One script, so the check and the add cannot interleave with another instance's.
@@ -35,10 +39,9 @@ return { admitted, redis.call('ZCARD', key) }`;
 
 export class RedisStore implements HotStore {
   readonly kind = 'redis' as const;
-  readonly #client: Client;
+  readonly #client: RedisCommands;
+  readonly #conn: RedisConnection;
   readonly #prefix: string;
-  /** A subscribed connection cannot run other commands: one duplicate serves every subscription. */
-  #subscriber: Promise<Client> | undefined;
   readonly #reconnectHandlers = new Set<() => void>();
   /** Which store instance published a message (see publish), and this one's subscribers by channel. */
   readonly #origin = randomUUID();
@@ -46,43 +49,24 @@ export class RedisStore implements HotStore {
   /** Stream consumer groups known to exist (a Redis that restarted empty loses them: see streamTake). */
   readonly #groups = new Set<string>();
 
-  private constructor(client: Client, prefix: string) {
-    this.#client = client;
+  private constructor(conn: RedisConnection, prefix: string) {
+    this.#conn = conn;
+    this.#client = conn.commands;
     this.#prefix = prefix;
+    // Subscriptions come back by themselves, but what was published meanwhile is lost: tell listeners.
+    conn.onResubscribed(() => { for (const h of this.#reconnectHandlers) h(); });
   }
 
-  #subscriberClient(): Promise<Client> {
-    this.#subscriber ??= (async () => {
-      const sub = this.#client.duplicate() as Client;
-      sub.on('error', () => undefined);
-      let connectedOnce = false;
-      // 'ready' fires on the first connection and after every reconnect; node-redis resubscribes by
-      // itself, but what was published in between is lost, so listeners are told to resynchronise.
-      sub.on('ready', () => {
-        if (connectedOnce) for (const h of this.#reconnectHandlers) h();
-        connectedOnce = true;
-      });
-      await sub.connect();
-      return sub;
-    })();
-    return this.#subscriber;
+  /** The deployment's shape (standalone, sentinel, cluster). */
+  get mode(): RedisConnection['mode'] {
+    return this.#conn.mode;
   }
 
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
-    const client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
-      socket: {
-        connectTimeout: options.connectTimeoutMs ?? 2000,
-        // Back off up to 1 s between attempts, forever: Redis coming back must heal the gateway.
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1000),
-      },
+    const conn = await connectRedis({
+      url: options.url, topology: options.topology, commandTimeoutMs: options.commandTimeoutMs, connectTimeoutMs: options.connectTimeoutMs,
     });
-    // Without a listener an 'error' event would crash the process.
-    client.on('error', () => undefined);
-    await client.connect();
-    return new RedisStore(client as Client, options.keyPrefix ?? 'gw:');
+    return new RedisStore(conn, options.keyPrefix ?? 'gw:');
   }
 
   #k(key: string): string {
@@ -111,7 +95,7 @@ export class RedisStore implements HotStore {
 
   async del(...keys: string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return Number(await this.#client.del(keys.map((k) => this.#k(k))));
+    return this.#conn.del(keys.map((k) => this.#k(k)));
   }
 
   async setAdd(key: string, member: string, ttlSeconds?: number): Promise<void> {
@@ -210,17 +194,16 @@ export class RedisStore implements HotStore {
     // change is seen by the instance that made it at once, not a round trip through Redis later);
     // the server's copy carries our origin so those subscribers do not get it twice.
     for (const handler of [...(this.#local.get(channel) ?? [])]) queueMicrotask(() => handler(message));
-    await this.#client.publish(this.#k(channel), `${this.#origin}${ORIGIN_SEPARATOR}${message}`);
+    await this.#conn.publish(this.#k(channel), `${this.#origin}${ORIGIN_SEPARATOR}${message}`);
   }
 
   async subscribe(channel: string, handler: (message: string) => void, onReconnect?: () => void): Promise<() => Promise<void>> {
-    const sub = await this.#subscriberClient();
     const listener = (wire: string) => {
       const at = wire.indexOf(ORIGIN_SEPARATOR);
       if (at >= 0 && wire.slice(0, at) === this.#origin) return;
       handler(at >= 0 ? wire.slice(at + 1) : wire);
     };
-    await sub.subscribe(this.#k(channel), listener);
+    await this.#conn.subscribe(this.#k(channel), listener);
     let local = this.#local.get(channel);
     if (!local) this.#local.set(channel, (local = new Set()));
     local.add(handler);
@@ -228,23 +211,15 @@ export class RedisStore implements HotStore {
     return async () => {
       local.delete(handler);
       if (onReconnect) this.#reconnectHandlers.delete(onReconnect);
-      await sub.unsubscribe(this.#k(channel), listener).catch(() => undefined);
+      await this.#conn.unsubscribe(this.#k(channel), listener).catch(() => undefined);
     };
   }
 
   async ping(): Promise<void> {
-    await this.#client.ping();
+    await this.#conn.ping();
   }
 
   async close(): Promise<void> {
-    if (this.#subscriber) {
-      const sub = await this.#subscriber.catch(() => undefined);
-      try { await sub?.close(); } catch { sub?.destroy(); }
-    }
-    try {
-      await this.#client.close();
-    } catch {
-      this.#client.destroy();
-    }
+    await this.#conn.close();
   }
 }
