@@ -27,6 +27,9 @@ async function writeProductionConfig(): Promise<string> {
   const kid = await calculateJwkThumbprint(jwk);
   const secret = () => randomBytes(32).toString('base64url');
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...jwk, kid, alg: 'ES256', use: 'sig' }] }));
+  // Production signs audit checkpoints with a key of their own, never an OIDC key.
+  const audit = await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey);
+  writeFileSync(join(dir, 'audit-key.json'), JSON.stringify({ ...audit, kid: await calculateJwkThumbprint(audit), alg: 'ES256' }));
   writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ cookieKeys: [secret()], pairwiseSalt: secret(), accountKey: secret() }));
   const file = join(dir, 'gateway.json');
   writeFileSync(file, JSON.stringify({
@@ -41,6 +44,7 @@ async function writeProductionConfig(): Promise<string> {
     saml: { enabled: false },
     sithsCard: { enabled: false },
     sandbox: { demoRp: false },
+    audit: { keyFile: join(dir, 'audit-key.json'), checkpoints: { file: join(dir, 'checkpoints.jsonl') } },
     log: { level: 'info' },
   }));
   return file;
