@@ -25,6 +25,8 @@ import type { Registry } from './whitelist/registry.ts';
 import type { RegistryCache, RegistrySource } from './whitelist/registryCache.ts';
 import type { ProductGate } from './whitelist/productGate.ts';
 import { whitelistModule } from './whitelist/module.ts';
+import type { BackchannelLogout } from './federation/sso/backchannel.ts';
+import { ssoStores } from './federation/sso/stores.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -48,6 +50,8 @@ export interface Gateway {
   /** The simulated SAML IdPs (sandbox only, when no IdPs are configured). */
   sandboxSaml: SandboxSaml | undefined;
   sandboxFreja: SandboxFreja | undefined;
+  /** Back-channel logout delivery and its recorded outcomes (issue 11). */
+  backchannel: BackchannelLogout;
   close(): Promise<void>;
 }
 
@@ -99,7 +103,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const store = await createHotStore({ redisUrl: config.store.redisUrl, keyPrefix: config.store.keyPrefix }, clock);
     closers.push(() => store.close());
 
-    const federation = await federationModule({ config, store, clock, logger });
+    const sso = ssoStores(store, config);
+    const federation = await federationModule({ config, store, clock, logger, sso });
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
     const whitelist = await whitelistModule({
@@ -109,7 +114,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const { registryDb, registry, gate, db } = whitelist;
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts,
     });
+    closers.push(...idp.closers);
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
       ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db })
@@ -152,6 +159,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       sithsCard: federation.sithsCard,
       sandboxSaml: federation.sandboxSaml,
       sandboxFreja: federation.sandboxFreja,
+      backchannel: idp.backchannel,
       close: closeAll,
     };
   } catch (err) {
