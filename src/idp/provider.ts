@@ -8,7 +8,7 @@ import type { AccountStore } from './accounts.ts';
 import { accountClaims, scopeClaims } from './claims.ts';
 import { knownAcrs, loaRank } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
-import { decideReuse, promptNoneError, type JumpVerdict, type ReuseVerdict } from '../federation/sso/session.ts';
+import { decideReuse, promptNoneError, signedInClients, type JumpVerdict, type ReuseVerdict } from '../federation/sso/session.ts';
 import type { BackchannelLogout } from '../federation/sso/backchannel.ts';
 import type { RememberedConsents } from '../federation/sso/consent.ts';
 import { serviceNames } from '../federation/sso/logout.ts';
@@ -119,7 +119,7 @@ function loginPolicy(config: Config, clock: Clock, sso: ProviderSso): ReturnType
         const rules = clientLoginRules(oidc.client);
         const maxAge = oidc.params?.max_age === undefined ? undefined : Number(oidc.params.max_age);
         return decideReuse({
-          session: { accountId: session.accountId, acr: session.acr, amr: session.amr, loginTs: session.loginTs, clients: Object.keys(session.authorizations ?? {}) },
+          session: { accountId: session.accountId, acr: session.acr, amr: session.amr, loginTs: session.loginTs, clients: signedInClients(session.authorizations) },
           request: {
             clientId: oidc.client.clientId,
             authnMethods: rules.authnMethods,
@@ -354,7 +354,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
           // Logging out always ends the session everywhere: the page names every service it ends.
           const session = ctx.oidc.session as unknown as { authorizations?: Record<string, unknown> };
-          const services = await serviceNames(ctx.oidc.provider, Object.keys(session.authorizations ?? {}));
+          const services = await serviceNames(ctx.oidc.provider, signedInClients(session.authorizations));
           ctx.body = renderLogoutPrompt(localeOf(ctx), form, services);
         },
         postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {

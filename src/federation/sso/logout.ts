@@ -17,7 +17,7 @@ import type { HotStore } from '../../store/hotStore.ts';
 import { localeOf } from '../../idp/views/i18n.ts';
 import { renderErrorPage } from '../../idp/views/errors.ts';
 import { signedOutPage, type SignedOutView } from './views.ts';
-import { upstreamOf, type Providers } from './session.ts';
+import { signedInClients, upstreamOf, type Providers } from './session.ts';
 import type { RememberedConsents } from './consent.ts';
 
 export const SIGNED_OUT_PATH = '/sso/signed-out';
@@ -111,7 +111,7 @@ export function afterEndSession(deps: { provider: Provider; providers: Providers
     if (!session?.destroyed || !session.accountId) return;
     const clientIds = Object.keys(session.authorizations ?? {});
     await deps.consents?.forget(session.accountId, clientIds);
-    const services = await serviceNames(deps.provider, clientIds);
+    const services = await serviceNames(deps.provider, signedInClients(session.authorizations));
     const state = session.state ?? {};
     let backTo: string | undefined;
     if (state.postLogoutRedirectUri) {

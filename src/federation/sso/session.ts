@@ -77,6 +77,16 @@ export interface ReuseContext {
 
 const { check } = checksFor<SessionReuseReason, ReuseContext>();
 
+/**
+ * The clients a session has really signed in to: those holding a grant in oidc-provider's
+ * session.authorizations. (Merely asking oidc-provider for a client's grant id adds an empty entry.)
+ */
+export function signedInClients(authorizations: Record<string, unknown> | undefined): string[] {
+  return Object.entries(authorizations ?? {})
+    .filter(([, a]) => typeof a === 'object' && a !== null && typeof (a as { grantId?: unknown }).grantId === 'string')
+    .map(([id]) => id);
+}
+
 /** The audiences a product serves: those of the methods it allows. */
 export function productAudiences(authnMethods: readonly string[], providers: Providers): Set<Audience> {
   return new Set(authnMethods.flatMap((m) => {

@@ -5,7 +5,7 @@
 import { html, page, type Html } from '../../idp/views/html.ts';
 import type { Locale } from '../../idp/views/i18n.ts';
 import type { AccountStore } from '../../idp/accounts.ts';
-import { upstreamOf, type Providers } from './session.ts';
+import { signedInClients, upstreamOf, type Providers } from './session.ts';
 
 /** Where "Logga ut" goes: oidc-provider's end_session, which ends the session everywhere. */
 export const END_SESSION_PATH = '/session/end';
@@ -49,7 +49,7 @@ export async function describeSession(
   const record = await deps.accounts.find(session.accountId);
   const upstream = upstreamOf(session.amr, deps.providers);
   if (!record || !upstream) return undefined;
-  const names = await Promise.all(Object.keys(session.authorizations ?? {}).map((id) => deps.clientName(id).catch(() => undefined)));
+  const names = await Promise.all(signedInClients(session.authorizations).map((id) => deps.clientName(id).catch(() => undefined)));
   return { name: record.name, upstream, services: names.filter((n): n is string => Boolean(n)) };
 }
 
