@@ -260,6 +260,8 @@ export const configSchema = z.object({
   sessions: z.object({
     passiveUpstreams: z.array(z.string()).default(['portal-saml'])
       .describe('SAML upstreams asked first with a passive AuthnRequest (IsPassive) when a product allows them: an existing session there signs the person in with no page; NoPassive falls back to the method choice.'),
+    rememberConsent: bool.default(true)
+      .describe('Remember what a person consented to a product for the session lifetime (until logout), so a later sign-in to it, e.g. a passive one through the portal, needs no consent page.'),
     backchannel: z.object({
       attempts: z.coerce.number().int().min(1).max(10).default(5).describe('Delivery attempts of a back-channel logout token, the first included.'),
       retryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000).describe('Delay before the first retry; each later retry doubles it.'),

@@ -111,7 +111,7 @@ export interface InteractionDeps {
 
 export interface InteractionSso {
   store: HotStore;
-  consents: RememberedConsents;
+  consents?: RememberedConsents | undefined;
   upstreamSessions: UpstreamSessions;
 }
 
@@ -416,7 +416,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
-    await sso?.consents.remember(details.session.accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() });
+    await sso?.consents?.remember(details.session.accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() });
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 

@@ -60,7 +60,7 @@ export function idpModule(deps: IdpDeps): Idp {
   const backchannel = new BackchannelLogout({
     issuer: config.issuer, signingKeys: deps.keys.jwks.keys, store, clock, logger, ...config.sessions.backchannel,
   });
-  const consents = new RememberedConsents(store, config.ttl.session);
+  const consents = config.sessions.rememberConsent ? new RememberedConsents(store, config.ttl.session) : undefined;
   const { upstreamSessions, signedOut } = deps.sso;
   const provider = createProvider({
     config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,

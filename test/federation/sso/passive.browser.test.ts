@@ -12,7 +12,7 @@ let gw: Gateway;
 let browser: Browser;
 
 test.before(async () => {
-  gw = await startTestGateway();
+  gw = await startTestGateway({ overrides: { sessions: { rememberConsent: true } } });
   browser = await launchChromium();
 });
 

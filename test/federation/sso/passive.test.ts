@@ -21,7 +21,7 @@ let bankidOnly: TestClient;
 test.before(async () => {
   app = await makeTestClient('portal-app', REDIRECT, { client_name: 'Regionappen', authn_methods: ['bankid', 'portal-saml'] });
   bankidOnly = await makeTestClient('bankid-app', OTHER, { authn_methods: ['bankid'] });
-  gw = await startTestGateway({ clients: [app.config, bankidOnly.config] });
+  gw = await startTestGateway({ clients: [app.config, bankidOnly.config], overrides: { sessions: { rememberConsent: true } } });
 });
 
 test.after.always(async () => {
