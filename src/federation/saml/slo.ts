@@ -161,6 +161,6 @@ export function registerSlo(router: Router, deps: SloDeps): void {
     await deps.signedOut.settle(pending.signedOut, confirmed ? 'signed_out' : 'not_confirmed');
     deps.logger.info({ idp: idp.id, confirmed }, 'saml logout response accepted');
     ctx.status = 303;
-    ctx.redirect(deps.signedOut.url(pending.signedOut));
+    ctx.redirect(await deps.signedOut.destination(pending.signedOut));
   });
 }

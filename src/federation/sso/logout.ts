@@ -75,6 +75,14 @@ export class SignedOutPages {
   url(id: string): string {
     return `${SIGNED_OUT_PATH}/${id}`;
   }
+
+  /**
+   * Where the browser goes once logout is done: the app's post_logout_redirect_uri (with state) when it
+   * gave one — the relying party's choice, as RP-Initiated Logout says — else the signed-out page.
+   */
+  async destination(id: string): Promise<string> {
+    return (await this.find(id))?.backTo ?? this.url(id);
+  }
 }
 
 /** The names of the clients a session signed in to; clients that are gone are left out. */
@@ -124,7 +132,7 @@ export function afterEndSession(deps: { provider: Provider; providers: Providers
     const id = await deps.pages.create({ services, backTo, backToName, upstream });
     deps.logger.info({ services: clientIds.length, upstream }, 'session ended everywhere');
     const upstreamLogout = deps.upstreams.find((u) => u.upstream === upstream);
-    let location = deps.pages.url(id);
+    let location = backTo ?? deps.pages.url(id);
     if (upstreamLogout) {
       try {
         location = (await upstreamLogout.start({ accountId: session.accountId, upstream, loginTs: session.loginTs }, id)) ?? location;
