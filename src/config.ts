@@ -20,6 +20,8 @@ const clientSchema = z.object({
     .describe('The product this client belongs to; the pairwise `sub` is computed per product, so two clients of one product share it.'),
   redirect_uris: z.array(url).min(1).describe('Redirect URIs, matched exactly.'),
   post_logout_redirect_uris: z.array(url).default([]).describe('Where RP-initiated logout may send the browser back to.'),
+  backchannel_logout_uri: url.optional()
+    .describe('Where the gateway POSTs an OpenID Connect Back-Channel Logout token when a session that signed in to this client ends.'),
   token_endpoint_auth_method: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt')
     .describe('How the client authenticates at the token endpoint (`tls_client_auth` needs `mtls.enabled`).'),
   tls_client_auth_subject_dn: z.string().optional().describe('The certificate subject DN expected with `tls_client_auth`.'),
@@ -320,6 +322,17 @@ export const configSchema = z.object({
       'siths-card': { acr: 'http://id.elegnamnden.se/loa/1.0/loa3', authnProvider: 'https://www.inera.se/siths', amr: 'siths-card', audience: 'staff' },
     }).describe('One table for every upstream e-ID, keyed by its name (src/federation/loa.ts).'),
   }).prefault({}).describe('Levels of assurance.'),
+  sessions: z.object({
+    passiveUpstreams: z.array(z.string()).default(['portal-saml'])
+      .describe('SAML upstreams asked first with a passive AuthnRequest (IsPassive) when a product allows them: an existing session there signs the person in with no page; NoPassive falls back to the method choice.'),
+    rememberConsent: bool.default(true)
+      .describe('Remember what a person consented to a product for the session lifetime (until logout), so a later sign-in to it, e.g. a passive one through the portal, needs no consent page.'),
+    backchannel: z.object({
+      attempts: z.coerce.number().int().min(1).max(10).default(5).describe('Delivery attempts of a back-channel logout token, the first included.'),
+      retryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2000).describe('Delay before the first retry; each later retry doubles it.'),
+      timeoutMs: z.coerce.number().int().min(100).max(30_000).default(5000).describe('Timeout of each delivery attempt.'),
+    }).prefault({}).describe('OpenID Connect Back-Channel Logout to the products a session signed in to.'),
+  }).prefault({}).describe('The shared session: passive sign-in through the portal, single logout.'),
   mtls: z.object({
     enabled: bool.default(false).describe('Offer `tls_client_auth` and certificate-bound tokens behind a TLS proxy.'),
     certificateHeader: z.string().default('x-ssl-client-cert').describe('Header in which the TLS-terminating proxy forwards the client certificate (URL-encoded PEM).'),

@@ -26,6 +26,8 @@ import type { Registry } from './whitelist/registry.ts';
 import type { RegistryCache, RegistrySource } from './whitelist/registryCache.ts';
 import type { ProductGate } from './whitelist/productGate.ts';
 import { whitelistModule } from './whitelist/module.ts';
+import type { BackchannelLogout } from './federation/sso/backchannel.ts';
+import { ssoStores } from './federation/sso/stores.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -57,6 +59,8 @@ export interface Gateway {
    * requests in flight get up to timeoutMs to finish, and everything is closed.
    */
   drain(options: { delayMs: number; timeoutMs: number }): Promise<void>;
+  /** Back-channel logout delivery and its recorded outcomes (issue 11). */
+  backchannel: BackchannelLogout;
   close(): Promise<void>;
 }
 
@@ -114,7 +118,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const store = await createHotStore(config.store, clock);
     closers.push(() => store.close());
 
-    const federation = await federationModule({ config, store, clock, logger });
+    const sso = ssoStores(store, config);
+    const federation = await federationModule({ config, store, clock, logger, sso });
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
     const whitelist = await whitelistModule({
@@ -128,7 +133,9 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     closers.push(...audit.closers);
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts,
     });
+    closers.push(...idp.closers);
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
       ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys })
@@ -183,6 +190,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         await drainServer(server, timeoutMs);
         await closeAll();
       },
+      backchannel: idp.backchannel,
       close: closeAll,
     };
   } catch (err) {

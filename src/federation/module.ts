@@ -17,7 +17,8 @@ import { FrejaLogin } from './freja/login.ts';
 import { SigningCertificates } from './freja/result.ts';
 import { frejaRoutes } from './freja/routes.ts';
 import { configuredSaml, createSamlService, type SamlService } from './saml/setup.ts';
-import { ACS_PATH, METADATA_PATH } from './saml/routes.ts';
+import { ACS_PATH, METADATA_PATH, SLO_PATH, type SamlServiceOptions } from './saml/routes.ts';
+import type { UpstreamLogout } from './sso/logout.ts';
 import { startSithsCard, type SithsCard } from './sithsCard/index.ts';
 import { startSandboxBankId, type SandboxBankId } from '../sandbox/bankid.ts';
 import { startSandboxFreja, type SandboxFreja } from '../sandbox/freja.ts';
@@ -29,6 +30,8 @@ export interface FederationDeps {
   store: HotStore;
   clock: Clock;
   logger: Logger;
+  /** The shared session's parts single logout needs (src/federation/sso/). */
+  sso?: SamlServiceOptions['sso'];
 }
 
 export interface Federation {
@@ -37,6 +40,8 @@ export interface Federation {
   upstreams: UpstreamRoutes[];
   /** Paths the upstreams answer outside an interaction (SAML ACS and metadata); the interaction routes carry them. */
   upstreamPaths: string[];
+  /** Upstreams with sessions of their own that single logout must reach (SAML SLO). */
+  upstreamLogouts: UpstreamLogout[];
   /** Routes of their own: the SITHS card endpoint behind a TLS-terminating proxy. */
   mounts: Mount[];
   sandboxBankId: SandboxBankId | undefined;
@@ -137,11 +142,11 @@ async function startSaml(deps: FederationDeps): Promise<{ saml: SamlService; sim
   const { config, store, clock, logger } = deps;
   if (config.saml.simulator.enabled || (config.mode === 'sandbox' && config.saml.idps.length === 0)) {
     const simulator = await startSandboxSaml({ config, clock });
-    return { saml: createSamlService({ config, keys: simulator.keys, sources: simulator.sources, store, clock, logger }), simulator };
+    return { saml: createSamlService({ config, keys: simulator.keys, sources: simulator.sources, store, clock, logger, sso: deps.sso }), simulator };
   }
   if (!config.saml.idps.length) return undefined;
   const { keys, sources } = configuredSaml(config);
-  return { saml: createSamlService({ config, keys, sources, store, clock, logger }), simulator: undefined };
+  return { saml: createSamlService({ config, keys, sources, store, clock, logger, sso: deps.sso }), simulator: undefined };
 }
 
 export async function federationModule(deps: FederationDeps): Promise<Federation> {
@@ -162,7 +167,8 @@ export async function federationModule(deps: FederationDeps): Promise<Federation
         ...(saml?.saml.upstreams ?? []),
         ...(freja ? [frejaRoutes(freja.login, effective)] : []),
       ],
-      upstreamPaths: saml ? [ACS_PATH, METADATA_PATH] : [],
+      upstreamPaths: saml ? [ACS_PATH, METADATA_PATH, SLO_PATH] : [],
+      upstreamLogouts: saml?.saml.logouts ?? [],
       mounts: card ? [{ name: 'SITHS card (forwarded certificate)', under: ['/siths'], routes: card.card.forwardedRouter.routes() }] : [],
       sandboxBankId: bankid?.simulator,
       sandboxFreja: freja?.simulator,

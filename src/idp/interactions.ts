@@ -20,6 +20,12 @@ import { productClient, type ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
+import { epochSeconds, systemClock, type Clock } from '../clock.ts';
+import type { HotStore } from '../store/hotStore.ts';
+import { SESSION_NOT_REUSABLE } from './provider.ts';
+import type { RememberedConsents } from '../federation/sso/consent.ts';
+import type { UpstreamSessionFacts, UpstreamSessions } from '../federation/sso/upstreamSession.ts';
+import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson } from '../federation/sso/views.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -59,8 +65,12 @@ export interface LoginKit {
   locale(ctx: Context, details?: Details): Locale;
   /** The LoA rank this interaction needs (acr_values, never below the client's minimum). */
   needed(ctx: Context): number;
-  /** Turns a verified identity into the login result, or says why it cannot. Never throws for bad identities. */
-  finishLogin(ctx: Context, details: Details, identity: UpstreamIdentity, upstreamId: string, nativeLevel?: string): Promise<LoginOutcome>;
+  /**
+   * Turns a verified identity into the login result, or says why it cannot. Never throws for bad
+   * identities. `upstreamSession` is what an upstream with sessions of its own (a SAML IdP) said about
+   * its session, kept for single logout.
+   */
+  finishLogin(ctx: Context, details: Details, identity: UpstreamIdentity, upstreamId: string, nativeLevel?: string, upstreamSession?: UpstreamSessionFacts): Promise<LoginOutcome>;
   /** Answers with the method choice again, with a message saying what went wrong. */
   showLogin(ctx: Context, details: Details, notice?: string): Promise<void>;
 }
@@ -76,6 +86,12 @@ export interface UpstreamRoutes {
   registerGlobal?(router: Router, kit: LoginKit): void;
   /** Ends anything the upstream has running for this interaction; never throws. */
   cancel?(uid: string): Promise<void>;
+  /**
+   * A sign-in with no page, tried once per interaction before the method choice (a passive SAML
+   * AuthnRequest to the national portal): where to send the browser, or undefined to skip. When it
+   * cannot sign the person in, the upstream brings the browser back to /interaction/:uid.
+   */
+  silent?(ctx: Context, kit: LoginKit, details: Details): Promise<string | undefined>;
 }
 
 export interface InteractionDeps {
@@ -88,6 +104,15 @@ export interface InteractionDeps {
   gate?: ProductGate | undefined;
   /** The operator's configured clients' ids: oidc-provider holds those itself, the gate only products. */
   configuredClientIds: ReadonlySet<string>;
+  clock?: Clock | undefined;
+  /** The shared session's parts (src/federation/sso/). */
+  sso?: InteractionSso | undefined;
+}
+
+export interface InteractionSso {
+  store: HotStore;
+  consents?: RememberedConsents | undefined;
+  upstreamSessions: UpstreamSessions;
 }
 
 const actionWords: Record<Locale, Record<string, string>> = {
@@ -158,7 +183,8 @@ const refusals = {
 type Refusal = keyof typeof refusals;
 
 export function interactionRouter(deps: InteractionDeps): Router {
-  const { provider, config, accounts, upstreams, logger, gate, configuredClientIds } = deps;
+  const { provider, config, accounts, upstreams, logger, gate, configuredClientIds, sso } = deps;
+  const clock = deps.clock ?? systemClock;
   const router = new Router();
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
@@ -239,6 +265,23 @@ export function interactionRouter(deps: InteractionDeps): Router {
     await next();
   };
 
+  /** Who the browser's session signs in (for the notices on every page), or undefined. */
+  const signedIn = async (details: Details): Promise<SignedInPerson | undefined> => {
+    const cookie = (details.session as { cookie?: string } | undefined)?.cookie;
+    if (!details.session?.accountId || !cookie) return undefined;
+    try {
+      const session = await (provider.Session as unknown as { find(id: string): Promise<{ accountId?: string; amr?: string[]; authorizations?: Record<string, unknown> } | undefined> }).find(cookie);
+      return await describeSession({
+        accounts,
+        providers: config.loa.providers,
+        clientName: async (id) => (await provider.Client.find(id))?.clientName ?? undefined,
+      }, session ?? { accountId: details.session.accountId, amr: details.session.amr });
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'signed-in notice unavailable');
+      return undefined;
+    }
+  };
+
   const showLogin = async (ctx: Context, details: Details, notice?: string): Promise<void> => {
     const loc = locale(ctx, details);
     const level = needed(ctx);
@@ -247,6 +290,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const words = levelWords[loaRank(entry.acr)];
       return words ? { ...choice, levelText: `${words[loc]}${entry.levels ? (loc === 'sv' ? ' (högst)' : ' (at most)') : ''}` } : choice;
     });
+    const person = await signedIn(details);
+    const reuse = (details.prompt.details as { reuse?: { reason?: string } } | undefined)?.reuse?.reason;
     ctx.type = 'html';
     ctx.body = loginPage({
       locale: loc,
@@ -255,7 +300,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       methods,
       ...(notice ? { notice } : {}),
       // A session exists but fell short of this request: say why the person signs in again.
-      stepUp: Boolean(details.session?.accountId) && (details.prompt.reasons ?? []).includes('acr_below_required'),
+      stepUp: Boolean(details.session?.accountId) && (details.prompt.reasons ?? []).includes(SESSION_NOT_REUSABLE) && reuse === 'level_too_low',
+      ...(person ? { signedIn: signedInNotice(loc, person), shared: sharedLoginNotice(loc, person), sessionNotUsed: sessionNotUsedNotice(loc, reuse) } : {}),
     });
   };
 
@@ -264,7 +310,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return { ok: false, reason, message: refusals[reason][locale(ctx, details)] };
   };
 
-  const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel) => {
+  const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel, upstreamSession) => {
     const entry = config.loa.providers[upstreamId];
     if (!entry || !loadedInteraction(ctx).authnMethods.includes(upstreamId)) return refuse(ctx, details, 'method_not_allowed', { upstream: upstreamId });
     if ((identity.kind ?? 'citizen') !== entry.audience) return refuse(ctx, details, 'wrong_audience', { upstream: upstreamId });
@@ -279,13 +325,34 @@ export function interactionRouter(deps: InteractionDeps): Router {
       throw err;
     }
     logger.info({ upstream: upstreamId, acr, interaction: details.uid }, 'sign-in completed');
+    // The sign-in time is set here, so the upstream's session facts can be found again at logout.
+    const ts = epochSeconds(clock);
+    if (upstreamSession && sso) await sso.upstreamSessions.remember(accountId, ts, upstreamSession);
     const redirectTo = await provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId, acr, amr: [entry.amr], remember: true },
+      login: { accountId, acr, amr: [entry.amr], remember: true, ts },
     }, { mergeWithLastSubmission: false });
     return { ok: true, redirectTo };
   };
 
   const kit: LoginKit = { config, logger, provider, body, load, locale, needed, finishLogin, showLogin };
+
+  /**
+   * The first silent sign-in this interaction may still try (passive portal login), once each: not
+   * when the relying party asked for a fresh sign-in (prompt=login, max_age), which a passive answer
+   * from another session could not honour.
+   */
+  const silentAttempt = async (ctx: Context, details: Details): Promise<string | undefined> => {
+    if (!sso) return undefined;
+    const prompts = String(details.params.prompt ?? '').split(' ');
+    if (prompts.includes('login') || details.params.max_age !== undefined) return undefined;
+    for (const { upstream } of usable(ctx)) {
+      if (!upstream.silent || !config.sessions.passiveUpstreams.includes(upstream.id)) continue;
+      if (!(await sso.store.setIfAbsent(`sso:silent:${details.uid}:${upstream.id}`, '1', config.ttl.interaction))) continue;
+      const url = await upstream.silent(ctx, kit, details);
+      if (url) return url;
+    }
+    return undefined;
+  };
 
   router.get('/interaction/:uid', load, async (ctx) => {
     const { details, clientName } = loadedInteraction(ctx);
@@ -295,12 +362,20 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (chosen) ctx.cookies.set('lang', chosen, { httpOnly: true, sameSite: 'lax' });
     ctx.type = 'html';
     if (details.prompt.name === 'login') {
+      const silently = await silentAttempt(ctx, details);
+      if (silently) {
+        ctx.status = 303;
+        ctx.redirect(silently);
+        return;
+      }
       await showLogin(ctx, details);
       return;
     }
     if (details.prompt.name === 'consent') {
       const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
+      const person = await signedIn(details);
       ctx.body = consentPage({
+        ...(person ? { signedIn: signedInNotice(loc, person) } : {}),
         locale: loc,
         uid: details.uid,
         clientName,
@@ -341,6 +416,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
+    await sso?.consents?.remember(details.session.accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() });
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
@@ -364,4 +440,28 @@ export function interactionRouter(deps: InteractionDeps): Router {
   }
 
   return router;
+}
+
+const sessionNotUsedWords: Record<string, Record<Locale, string>> = {
+  wrong_audience: {
+    sv: 'Den inloggning du redan har gjort gäller inte den här appen (den är för en annan sorts användare). Logga in med en metod som appen godtar.',
+    en: 'The sign-in you already made does not apply to this app (it is for another kind of user). Sign in with a method the app accepts.',
+  },
+  audience_unconfirmed: {
+    sv: 'Appen tar emot både privatpersoner och personal. Välj hur du vill logga in i den här appen.',
+    en: 'The app serves both citizens and staff. Choose how you want to sign in to this app.',
+  },
+  method_not_allowed: {
+    sv: 'Appen godtar inte e-legitimationen du loggade in med. Logga in med en annan metod.',
+    en: 'The app does not accept the e-ID you signed in with. Sign in with another method.',
+  },
+  max_age_exceeded: {
+    sv: 'Appen vill att du loggar in på nytt.',
+    en: 'The app asks you to sign in again.',
+  },
+};
+
+/** Why the existing session was not used for this app, in words (level: the step-up notice says it). */
+function sessionNotUsedNotice(locale: Locale, reason: string | undefined): string | undefined {
+  return reason ? sessionNotUsedWords[reason]?.[locale] : undefined;
 }

@@ -11,7 +11,13 @@ import { AccountStore } from './accounts.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { interactionRouter, type UpstreamRoutes } from './interactions.ts';
 import type { Secrets, SigningKeys } from './keys.ts';
-import { createProvider } from './provider.ts';
+import { createProvider, type ProviderSso } from './provider.ts';
+import type { Clock } from '../clock.ts';
+import { BackchannelLogout } from '../federation/sso/backchannel.ts';
+import { RememberedConsents } from '../federation/sso/consent.ts';
+import type { UpstreamSessions } from '../federation/sso/upstreamSession.ts';
+import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages, type UpstreamLogout } from '../federation/sso/logout.ts';
+import type { SsoStores } from '../federation/sso/stores.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -25,24 +31,56 @@ export interface IdpDeps {
   upstreams: UpstreamRoutes[];
   /** Paths the upstreams answer outside an interaction (SAML ACS); they live on the interaction router. */
   upstreamPaths: string[];
+  clock: Clock;
+  sso: SsoStores;
+  /** Upstreams with sessions of their own that single logout must reach (SAML SLO to the portal IdP). */
+  upstreamLogouts?: UpstreamLogout[] | undefined;
+  /** A jump ticket's verdict on an authorization request (the jump module's hook into session reuse). */
+  jumpVerdict?: ProviderSso['jumpVerdict'];
 }
 
 export interface Idp {
   provider: Provider;
   accounts: AccountStore;
   mounts: Mount[];
+  /** Back-channel logout delivery and its recorded outcomes. */
+  backchannel: BackchannelLogout;
+  /** The upstream session facts (SAML NameID, SessionIndex) single logout reads. */
+  upstreamSessions: UpstreamSessions;
+  /** The signed-out pages an upstream's logout settles. */
+  signedOut: SignedOutPages;
+  closers: Array<() => Promise<void>>;
 }
 
 export function idpModule(deps: IdpDeps): Idp {
   const { config, store, secrets, logger, gate, upstreams } = deps;
   // Accounts outlive neither the longest session nor the longest refresh token.
   const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
-  const provider = createProvider({ config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate });
+  const { clock } = deps;
+  const backchannel = new BackchannelLogout({
+    issuer: config.issuer, signingKeys: deps.keys.jwks.keys, store, clock, logger, ...config.sessions.backchannel,
+  });
+  const consents = config.sessions.rememberConsent ? new RememberedConsents(store, config.ttl.session) : undefined;
+  const { upstreamSessions, signedOut } = deps.sso;
+  const provider = createProvider({
+    config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,
+    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict },
+  });
+  provider.use(afterEndSession({ provider, providers: config.loa.providers, pages: signedOut, upstreams: deps.upstreamLogouts ?? [], logger, consents }));
   const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
-  const interactions = interactionRouter({ provider, config, accounts, upstreams, logger, gate, configuredClientIds });
+  const interactions = interactionRouter({
+    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions },
+  });
   return {
     provider,
     accounts,
-    mounts: [{ name: 'interactions', under: ['/interaction'], paths: deps.upstreamPaths, routes: interactions.routes() }],
+    backchannel,
+    upstreamSessions,
+    signedOut,
+    mounts: [
+      { name: 'interactions', under: ['/interaction'], paths: deps.upstreamPaths, routes: interactions.routes() },
+      { name: 'signed-out page', under: [SIGNED_OUT_PATH], routes: signedOutRouter(signedOut).routes() },
+    ],
+    closers: [() => backchannel.close()],
   };
 }

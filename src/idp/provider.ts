@@ -6,7 +6,12 @@ import type { Config, ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { AccountStore } from './accounts.ts';
 import { accountClaims, scopeClaims } from './claims.ts';
-import { knownAcrs, loaRank, neededLoa } from '../federation/loa.ts';
+import { knownAcrs, loaRank } from '../federation/loa.ts';
+import { epochSeconds, systemClock, type Clock } from '../clock.ts';
+import { decideReuse, promptNoneError, signedInClients, type JumpVerdict, type ReuseVerdict } from '../federation/sso/session.ts';
+import type { BackchannelLogout } from '../federation/sso/backchannel.ts';
+import type { RememberedConsents } from '../federation/sso/consent.ts';
+import { serviceNames } from '../federation/sso/logout.ts';
 import { renderErrorPage, renderLogoutPrompt, renderLoggedOut } from './views/errors.ts';
 import { localeOf } from './views/i18n.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
@@ -23,6 +28,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** The product whitelist: products become clients only through it. Without it, only configured clients exist. */
   gate?: ProductGate | undefined;
+  clock?: Clock | undefined;
+  sso?: ProviderSso | undefined;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -36,6 +43,8 @@ export function toClientMetadata(client: ClientConfig): ClientMetadata {
     product_id: client.product_id ?? client.client_id,
     redirect_uris: client.redirect_uris,
     post_logout_redirect_uris: client.post_logout_redirect_uris,
+    // Back-Channel Logout: the sid in every ID token, and the logout token names it.
+    ...(client.backchannel_logout_uri ? { backchannel_logout_uri: client.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
     token_endpoint_auth_method: client.token_endpoint_auth_method,
     scope: client.scope,
     authn_methods: client.authn_methods,
@@ -72,32 +81,80 @@ export function clientLoginRules(client: unknown): { authnMethods: string[]; min
   return { authnMethods: c?.authn_methods ?? [], minimumAcr: c?.minimum_acr };
 }
 
+/** What the shared session (src/federation/sso/) hands the provider. */
+export interface ProviderSso {
+  /** Delivers back-channel logout tokens with retries (instead of oidc-provider's single inline try). */
+  backchannel?: BackchannelLogout | undefined;
+  /**
+   * A jump ticket's verdict on this authorization request (h11-jump's module), read by the session
+   * reuse pipeline's `jump_ticket` check; undefined when the request carries no ticket.
+   */
+  jumpVerdict?: ((ctx: KoaContextWithOIDC) => JumpVerdict | undefined | Promise<JumpVerdict | undefined>) | undefined;
+  /** Consents a person gave a product, remembered across sessions until the grant ends. */
+  consents?: RememberedConsents | undefined;
+}
+
+/** The pairwise `sub` of an account at a product (keyed, per product: products cannot correlate). */
+export const pairwiseSub = (salt: string, productId: string, accountId: string): string =>
+  createHmac('sha256', salt).update(`${productId}\u0000${accountId}`).digest('base64url');
+
 /**
- * oidc-provider's login prompt plus one check: a session below the level this request needs (the
- * relying party's acr_values, never below the product's minimum) is signed in again, at the higher
- * level. acr_values are voluntary in OIDC; here a lower session never passes silently.
+ * oidc-provider's login prompt, with the shared session's reuse pipeline (src/federation/sso/session.ts)
+ * in place of "any session will do": a session of the wrong audience, method, level or age signs the
+ * person in again. Two checks read the one verdict so that prompt=none answers the right OIDC Core
+ * error: login_required when a new sign-in is needed, interaction_required when a confirmation is.
  */
-function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
+function loginPolicy(config: Config, clock: Clock, sso: ProviderSso): ReturnType<typeof interactionPolicy.base> {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
-  login?.checks.add(new interactionPolicy.Check('acr_below_required', 'the session\'s level of assurance is below the requested level', (ctx) => {
-    const { oidc } = ctx;
-    if (!oidc.session?.accountId) return interactionPolicy.Check.REQUEST_PROMPT;
-    const needed = neededLoa(oidc.params?.acr_values as string | undefined, clientLoginRules(oidc.client).minimumAcr);
-    if (needed === 0) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-    return loaRank(oidc.session.acr) >= needed ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
-  }));
-  // A session made with an upstream this client does not allow (a staff SITHS session reaching a
-  // citizen app, say) is not reused either.
-  login?.checks.add(new interactionPolicy.Check('authn_method_not_allowed', 'the session was made with a sign-in method this client does not allow', (ctx) => {
-    const { oidc } = ctx;
-    if (!oidc.session?.accountId) return interactionPolicy.Check.REQUEST_PROMPT;
-    const amr = (oidc.session as unknown as { amr?: string[] }).amr;
-    const allowed = clientLoginRules(oidc.client).authnMethods;
-    return amr?.length && amr.every((m) => allowed.includes(m)) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
-  }));
+  const verdicts = new WeakMap<object, Promise<ReuseVerdict | undefined>>();
+  const verdictFor = (ctx: KoaContextWithOIDC): Promise<ReuseVerdict | undefined> => {
+    let verdict = verdicts.get(ctx);
+    if (!verdict) {
+      verdict = (async () => {
+        const { oidc } = ctx;
+        // A sign-in this very request just made was held to the product's rules when it finished.
+        if (oidc.result?.login || !oidc.client) return undefined;
+        const session = oidc.session as unknown as { accountId?: string; acr?: string; amr?: string[]; loginTs?: number; authorizations?: Record<string, unknown> };
+        const rules = clientLoginRules(oidc.client);
+        const maxAge = oidc.params?.max_age === undefined ? undefined : Number(oidc.params.max_age);
+        return decideReuse({
+          session: { accountId: session.accountId, acr: session.acr, amr: session.amr, loginTs: session.loginTs, clients: signedInClients(session.authorizations) },
+          request: {
+            clientId: oidc.client.clientId,
+            authnMethods: rules.authnMethods,
+            minimumAcr: rules.minimumAcr,
+            acrValues: oidc.params?.acr_values as string | undefined,
+            maxAge: Number.isFinite(maxAge) ? maxAge : undefined,
+            now: epochSeconds(clock),
+          },
+          jump: await sso.jumpVerdict?.(ctx),
+        }, { providers: config.loa.providers });
+      })();
+      verdicts.set(ctx, verdict);
+    }
+    return verdict;
+  };
+  const refusedWith = (error: 'login_required' | 'interaction_required') => async (ctx: KoaContextWithOIDC) => {
+    const verdict = await verdictFor(ctx);
+    // No session at all is oidc-provider's own no_session check.
+    if (!verdict || verdict.ok || verdict.reason === 'no_session') return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    return promptNoneError(verdict.reason) === error ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+  };
+  const details = async (ctx: KoaContextWithOIDC) => {
+    const verdict = await verdictFor(ctx);
+    return verdict && !verdict.ok ? { reuse: { check: verdict.check, reason: verdict.reason } } : {};
+  };
+  login?.checks.add(new interactionPolicy.Check(SESSION_NOT_REUSABLE, 'the session cannot sign the End-User in to this client (audience, method, level or age)', 'login_required',
+    refusedWith('login_required') as never, details as never));
+  login?.checks.add(new interactionPolicy.Check(SESSION_UNCONFIRMED, 'the End-User must confirm using the shared session with this client', 'interaction_required',
+    refusedWith('interaction_required') as never, details as never));
   return policy;
 }
+
+/** The prompt reasons the reuse pipeline answers with (the login page reads them). */
+export const SESSION_NOT_REUSABLE = 'session_not_reusable';
+export const SESSION_UNCONFIRMED = 'session_unconfirmed';
 
 /** The resource indicator of the data APIs behind the gateway's policy decision point. */
 export const dataApiResource = (issuer: string): string => `${issuer}/data`;
@@ -203,7 +260,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Pairwise per product, keyed: two products cannot correlate a citizen by `sub`.
     pairwiseIdentifier(_ctx, accountId, client) {
       const product = (client as unknown as { product_id?: string }).product_id ?? client.clientId;
-      return createHmac('sha256', secrets.pairwiseSalt).update(`${product}\u0000${accountId}`).digest('base64url');
+      return pairwiseSub(secrets.pairwiseSalt, product, accountId);
     },
     extraClientMetadata: {
       properties: ['product_id', 'authn_methods', 'minimum_acr'],
@@ -295,12 +352,18 @@ export function createProvider(deps: ProviderDeps): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
-          ctx.body = renderLogoutPrompt(localeOf(ctx), form);
+          // Logging out always ends the session everywhere: the page names every service it ends.
+          const session = ctx.oidc.session as unknown as { authorizations?: Record<string, unknown> };
+          const services = await serviceNames(ctx.oidc.provider, signedInClients(session.authorizations));
+          ctx.body = renderLogoutPrompt(localeOf(ctx), form, services);
         },
         postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
           ctx.body = renderLoggedOut(localeOf(ctx));
         },
       },
+      // OpenID Connect Back-Channel Logout 1.0: clients register backchannel_logout_uri, ID tokens carry
+      // sid; delivery itself is the shared session's (src/federation/sso/backchannel.ts, retried).
+      backchannelLogout: { enabled: true },
       ...(config.mtls.enabled
         ? {
             mTLS: {
@@ -335,8 +398,25 @@ export function createProvider(deps: ProviderDeps): Provider {
       RefreshToken: config.ttl.refreshToken,
       PushedAuthorizationRequest: config.ttl.pushedAuthorizationRequest,
     },
+    // The grant this session holds for the client (oidc-provider's default), else a new grant of this
+    // session's own with what the person consented to in an earlier session (remembered consent).
+    async loadExistingGrant(ctx: KoaContextWithOIDC) {
+      const { oidc } = ctx;
+      const client = oidc.client;
+      const accountId = oidc.session?.accountId;
+      if (!client || !accountId) return undefined;
+      const grantId = oidc.result?.consent?.grantId as string | undefined ?? oidc.session.grantIdFor(client.clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      const consented = await deps.sso?.consents?.find(accountId, client.clientId);
+      if (!consented) return undefined;
+      const grant = new oidc.provider.Grant({ accountId, clientId: client.clientId });
+      if (consented.scope) grant.addOIDCScope(consented.scope);
+      if (consented.claims.length) grant.addOIDCClaims(consented.claims);
+      await grant.save();
+      return grant;
+    },
     interactions: {
-      policy: loginPolicy(),
+      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, sub, token) {
@@ -365,6 +445,24 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.http.trustProxy;
+  const backchannel = deps.sso?.backchannel;
+  if (backchannel) {
+    // oidc-provider picks the products the session touched and their sids, and calls this per product
+    // inside the logout request; the token goes out (and is retried) off that request.
+    Object.defineProperty(provider.Client.prototype, 'backchannelLogout', {
+      configurable: true,
+      writable: true,
+      value: async function backchannelLogout(this: { clientId: string; backchannelLogoutUri?: string; backchannelLogoutSessionRequired?: boolean; product_id?: string }, accountId: string, sid: string) {
+        if (!this.backchannelLogoutUri) return;
+        await backchannel.deliver({
+          clientId: this.clientId,
+          uri: this.backchannelLogoutUri,
+          sub: pairwiseSub(secrets.pairwiseSalt, this.product_id ?? this.clientId, accountId),
+          sid: this.backchannelLogoutSessionRequired ? sid : undefined,
+        });
+      },
+    });
+  }
   if (gate) provider.use(liveAuthorizationDetails(gate));
 
   // oidc-provider answers bad input with RFC-defined errors itself; a server_error is ours to look at.

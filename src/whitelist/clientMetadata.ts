@@ -62,6 +62,12 @@ export async function productClientProblems(client: ProductClient, sandbox: bool
   });
   uris(client.redirectUris, 'redirectUris');
   uris(client.postLogoutRedirectUris, 'postLogoutRedirectUris');
+  if (client.backchannelLogoutUri !== undefined) {
+    // The same rule as a redirect URI (https, no fragment or credentials; http to loopback in the
+    // sandbox); Back-Channel Logout §2.2 also forbids a fragment.
+    const problem = redirectUriProblem(client.backchannelLogoutUri, sandbox);
+    if (problem) errors.push({ path: `${path}.backchannelLogoutUri`, message: `${JSON.stringify(client.backchannelLogoutUri)} ${problem}` });
+  }
   if (client.jwksUri !== undefined && URL.parse(client.jwksUri)?.protocol !== 'https:') {
     errors.push({ path: `${path}.jwksUri`, message: 'must be an https URL' });
   }

@@ -50,6 +50,8 @@ export const productClient = z.strictObject({
   clientId,
   redirectUris: z.array(z.string().max(2000)).min(1).max(20),
   postLogoutRedirectUris: z.array(z.string().max(2000)).max(20).default([]),
+  /** OpenID Connect Back-Channel Logout: where the gateway POSTs a logout token when a session ends. */
+  backchannelLogoutUri: z.string().max(2000).optional(),
   tokenEndpointAuthMethod: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt'),
   jwks: z.strictObject({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) }).optional(),
   jwksUri: z.string().max(2000).optional(),

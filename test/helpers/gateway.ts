@@ -54,6 +54,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       log: { level: 'silent' },
       bankid: { collectIntervalMs: 100, timeoutMs: 3000 },
       freja: { pollIntervalMs: 100, timeoutMs: 3000 },
+      // Tests that sign the same persona in to the same client expect a consent page each time;
+      // those about remembered consent turn it on (overrides replace the whole section).
+      sessions: { rememberConsent: false },
       // Each test gateway gets a registry of its own in memory (the sandbox folder is shared per file).
       registry: { pglite: 'memory' },
       ...overrides,

@@ -16,11 +16,15 @@ export interface IdpMetadata {
   ssoRedirectUrl: string;
   /** PEM certificates that may sign responses; nothing else is trusted. */
   signingCertificates: string[];
+  /** Where LogoutRequests go (SingleLogoutService, HTTP-Redirect binding), when the IdP has one. */
+  sloRedirectUrl?: string | undefined;
 }
 
 export interface SpMetadata {
   entityId: string;
   acsUrl: string;
+  /** The SP's SingleLogoutService (HTTP-POST binding), when it has one. */
+  sloUrl?: string | undefined;
   signingCertificates: string[];
   authnRequestsSigned: boolean;
 }
@@ -84,7 +88,8 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const sso = children(idp, NS.metadata, 'SingleSignOnService').find((s) => s.getAttribute('Binding') === BINDING.redirect);
   const location = sso?.getAttribute('Location');
   if (!location || !/^https?:\/\//.test(location)) throw new MetadataError('no SingleSignOnService with the HTTP-Redirect binding');
-  return { entityId, ssoRedirectUrl: location, signingCertificates: certs };
+  const slo = children(idp, NS.metadata, 'SingleLogoutService').find((s) => s.getAttribute('Binding') === BINDING.redirect)?.getAttribute('Location');
+  return { entityId, ssoRedirectUrl: location, signingCertificates: certs, ...(slo && /^https?:\/\//.test(slo) ? { sloRedirectUrl: slo } : {}) };
 }
 
 export function parseSpMetadata(xml: string): SpMetadata {
@@ -94,19 +99,22 @@ export function parseSpMetadata(xml: string): SpMetadata {
   const acs = children(sp, NS.metadata, 'AssertionConsumerService').find((a) => a.getAttribute('Binding') === BINDING.post);
   const acsUrl = acs?.getAttribute('Location');
   if (!acsUrl) throw new MetadataError('no AssertionConsumerService with the HTTP-POST binding');
+  const sloUrl = children(sp, NS.metadata, 'SingleLogoutService').find((s) => s.getAttribute('Binding') === BINDING.post)?.getAttribute('Location');
   return {
     entityId,
     acsUrl,
+    ...(sloUrl ? { sloUrl } : {}),
     signingCertificates: signingCertificates(sp),
     authnRequestsSigned: sp.getAttribute('AuthnRequestsSigned') === 'true',
   };
 }
 
 /** The gateway's SP metadata: entityID, the AuthnRequest signing certificate, the POST ACS. */
-export function spMetadataXml(opts: { entityId: string; acsUrl: string; keyPem: string; certPem: string }): string {
+export function spMetadataXml(opts: { entityId: string; acsUrl: string; sloUrl?: string | undefined; keyPem: string; certPem: string }): string {
   return generateServiceProviderMetadata({
     issuer: opts.entityId,
     callbackUrl: opts.acsUrl,
+    ...(opts.sloUrl ? { logoutCallbackUrl: opts.sloUrl } : {}),
     privateKey: opts.keyPem,
     publicCerts: opts.certPem,
     signatureAlgorithm: 'sha256',

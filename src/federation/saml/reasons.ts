@@ -14,6 +14,9 @@ export const SAML_REASONS = [
   // The IdP's status
   'status_malformed',
   'idp_refused',
+  // A passive request (IsPassive) the IdP could not answer without a page: not an error, the
+  // method choice follows.
+  'no_passive',
   // Where the assertion is, and who sent it
   'encrypted_assertion_unsupported',
   'assertion_count',
@@ -51,5 +54,9 @@ export const SAML_REASONS = [
   'in_response_to_missing',
   'unknown_in_response_to',
   'in_response_to_other_idp',
+  // Single Logout: the IdP's LogoutResponse
+  'not_a_logout_response',
+  'unknown_logout_request',
+  'logout_request_other_idp',
 ] as const;
 export type SamlReason = (typeof SAML_REASONS)[number];

@@ -21,6 +21,9 @@ import type { SamlReason } from './reasons.ts';
 export { SAML_REASONS, type SamlReason } from './reasons.ts';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
+/** The second-level status of an IdP that cannot answer a passive request without a page (SAML core 3.2.2.2). */
+export const NO_PASSIVE = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive';
 const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
 /** A base64 SAMLResponse larger than this is refused before decoding. */
 export const MAX_RESPONSE_CHARS = 200_000;
@@ -30,6 +33,15 @@ export interface PendingRequest {
   uid: string;
   idp: string;
   upstream: string;
+  /** Sent with IsPassive="true": NoPassive falls back to the method choice. */
+  passive?: boolean;
+}
+
+/** The IdP's own session, as the assertion names it: what a LogoutRequest to it must name. */
+export interface IdpSessionFacts {
+  nameId: string;
+  nameIdFormat?: string | undefined;
+  sessionIndex?: string | undefined;
 }
 
 export const requestKey = (id: string): string => `saml:request:${id}`;
@@ -41,6 +53,8 @@ export interface Accepted {
   identity: UpstreamIdentity;
   /** The AuthnContextClassRef: the IdP's own statement of the level. */
   classRef: string;
+  /** The IdP's session (NameID, SessionIndex), for Single Logout. */
+  session: IdpSessionFacts;
 }
 
 export interface Refused {
@@ -107,6 +121,7 @@ export const status = check('status', (s: { doc: Document }) => {
   const value = code?.getAttribute('Value');
   if (value === SUCCESS) return undefined;
   const sub = code && children(code, NS.protocol, 'StatusCode')[0]?.getAttribute('Value');
+  if (value === RESPONDER && sub === NO_PASSIVE) return 'no_passive';
   return refuse('idp_refused', (sub ?? value ?? 'none').split(':').pop());
 });
 
@@ -211,6 +226,18 @@ export const authnContext = check('authn_context', (s: { assertion: Element }) =
   return classRef ? { classRef: textOf(classRef) } : 'authn_context_missing';
 });
 
+/** The IdP's session: NameID (and its format) and the AuthnStatement's SessionIndex, for Single Logout. */
+export const idpSession = check('idp_session', (s: { assertion: Element }) => {
+  const subject = onlyChild(s.assertion, NS.assertion, 'Subject', 'subject_malformed');
+  const nameIdEl = subject && onlyChild(subject, NS.assertion, 'NameID', 'subject_malformed');
+  const nameId = nameIdEl ? textOf(nameIdEl) : '';
+  if (!nameIdEl || !nameId || nameId.length > 1024) return refuse('subject_malformed', 'NameID');
+  const statement = children(s.assertion, NS.assertion, 'AuthnStatement')[0];
+  const sessionIndex = statement?.getAttribute('SessionIndex') ?? undefined;
+  const nameIdFormat = nameIdEl.getAttribute('Format') ?? undefined;
+  return { session: { nameId, ...(nameIdFormat ? { nameIdFormat } : {}), ...(sessionIndex ? { sessionIndex } : {}) } as IdpSessionFacts };
+});
+
 export const attributes = check('attributes', (s: { assertion: Element; idp: TrustedIdp }) => {
   const attributes = readAttributes(s.assertion);
   const identity: UpstreamIdentity = s.idp.audience === 'staff' ? staffIdentity(attributes) : citizenIdentity(attributes);
@@ -258,6 +285,7 @@ export const samlAcs = Pipeline.of<AcsInput, SamlReason, AcsContext>()
   .then(validity)
   .then(subjectConfirmation)
   .then(authnContext)
+  .then(idpSession)
   .then(attributes)
   .then(oneTimeAssertion)
   .then(inResponseTo);
@@ -289,8 +317,8 @@ export class ResponseVerifier {
       unexpected: (_err, name) => refuse('response_malformed', `${name} failed`),
     });
     if (verdict.ok) {
-      const { idp, request, identity, classRef } = verdict.state;
-      return { ok: true, idp, request, identity, classRef };
+      const { idp, request, identity, classRef, session } = verdict.state;
+      return { ok: true, idp, request, identity, classRef, session };
     }
     const { idp, claimedRequestId } = verdict.state;
     return {

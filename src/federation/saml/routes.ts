@@ -17,7 +17,13 @@ import type { Details, LoginKit, UpstreamRoutes } from '../../idp/interactions.t
 import type { UpstreamIdentity } from '../../idp/accounts.ts';
 import { localeOf, type Locale } from '../../idp/views/i18n.ts';
 import { renderErrorPage } from '../../idp/views/errors.ts';
-import { ResponseVerifier, requestKey, type PendingRequest } from './response.ts';
+import { ResponseVerifier, requestKey, type IdpSessionFacts, type PendingRequest } from './response.ts';
+import { registerSlo, samlLogouts, SLO_PATH } from './slo.ts';
+import type { UpstreamLogout } from '../sso/logout.ts';
+import type { SignedOutPages } from '../sso/logout.ts';
+import type { UpstreamSessions } from '../sso/upstreamSession.ts';
+
+export { SLO_PATH } from './slo.ts';
 import { authnRequestUrl, requestedClassRefs, spMetadata, type SpSettings, type TrustedIdp } from './sp.ts';
 import { refusalMessage } from './messages.ts';
 
@@ -26,7 +32,7 @@ export const METADATA_PATH = '/saml/metadata';
 const TICKET_TTL_SECONDS = 120;
 
 type Ticket =
-  | { uid: string; upstream: string; ok: true; identity: UpstreamIdentity; classRef: string }
+  | { uid: string; upstream: string; ok: true; identity: UpstreamIdentity; classRef: string; idp: string; session?: IdpSessionFacts }
   | { uid: string; upstream: string; ok: false; reason: string };
 
 const ticketKey = (ticket: string): string => `saml:ticket:${ticket}`;
@@ -38,6 +44,8 @@ export interface SamlServiceOptions {
   store: HotStore;
   verifier: ResponseVerifier;
   logger: Logger;
+  /** Single logout's parts; without them the SP has no SLO. */
+  sso?: { upstreamSessions: UpstreamSessions; signedOut: SignedOutPages } | undefined;
 }
 
 interface MethodText {
@@ -67,7 +75,12 @@ const methodText: Record<'staff' | 'citizen', MethodText> = {
   },
 };
 
-/** The routes of every trusted IdP; the first module also carries /saml/metadata and /saml/acs. */
+/** Single Logout towards each IdP that has a SingleLogoutService. */
+export function samlUpstreamLogouts(opts: SamlServiceOptions): UpstreamLogout[] {
+  return opts.sso ? samlLogouts({ sp: opts.sp, idps: opts.idps, store: opts.store, logger: opts.logger, ...opts.sso }) : [];
+}
+
+/** The routes of every trusted IdP; the first module also carries /saml/metadata, /saml/acs and /saml/slo. */
 export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
   const { config, sp, store, verifier, logger } = opts;
   const registered = new WeakSet<Router>();
@@ -81,6 +94,8 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
   const registerGlobal = (router: Router) => {
     if (registered.has(router)) return;
     registered.add(router);
+
+    if (opts.sso) registerSlo(router, { sp, idps: opts.idps, store, logger, ...opts.sso });
 
     router.get(METADATA_PATH, (ctx) => {
       ctx.type = 'application/samlmetadata+xml';
@@ -110,7 +125,7 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
       if (verdict.ok) {
         const { request, idp } = verdict;
         logger.info({ upstream: idp.upstream, idp: idp.id, interaction: request.uid }, 'saml response accepted');
-        const ticket = await newTicket({ uid: request.uid, upstream: request.upstream, ok: true, identity: verdict.identity, classRef: verdict.classRef });
+        const ticket = await newTicket({ uid: request.uid, upstream: request.upstream, ok: true, identity: verdict.identity, classRef: verdict.classRef, idp: idp.id, session: verdict.session });
         ctx.status = 303;
         ctx.redirect(`/interaction/${request.uid}/${request.upstream}/resume?ticket=${ticket}`);
         ctx.status = 303;
@@ -152,6 +167,15 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
         };
       },
       ...(index === 0 ? { registerGlobal: (router: Router) => registerGlobal(router) } : {}),
+      // Portal -> app: a passive AuthnRequest first; the IdP's own session signs the person in with no
+      // page, and its NoPassive answer brings the browser back to the method choice.
+      async silent(ctx, kit, details) {
+        const requestId = `_${randomBytes(20).toString('hex')}`;
+        const pending: PendingRequest = { uid: details.uid, idp: idp.id, upstream: idp.upstream, passive: true };
+        await store.set(requestKey(requestId), JSON.stringify(pending), config.ttl.interaction);
+        kit.logger.info({ upstream: idp.upstream, idp: idp.id, interaction: details.uid }, 'saml passive authn request sent');
+        return authnRequestUrl(sp, idp, requestId, requestedClassRefs(entry, kit.needed(ctx)), { passive: true });
+      },
       register(router, kit: LoginKit) {
         const refuse = async (ctx: Context, details: Details, reason: string, status = 400) => {
           kit.logger.warn({ reason, upstream: idp.upstream, interaction: details.uid }, 'sign-in refused');
@@ -189,12 +213,19 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
             ctx.status = 303;
             return;
           }
+          if (!ticket.ok && ticket.reason === 'no_passive') {
+            // No session at the IdP: the normal method choice, with nothing to apologise for.
+            ctx.redirect(`/interaction/${details.uid}`);
+            ctx.status = 303;
+            return;
+          }
           if (!ticket.ok) {
             ctx.status = 400;
             await kit.showLogin(ctx, details, refusalMessage(ticket.reason, kit.locale(ctx, details)));
             return;
           }
-          const outcome = await kit.finishLogin(ctx, details, ticket.identity, idp.upstream, ticket.classRef);
+          const outcome = await kit.finishLogin(ctx, details, ticket.identity, idp.upstream, ticket.classRef,
+            ticket.session ? { upstream: idp.upstream, idp: ticket.idp, ...ticket.session } : undefined);
           if (!outcome.ok) {
             ctx.status = 403;
             await kit.showLogin(ctx, details, outcome.message);

@@ -10,7 +10,8 @@ import type { Logger } from '../../log.ts';
 import type { UpstreamRoutes } from '../../idp/interactions.ts';
 import { MetadataError, parseIdpMetadata } from './metadata.ts';
 import { ResponseVerifier } from './response.ts';
-import { ACS_PATH, METADATA_PATH, samlRoutes } from './routes.ts';
+import { ACS_PATH, METADATA_PATH, SLO_PATH, samlRoutes, samlUpstreamLogouts, type SamlServiceOptions } from './routes.ts';
+import type { UpstreamLogout } from '../sso/logout.ts';
 import type { SpSettings, TrustedIdp } from './sp.ts';
 
 /** An IdP's metadata with where it came from (a file, or the sandbox simulator). */
@@ -30,6 +31,7 @@ export function spSettings(config: Config, keys: SamlKeys): SpSettings {
   return {
     entityId: config.saml.entityId ?? `${config.issuer}${METADATA_PATH}`,
     acsUrl: `${config.issuer}${ACS_PATH}`,
+    sloUrl: `${config.issuer}${SLO_PATH}`,
     keyPem: keys.keyPem,
     certPem: keys.certPem,
     clockSkewSeconds: config.saml.clockSkewSeconds,
@@ -98,11 +100,16 @@ export interface SamlService {
   sp: SpSettings;
   idps: TrustedIdp[];
   upstreams: UpstreamRoutes[];
+  /** Single Logout towards the IdPs that have a SingleLogoutService. */
+  logouts: UpstreamLogout[];
 }
 
-export function createSamlService(opts: { config: Config; keys: SamlKeys; sources: IdpSource[]; store: HotStore; clock: Clock; logger: Logger }): SamlService {
+export function createSamlService(opts: {
+  config: Config; keys: SamlKeys; sources: IdpSource[]; store: HotStore; clock: Clock; logger: Logger; sso?: SamlServiceOptions['sso'];
+}): SamlService {
   const sp = spSettings(opts.config, opts.keys);
   const idps = trustedIdps(opts.config, opts.sources);
   const verifier = new ResponseVerifier({ sp, idps, store: opts.store, clock: opts.clock });
-  return { sp, idps, upstreams: samlRoutes({ config: opts.config, sp, idps, store: opts.store, verifier, logger: opts.logger }) };
+  const service: SamlServiceOptions = { config: opts.config, sp, idps, store: opts.store, verifier, logger: opts.logger, sso: opts.sso };
+  return { sp, idps, upstreams: samlRoutes(service), logouts: samlUpstreamLogouts(service) };
 }

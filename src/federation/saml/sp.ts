@@ -10,6 +10,8 @@ import { spMetadataXml } from './metadata.ts';
 export interface SpSettings {
   entityId: string;
   acsUrl: string;
+  /** Where IdPs send LogoutResponses (HTTP-POST binding); without it the SP offers no Single Logout. */
+  sloUrl?: string | undefined;
   keyPem: string;
   certPem: string;
   clockSkewSeconds: number;
@@ -48,15 +50,36 @@ export function requestedClassRefs(entry: Upstream, needed: number): string[] {
   return levels.length ? levels : [entry.acr];
 }
 
-/** A signed AuthnRequest as an HTTP-Redirect URL to the IdP, with the given request ID. */
-export async function authnRequestUrl(sp: SpSettings, idp: TrustedIdp, requestId: string, classRefs: string[]): Promise<string> {
+/**
+ * A signed AuthnRequest as an HTTP-Redirect URL to the IdP, with the given request ID; `passive` sets
+ * IsPassive="true" (the IdP must not show a page: its own session signs the person in, or NoPassive).
+ */
+export async function authnRequestUrl(sp: SpSettings, idp: TrustedIdp, requestId: string, classRefs: string[], opts: { passive?: boolean } = {}): Promise<string> {
   const saml = new SAML({
     ...nodeSamlOptions(sp, idp),
     authnContext: classRefs,
     racComparison: 'exact',
     generateUniqueId: () => requestId,
+    passive: opts.passive ?? false,
   });
   return saml.getAuthorizeUrlAsync('', undefined, {});
+}
+
+/** A signed LogoutRequest (SAML Single Logout) as an HTTP-Redirect URL to the IdP's SingleLogoutService. */
+export async function logoutRequestUrl(sp: SpSettings, idp: TrustedIdp, requestId: string, session: { nameId: string; nameIdFormat?: string | undefined; sessionIndex?: string | undefined }): Promise<string> {
+  const sloUrl = idp.metadata.sloRedirectUrl;
+  if (!sloUrl) throw new Error(`IdP ${idp.id} has no SingleLogoutService`);
+  const saml = new SAML({
+    ...nodeSamlOptions(sp, idp),
+    logoutUrl: sloUrl,
+    generateUniqueId: () => requestId,
+  });
+  return saml.getLogoutUrlAsync({
+    issuer: idp.metadata.entityId,
+    nameID: session.nameId,
+    nameIDFormat: session.nameIdFormat ?? TRANSIENT,
+    ...(session.sessionIndex ? { sessionIndex: session.sessionIndex } : {}),
+  }, '', {});
 }
 
 export const spMetadata = (sp: SpSettings): string => spMetadataXml(sp);

@@ -14,17 +14,22 @@ export function renderErrorPage(locale: Locale, out: Record<string, string>): st
   });
 }
 
-/** oidc-provider passes the logout form as an HTML string it built (hidden xsrf input). */
-export function renderLogoutPrompt(locale: Locale, form: string): string {
-  const title = locale === 'sv' ? 'Vill du logga ut?' : 'Do you want to sign out?';
+/**
+ * oidc-provider passes the logout form as an HTML string it built (hidden xsrf input). Logging out
+ * always ends the shared session everywhere: the one button sends logout=yes, and the page names the
+ * services it signs out of.
+ */
+export function renderLogoutPrompt(locale: Locale, form: string, services: string[] = []): string {
+  const sv = locale === 'sv';
+  const title = sv ? 'Vill du logga ut?' : 'Do you want to sign out?';
   return page({
     locale,
     title,
     body: html`<div class="card"><h1>${title}</h1>
-<p>${locale === 'sv' ? 'Du loggas ut från inloggningstjänsten och de appar som delar inloggningen.' : 'You will be signed out of the sign-in service and the apps that share the sign-in.'}</p>
+<p>${sv ? 'Du loggas ut från den gemensamma inloggningen och från alla tjänster som delar den.' : 'You will be signed out of the shared login and of every service that shares it.'}</p>
+${services.length ? html`<ul id="logout-services">${services.map((s) => html`<li>${s}</li>`)}</ul>` : html``}
 ${raw(form)}
-<button type="submit" form="op.logoutForm" name="logout" value="yes">${locale === 'sv' ? 'Logga ut' : 'Sign out'}</button>
-<button type="submit" form="op.logoutForm" class="secondary">${locale === 'sv' ? 'Avbryt' : 'Cancel'}</button></div>`,
+<button type="submit" form="op.logoutForm" name="logout" value="yes" id="logout-all">${sv ? 'Logga ut från alla' : 'Sign out of all'}</button></div>`,
   });
 }
 

@@ -22,7 +22,20 @@ export interface MethodChoice {
   levelText?: string;
 }
 
-export function loginPage(opts: { locale: Locale; uid: string; clientName: string; methods: MethodChoice[]; notice?: string; stepUp?: boolean }): string {
+export function loginPage(opts: {
+  locale: Locale;
+  uid: string;
+  clientName: string;
+  methods: MethodChoice[];
+  notice?: string;
+  stepUp?: boolean;
+  /** "Inloggad som … med …" when a session exists (src/federation/sso/views.ts). */
+  signedIn?: Html;
+  /** The shared-login notice: which services share the session, and "sign out of all". */
+  shared?: Html;
+  /** Why the existing session was not used for this app. */
+  sessionNotUsed?: string | undefined;
+}): string {
   const sv = opts.locale === 'sv';
   const title = sv ? 'Logga in' : 'Sign in';
   const methods = opts.methods.length
@@ -41,11 +54,14 @@ ${m.buttons.map((b) => html`<button type="submit"${b.name ? html` name="${b.name
     title,
     path: `/interaction/${opts.uid}`,
     body: html`<h1>${title}</h1>
+${opts.signedIn ?? html``}
 <p>${sv ? 'Appen' : 'The app'} <strong>${opts.clientName}</strong> ${sv ? 'vill att du loggar in med e-legitimation.' : 'asks you to sign in with an e-ID.'}</p>
 ${stepUp}
+${opts.sessionNotUsed ? html`<p class="message" role="status" id="session-not-used">${opts.sessionNotUsed}</p>` : html``}
 ${opts.notice ? html`<p class="message error" role="alert">${opts.notice}</p>` : html``}
 <ul style="list-style:none;padding:0">${methods}</ul>
-<form method="post" action="/interaction/${opts.uid}/abort"><button type="submit" class="secondary">${sv ? 'Avbryt inloggningen' : 'Cancel sign-in'}</button></form>`,
+<form method="post" action="/interaction/${opts.uid}/abort"><button type="submit" class="secondary">${sv ? 'Avbryt inloggningen' : 'Cancel sign-in'}</button></form>
+${opts.shared ?? html``}`,
   });
 }
 
@@ -127,7 +143,7 @@ export interface DataLine {
   controllers: string[];
 }
 
-export function consentPage(opts: { locale: Locale; uid: string; clientName: string; scopes: ScopeLine[]; data?: DataLine[] }): string {
+export function consentPage(opts: { locale: Locale; uid: string; clientName: string; scopes: ScopeLine[]; data?: DataLine[]; signedIn?: Html }): string {
   const sv = opts.locale === 'sv';
   const title = sv ? 'Godkänn delning av uppgifter' : 'Approve sharing of information';
   return page({
@@ -135,6 +151,7 @@ export function consentPage(opts: { locale: Locale; uid: string; clientName: str
     title,
     path: `/interaction/${opts.uid}`,
     body: html`<h1>${title}</h1>
+${opts.signedIn ?? html``}
 <div class="card">
 <p>${sv ? 'Appen' : 'The app'} <strong>${opts.clientName}</strong> ${sv ? 'får följande uppgifter om dig:' : 'will receive the following about you:'}</p>
 <ul>${opts.scopes.map((s) => html`<li>${s.text}</li>`)}</ul>

@@ -11,7 +11,7 @@ import { Pipeline, type Check, type Verdict } from '../../../src/decision.ts';
 import {
   SAML_ACS_CHECKS, SAML_REASONS, ResponseVerifier, requestKey, assertionKey, samlAcs, MAX_RESPONSE_CHARS,
   decode, parse, shape, status, assertionPlacement, issuer, responseSignature, assertionSignature, secondOpinion,
-  issuerSigned, destination, audience, validity, subjectConfirmation, authnContext, attributes, oneTimeAssertion, inResponseTo,
+  issuerSigned, destination, audience, validity, subjectConfirmation, authnContext, idpSession, attributes, oneTimeAssertion, inResponseTo,
   type AcsContext, type SamlReason,
 } from '../../../src/federation/saml/response.ts';
 import { NS, parseStrict } from '../../../src/federation/saml/xml.ts';
@@ -97,10 +97,10 @@ test('the ACS runs its checks in this order', (t) => {
   t.deepEqual(SAML_ACS_CHECKS, [
     'decode', 'parse', 'shape', 'status', 'assertion_placement', 'issuer', 'response_signature', 'assertion_signature',
     'second_opinion', 'issuer_signed', 'destination', 'audience', 'validity', 'subject_confirmation', 'authn_context',
-    'attributes', 'one_time_assertion', 'in_response_to',
+    'idp_session', 'attributes', 'one_time_assertion', 'in_response_to',
   ]);
   const exported = [decode, parse, shape, status, assertionPlacement, issuer, responseSignature, assertionSignature, secondOpinion,
-    issuerSigned, destination, audience, validity, subjectConfirmation, authnContext, attributes, oneTimeAssertion, inResponseTo];
+    issuerSigned, destination, audience, validity, subjectConfirmation, authnContext, idpSession, attributes, oneTimeAssertion, inResponseTo];
   t.deepEqual(exported.map((c) => c.name), samlAcs.names, 'every exported check is in the pipeline, in its place');
   t.is(new Set(SAML_REASONS).size, SAML_REASONS.length, 'no reason listed twice');
 });
@@ -139,6 +139,9 @@ test('status: Success passes; the IdP\'s "no" names its most precise status code
   passed(t, await one(status, { doc: doc(`<samlp:Status>${code('Success')}</samlp:Status>`) }));
   refused(t, await one(status, { doc: doc(`<samlp:Status>${code('Responder', code('AuthnFailed'))}</samlp:Status>`) }), 'idp_refused', 'AuthnFailed');
   refused(t, await one(status, { doc: doc(`<samlp:Status>${code('Requester')}</samlp:Status>`) }), 'idp_refused', 'Requester');
+  // A passive request the IdP cannot answer without a page: its own reason, which the routes treat as a fallback.
+  refused(t, await one(status, { doc: doc(`<samlp:Status>${code('Responder', code('NoPassive'))}</samlp:Status>`) }), 'no_passive');
+  refused(t, await one(status, { doc: doc(`<samlp:Status>${code('Requester', code('NoPassive'))}</samlp:Status>`) }), 'idp_refused', 'NoPassive');
   refused(t, await one(status, { doc: doc('') }), 'idp_refused', 'none');
   refused(t, await one(status, { doc: doc(`<samlp:Status>${code('Success')}</samlp:Status><samlp:Status>${code('Success')}</samlp:Status>`) }), 'status_malformed', 'more than one Status');
   refused(t, await one(status, { doc: doc(`<samlp:Status>${code('Success')}${code('Success')}</samlp:Status>`) }), 'status_malformed', 'more than one StatusCode');
@@ -380,4 +383,15 @@ test('ResponseVerifier: an error a check did not expect refuses as response_malf
   const down = new Down(clock);
   const verdict = await new ResponseVerifier({ sp, idps: [siths], store: down, clock }).verify(Buffer.from(signed).toString('base64'));
   t.deepEqual(verdict, { ok: false, check: 'one_time_assertion', reason: 'response_malformed', detail: 'one_time_assertion failed', idp: 'siths', claimedRequestId: REQUEST_ID });
+});
+
+test('idp_session: the NameID and SessionIndex a LogoutRequest must name', async (t) => {
+  const subject = (nameId: string) => `<saml:Subject>${nameId}</saml:Subject>`;
+  const state = passed(t, await one(idpSession, { assertion: assertionEl(`${subject('<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">abc</saml:NameID>')}<saml:AuthnStatement SessionIndex="_s1"/>`) }));
+  t.deepEqual(state.session, { nameId: 'abc', nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient', sessionIndex: '_s1' });
+  const bare = passed(t, await one(idpSession, { assertion: assertionEl(`${subject('<saml:NameID>abc</saml:NameID>')}<saml:AuthnStatement/>`) }));
+  t.deepEqual(bare.session, { nameId: 'abc' });
+  refused(t, await one(idpSession, { assertion: assertionEl(subject('')) }), 'subject_malformed', 'NameID');
+  refused(t, await one(idpSession, { assertion: assertionEl(subject('<saml:NameID></saml:NameID>')) }), 'subject_malformed', 'NameID');
+  refused(t, await one(idpSession, { assertion: assertionEl('') }), 'subject_malformed', 'NameID');
 });

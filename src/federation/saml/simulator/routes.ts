@@ -3,6 +3,11 @@
 //   GET  sso       the HTTP-Redirect endpoint: checks the signed AuthnRequest, shows the persona choice
 //   POST respond   the choice: answers the SP's ACS with a signed Response (auto-posted form)
 //   POST complete  the JSON control for tests: the same answer as JSON { acsUrl, SAMLResponse, RelayState }
+//   POST session   signs a persona in at the IdP itself (its own session, a cookie), as signing in at the
+//                  national portal does; later AuthnRequests, passive ones too, are answered from it
+//   GET  slo       Single Logout: a signed LogoutRequest ends the named session; a signed LogoutResponse
+//                  goes back to the SP (HTTP-POST)
+//   GET  logouts   the LogoutRequests received, as JSON (tests)
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
@@ -64,6 +69,13 @@ ${relayState ? html`<input type="hidden" name="RelayState" value="${relayState}"
   });
 }
 
+const sessionBody = z.object({
+  persona: z.string().min(1).max(64),
+  level: z.string().max(200).optional(),
+});
+
+const cookieName = (idp: SimulatedIdp): string => `sim_idp_${idp.id}`;
+
 const completeBody = z.object({
   /** The full redirect URL the gateway sent the browser to (or just its query string). */
   authnRequestUrl: z.string().min(1).max(16_000),
@@ -81,10 +93,13 @@ export function samlSimulatorRouter(idps: SimulatedIdp[]): Router {
 
   const idpOf = (ctx: Context): SimulatedIdp | undefined => byId.get(ctx.params.idp ?? '');
 
-  /** Decides the answer to a request; throws SimulatorError for anything a real IdP would refuse. */
-  const answer = (idp: SimulatedIdp, rawQuery: string, input: { persona?: string; level?: string; outcome?: string }) => {
+  /**
+   * Decides the answer to a request; throws SimulatorError for anything a real IdP would refuse. With
+   * `keepSession` a success starts the IdP's own session (its cookie value is answered).
+   */
+  const answer = (idp: SimulatedIdp, rawQuery: string, input: { persona?: string; level?: string; outcome?: string }, keepSession = false) => {
     const request = idp.readAuthnRequest(rawQuery);
-    if (input.outcome === 'cancel') return { request, xml: idp.respond(request, { cancelled: true }) };
+    if (input.outcome === 'cancel') return { request, xml: idp.respond(request, { cancelled: true }), session: undefined };
     const persona = idp.findPersona(input.persona ?? '');
     if (!persona) throw new SimulatorError('unknown_persona', `No ${idp.kind} persona with that id in config/sandbox/personas.json.`);
     const levels = idp.levelsFor(request);
@@ -92,7 +107,10 @@ export function samlSimulatorRouter(idps: SimulatedIdp[]): Router {
       ? levels.find((l) => l === input.level || l.endsWith(`/${input.level}`))
       : levels[levels.length - 1];
     if (!level) throw new SimulatorError('level_not_available', 'That level was not asked for, or this IdP cannot give it.');
-    return { request, xml: idp.respond(request, { persona, level }) };
+    if (!keepSession) return { request, xml: idp.respond(request, { persona, level }), session: undefined };
+    const session = idp.startSession(persona, level);
+    const started = idp.sessions.get(session);
+    return { request, xml: idp.respond(request, { persona, level, ...(started ? { session: started } : {}) }), session };
   };
 
   router.get('/:idp/metadata', (ctx) => {
@@ -111,6 +129,18 @@ export function samlSimulatorRouter(idps: SimulatedIdp[]): Router {
       const request = idp.readAuthnRequest(rawQuery);
       ctx.set('cache-control', 'no-store');
       ctx.type = 'html';
+      // The IdP's own session answers at once (single sign-on); a passive request without one is
+      // answered NoPassive; otherwise the person signs in here.
+      const existing = idp.sessionFor(ctx.cookies.get(cookieName(idp)), request);
+      if (existing) {
+        const xml = idp.respond(request, { persona: existing.persona, level: existing.session.level, session: existing.session });
+        ctx.body = postBackPage(locale, cspNonce(ctx), idp.acsUrl, Buffer.from(xml).toString('base64'), request.relayState);
+        return;
+      }
+      if (request.passive) {
+        ctx.body = postBackPage(locale, cspNonce(ctx), idp.acsUrl, Buffer.from(idp.respond(request, { noPassive: true })).toString('base64'), request.relayState);
+        return;
+      }
       ctx.body = choicePage(idp, locale, rawQuery, request);
     } catch (err) {
       if (!(err instanceof SimulatorError)) throw err;
@@ -124,7 +154,8 @@ export function samlSimulatorRouter(idps: SimulatedIdp[]): Router {
     const body = ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, string | undefined>;
     const locale: Locale = body.lang === 'en' ? 'en' : body.lang === 'sv' ? 'sv' : localeOf(ctx);
     try {
-      const { request, xml } = answer(idp, String(body.request ?? ''), { persona: body.persona, level: body.level, outcome: body.outcome });
+      const { request, xml, session } = answer(idp, String(body.request ?? ''), { persona: body.persona, level: body.level, outcome: body.outcome }, true);
+      if (session) ctx.cookies.set(cookieName(idp), session, { httpOnly: true, sameSite: 'lax', path: `${SIM_PREFIX}/${idp.id}` });
       ctx.type = 'html';
       ctx.body = postBackPage(locale, cspNonce(ctx), idp.acsUrl, Buffer.from(xml).toString('base64'), request.relayState);
     } catch (err) {
@@ -149,6 +180,49 @@ export function samlSimulatorRouter(idps: SimulatedIdp[]): Router {
       if (!(err instanceof SimulatorError)) throw err;
       sendProblem(ctx, { status: 400, type: err.code, title: 'The IdP refuses the request', detail: err.message });
     }
+  });
+
+  router.post('/:idp/session', form, (ctx) => {
+    const idp = idpOf(ctx);
+    if (!idp) return sendProblem(ctx, { status: 404, type: 'unknown_idp', title: 'No such simulated IdP' });
+    const parsed = sessionBody.safeParse((ctx.request as { body?: unknown }).body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return sendProblem(ctx, { status: 400, type: 'invalid_request', title: 'Invalid request', detail: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+    }
+    const persona = idp.findPersona(parsed.data.persona);
+    if (!persona) return sendProblem(ctx, { status: 400, type: 'unknown_persona', title: 'The IdP refuses the request', detail: `No ${idp.kind} persona with that id.` });
+    const level = parsed.data.level
+      ? idp.levels.find((l) => l === parsed.data.level || l.endsWith(`/${parsed.data.level}`))
+      : idp.levels[idp.levels.length - 1];
+    if (!level) return sendProblem(ctx, { status: 400, type: 'level_not_available', title: 'The IdP refuses the request', detail: 'This IdP cannot give that level.' });
+    ctx.cookies.set(cookieName(idp), idp.startSession(persona, level), { httpOnly: true, sameSite: 'lax', path: `${SIM_PREFIX}/${idp.id}` });
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { signedIn: persona.id, level };
+  });
+
+  router.get('/:idp/slo', (ctx) => {
+    const idp = idpOf(ctx);
+    if (!idp) return sendProblem(ctx, { status: 404, type: 'unknown_idp', title: 'No such simulated IdP' });
+    try {
+      const request = idp.readLogoutRequest(ctx.querystring);
+      const { sloUrl, xml } = idp.logout(request);
+      const cookie = ctx.cookies.get(cookieName(idp));
+      if (cookie && !idp.sessions.has(cookie)) ctx.cookies.set(cookieName(idp), null, { path: `${SIM_PREFIX}/${idp.id}` });
+      ctx.set('cache-control', 'no-store');
+      ctx.type = 'html';
+      ctx.body = postBackPage(localeOf(ctx), cspNonce(ctx), sloUrl, Buffer.from(xml).toString('base64'), request.relayState);
+    } catch (err) {
+      if (!(err instanceof SimulatorError)) throw err;
+      sendProblem(ctx, { status: 400, type: err.code, title: 'The IdP refuses the request', detail: err.message });
+    }
+  });
+
+  router.get('/:idp/logouts', (ctx) => {
+    const idp = idpOf(ctx);
+    if (!idp) return sendProblem(ctx, { status: 404, type: 'unknown_idp', title: 'No such simulated IdP' });
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { logoutRequests: idp.logoutRequests.map(({ id, sessionIndex }) => ({ id, ...(sessionIndex ? { sessionIndex } : {}) })) };
   });
 
   return router;
