@@ -20,6 +20,7 @@ import { productClient, type ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
+import { isUnavailable } from '../unavailable.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -225,7 +226,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
         needed: neededLoa(details.params.acr_values as string | undefined, rules.minimumAcr),
       };
       Object.assign(ctx.state, loaded);
-    } catch {
+    } catch (err) {
+      // Redis not answering is no expired sign-in: the boundary answers 503, and the same link works later.
+      if (isUnavailable(err)) throw err;
       ctx.status = 400;
       ctx.type = 'html';
       ctx.body = renderErrorPage(localeOf(ctx), {

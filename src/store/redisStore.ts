@@ -2,8 +2,9 @@
 // unreachable instead of queueing: callers that must fail closed (token checks, decisions) get an
 // error within the command timeout and deny, and the client reconnects by itself in the background.
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'redis';
+import { createClient, ErrorReply } from 'redis';
 import type { HotStore } from './hotStore.ts';
+import { DependencyUnavailable } from '../unavailable.ts';
 
 /** Between the publishing store's id and the message on the wire (a UUID holds no space). */
 const ORIGIN_SEPARATOR = ' ';
@@ -242,4 +243,40 @@ export class RedisStore implements HotStore {
       this.#client.destroy();
     }
   }
+}
+
+// Replies by which a reachable Redis says it cannot serve now (loading its data, a replica without
+// its primary, a cluster slot moving): an outage as much as a closed socket.
+const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|BUSY)\b/;
+
+/**
+ * A Redis outage as the gateway's DependencyUnavailable; anything else (a wrong-type reply, a
+ * script error: a bug) unchanged. With the offline queue disabled and the command timeout set, an
+ * unreachable or hung Redis reaches here within the timeout, never a request left hanging.
+ */
+export function redisOutage(err: unknown): unknown {
+  if (err instanceof DependencyUnavailable) return err;
+  if (err instanceof ErrorReply) return UNAVAILABLE_REPLY.test(err.message) ? new DependencyUnavailable('store', `redis: ${err.message.split(' ')[0]}`) : err;
+  // ClientOfflineError, ClientClosedError, TimeoutError, socket errors: no answer from Redis.
+  const e = err as { name?: string; message?: string; code?: string };
+  return new DependencyUnavailable('store', `redis: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message})` : ''}`);
+}
+
+// Every operation of the contract answers an outage as DependencyUnavailable. Applied once to the
+// class rather than inside each method, so the methods read as the Redis commands they are.
+const GUARDED = ['get', 'set', 'setIfAbsent', 'getDel', 'del', 'setAdd', 'setMembers', 'incr', 'ttl', 'windowAdd', 'windowMembers',
+  'streamAppend', 'streamTake', 'streamAck', 'streamLength', 'publish', 'subscribe', 'ping'] as const satisfies ReadonlyArray<keyof HotStore>;
+for (const name of GUARDED) {
+  const command = RedisStore.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(RedisStore.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: async function guarded(this: RedisStore, ...args: unknown[]) {
+      try {
+        return await command.apply(this, args);
+      } catch (err) {
+        throw redisOutage(err);
+      }
+    },
+  });
 }
