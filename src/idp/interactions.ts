@@ -158,6 +158,8 @@ const refusals = {
 
 type Refusal = keyof typeof refusals;
 
+const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, config, accounts, upstreams, logger, gate, configuredClientIds } = deps;
   const router = new Router();
@@ -214,6 +216,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return;
     }
     try {
+      // oidc-provider's uids: URL-safe, never long. Anything else is refused before a lookup.
+      if (!INTERACTION_UID.test(String(ctx.params.uid))) throw new Error('malformed interaction uid');
       const details = await provider.interactionDetails(ctx.req, ctx.res);
       if (details.uid !== ctx.params.uid) throw new Error('interaction mismatch');
       const client = await signInClient(ctx, details.params.client_id as string);
