@@ -83,7 +83,9 @@ export class RedisStore implements HotStore {
     // Without a listener an 'error' event would crash the process.
     client.on('error', () => undefined);
     await client.connect();
-    return new RedisStore(client as Client, options.keyPrefix ?? 'gw:');
+    const store = new RedisStore(client as Client, options.keyPrefix ?? 'gw:');
+    deadlines.set(store, options.commandTimeoutMs ?? 2000);
+    return store;
   }
 
   #k(key: string): string {
@@ -262,8 +264,23 @@ export function redisOutage(err: unknown): unknown {
   return new DependencyUnavailable('store', `redis: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message})` : ''}`);
 }
 
-// Every operation of the contract answers an outage as DependencyUnavailable. Applied once to the
-// class rather than inside each method, so the methods read as the Redis commands they are.
+// node-redis's command timeout only covers a command still waiting to be written: one written to a
+// Redis that stopped answering (hung, its socket still open) waits for the reply forever. Each
+// operation therefore has a deadline of its own; a late reply is dropped when it comes.
+const deadlines = new WeakMap<RedisStore, number>();
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DependencyUnavailable('store', `redis: no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+// Every operation of the contract answers an outage as DependencyUnavailable, within its deadline.
+// Applied once to the class rather than inside each method, so the methods read as the Redis
+// commands they are.
 const GUARDED = ['get', 'set', 'setIfAbsent', 'getDel', 'del', 'setAdd', 'setMembers', 'incr', 'ttl', 'windowAdd', 'windowMembers',
   'streamAppend', 'streamTake', 'streamAck', 'streamLength', 'publish', 'subscribe', 'ping'] as const satisfies ReadonlyArray<keyof HotStore>;
 for (const name of GUARDED) {
@@ -273,7 +290,7 @@ for (const name of GUARDED) {
     writable: true,
     value: async function guarded(this: RedisStore, ...args: unknown[]) {
       try {
-        return await command.apply(this, args);
+        return await withDeadline(command.apply(this, args), deadlines.get(this) ?? 2000);
       } catch (err) {
         throw redisOutage(err);
       }

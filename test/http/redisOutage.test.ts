@@ -181,3 +181,26 @@ test.serial('Redis killed under load: 503 + Retry-After on every endpoint, one s
   t.is((await after[8]!.send()).status, 200, 'a decision');
   t.is(gw.server.listening, true, 'the process kept serving');
 });
+
+test.serial('a hung Redis (stopped, socket open) fails requests within the command timeout instead of hanging them, and heals when it resumes', async (t) => {
+  t.timeout(60_000);
+  const prepared = await prepare();
+  const [par, token] = probes(prepared);
+  redis.kill('SIGSTOP');
+  try {
+    const res = await token!.send();
+    t.is(res.status, 503, await res.text());
+    t.truthy(res.headers.get('retry-after'));
+    t.is((await par!.send()).status, 503);
+  } finally {
+    redis.kill('SIGCONT');
+  }
+  let healthy = false;
+  for (let i = 0; i < 50 && !healthy; i += 1) {
+    healthy = (await fetch(`${gw.url}/readyz`)).status === 200;
+    if (!healthy) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.true(healthy);
+  t.is((await token!.send()).status, 200, 'tokens again once Redis answers');
+  t.is((await par!.send()).status, 201);
+});
