@@ -21,7 +21,7 @@ test.after.always(async () => gw?.close());
 const ROUTES = [
   '/interaction/{}', '/interaction/{}/abort', '/interaction/{}/bankid/status', '/interaction/{}/portal-saml/resume',
   '/sandbox/saml/idp/{}/metadata', '/sandbox/data/{}/bookings', '/admin/products/{}', '/admin/controllers/{}', '/admin/audit/{}/x',
-  '/admin/api/v1/products/{}', '/pep/data/{}/bookings', '/pdp/v1/auth-request/{}', '/siths/card/{}', '/auth/{}', '/token/{}', '/{}',
+  '/pep/data/{}/bookings', '/pdp/v1/auth-request/{}', '/siths/card/{}', '/auth/{}', '/token/{}', '/{}',
 ];
 const HOSTILE = [
   { name: 'encoded NUL', value: 'a%00b', status: 400 },
@@ -55,6 +55,15 @@ test('a NUL in a query is a 400 in the owner\'s shape; an over-long query a 414'
   t.is(long.status, 414);
   // A well-formed query of the same routes still works.
   t.is((await fetch(`${gw.url}/.well-known/openid-configuration?x=1`)).status, 200);
+});
+
+test('the admin API checks its own path ids (after the token): hostile bytes are its validation_failed naming the parameter', async (t) => {
+  for (const h of HOSTILE.filter((x) => x.status === 400)) {
+    const res = await callApi(gw, operator, 'GET', `/admin/api/v1/products/${h.value}`);
+    t.is(res.status, 400, h.name);
+    t.is(res.body.type, 'urn:gateway:problem:validation_failed', h.name);
+  }
+  t.is((await callApi(gw, operator, 'GET', `/admin/api/v1/products/${'x'.repeat(3000)}`)).status, 414);
 });
 
 test('ids of the wrong charset are refused by the route\'s own check, not looked up', async (t) => {
