@@ -7,7 +7,7 @@ import Koa, { type Middleware, type ParameterizedContext } from 'koa';
 import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.ts';
-import { errorBoundary } from './problem.ts';
+import { errorBoundary, problem } from './problem.ts';
 import { securityHeaders } from './securityHeaders.ts';
 
 /** Who answers a request: the gateway's own routes (problem+json) or oidc-provider (the RFCs' errors). */
@@ -32,6 +32,12 @@ export interface Mount {
   /** Single paths owned. */
   paths?: readonly string[];
   routes: ReturnType<Router['routes']>;
+  /**
+   * Its routes check every path parameter with their own schemas, after authenticating (the admin
+   * API's route table): the shared path check leaves its paths to them, so a refusal names the
+   * parameter and an anonymous caller learns nothing about its ids.
+   */
+  checksOwnPaths?: boolean;
 }
 
 /**
@@ -57,6 +63,36 @@ function requestIds(): GatewayMiddleware {
   };
 }
 
+/** Longest path and query taken; anything longer is no URL of this gateway (414). */
+const MAX_PATH = 2048;
+const MAX_QUERY = 8192;
+/** A NUL or control byte, raw or percent-encoded: no id, path or parameter of this gateway has one. */
+const CONTROL_IN_PATH = /[\u0000-\u001f\u007f]|%(?:[01][0-9a-f]|7f)/i;
+const NUL_IN_QUERY = /\u0000|%00/;
+
+/**
+ * The checks every route's parameters share, before any route reads them: a path or query too long,
+ * a control byte or a broken percent-encoding in the path, a NUL anywhere in the query. Each route's
+ * own schema then checks the charset and length of its ids; this keeps what no schema should ever
+ * see (and a database refuses with an error) out of all of them, in the owner's error shape.
+ */
+function hostileUrl(ctx: GatewayContext, owners: readonly Mount[]): void {
+  const path = ctx.path;
+  const query = ctx.querystring;
+  if (path.length > MAX_PATH || query.length > MAX_QUERY) throw problem(414, 'uri_too_long', 'URI too long', `paths up to ${MAX_PATH} and queries up to ${MAX_QUERY} characters`);
+  if (NUL_IN_QUERY.test(query)) throw problem(400, 'query_invalid', 'Bad request', 'the query has a NUL byte');
+  if (owners.some((m) => m.checksOwnPaths)) return;
+  let broken = CONTROL_IN_PATH.test(path);
+  if (!broken) {
+    try {
+      decodeURIComponent(path);
+    } catch {
+      broken = true;
+    }
+  }
+  if (broken) throw problem(400, 'path_invalid', 'Bad request', 'the path has a control character or a broken percent-encoding');
+}
+
 /**
  * Runs the mounts that own the path, in the order given (several may share a subtree, e.g. /admin);
  * a path no mount owns goes to oidc-provider's own chain, with this app's context.
@@ -65,12 +101,12 @@ function dispatch(mounts: readonly Mount[], provider: Provider): GatewayMiddlewa
   const providerChain = composeProvider(provider);
   return async (ctx, next) => {
     const owners = mounts.filter((m) => owns(m, ctx.path));
+    ctx.state.owner = owners.length ? 'gateway' : 'oauth';
+    hostileUrl(ctx, owners);
     if (!owners.length) {
-      ctx.state.owner = 'oauth';
       await providerChain(ctx, next);
       return;
     }
-    ctx.state.owner = 'gateway';
     const run = async (i: number): Promise<void> => {
       const mount = owners[i];
       if (!mount) return next();

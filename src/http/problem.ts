@@ -2,6 +2,9 @@
 // into them: bad input is a 4xx with a reason, anything unexpected a logged 500 that reveals nothing.
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
+import { isUnavailable, outageFields, UNAVAILABLE_CODE, type DependencyUnavailable } from '../unavailable.ts';
+import { renderUnavailablePage } from '../idp/views/errors.ts';
+import { localeOf } from '../idp/views/i18n.ts';
 
 export interface Problem {
   status: number;
@@ -36,6 +39,29 @@ function sendOAuthError(ctx: Context, status: number, error: string, description
   ctx.body = { error, error_description: description };
 }
 
+/** A browser asking for a page (it prefers HTML to JSON, the rule oidc-provider's own errors follow). */
+const wantsPage = (ctx: Context): boolean => ctx.accepts('json', 'html') === 'html';
+
+/**
+ * Redis or PostgreSQL did not answer: 503 with Retry-After in the shape the route speaks — the RFC
+ * error `temporarily_unavailable` on OAuth endpoints, an error page to a browser, problem+json
+ * otherwise — and one log line without a stack. Nothing is retried here: the caller may repeat the
+ * request once the dependency is back, and the clients reconnect by themselves.
+ */
+export function sendUnavailable(ctx: Context, logger: Logger, err: DependencyUnavailable, owner?: 'gateway' | 'oauth'): void {
+  logger.warn({ ...outageFields(err), path: ctx.path, requestId: ctx.state.requestId }, 'dependency unavailable: answered 503');
+  ctx.set('Retry-After', String(err.retryAfterSeconds));
+  if (wantsPage(ctx)) {
+    ctx.status = 503;
+    ctx.type = 'html';
+    ctx.body = renderUnavailablePage(localeOf(ctx));
+  } else if (owner === 'oauth') {
+    sendOAuthError(ctx, 503, 'temporarily_unavailable', err.error_description);
+  } else {
+    sendProblem(ctx, { status: 503, type: UNAVAILABLE_CODE[err.dependency], title: 'Temporarily unavailable', detail: err.error_description });
+  }
+}
+
 /**
  * The one error boundary of the outer app. The gateway's routes answer in problem+json; requests that
  * oidc-provider owns (ctx.state.owner === 'oauth') keep its RFC error shape. Bad input is a 4xx with
@@ -47,6 +73,10 @@ export function errorBoundary(logger: Logger): Middleware<{ owner?: 'gateway' | 
       await next();
     } catch (err) {
       const oauth = ctx.state.owner === 'oauth';
+      if (isUnavailable(err)) {
+        sendUnavailable(ctx, logger, err, ctx.state.owner);
+        return;
+      }
       if (err instanceof ProblemError) {
         if (oauth) sendOAuthError(ctx, err.problem.status, err.problem.status >= 500 ? 'server_error' : 'invalid_request', err.problem.detail ?? err.problem.title);
         else sendProblem(ctx, err.problem);

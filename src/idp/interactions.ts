@@ -26,6 +26,7 @@ import { SESSION_NOT_REUSABLE } from './provider.ts';
 import type { RememberedConsents } from '../federation/sso/consent.ts';
 import type { UpstreamSessionFacts, UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson } from '../federation/sso/views.ts';
+import { isUnavailable } from '../unavailable.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -182,6 +183,8 @@ const refusals = {
 
 type Refusal = keyof typeof refusals;
 
+const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
+
 export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, config, accounts, upstreams, logger, gate, configuredClientIds, sso } = deps;
   const clock = deps.clock ?? systemClock;
@@ -239,6 +242,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return;
     }
     try {
+      // oidc-provider's uids: URL-safe, never long. Anything else is refused before a lookup.
+      if (!INTERACTION_UID.test(String(ctx.params.uid))) throw new Error('malformed interaction uid');
       const details = await provider.interactionDetails(ctx.req, ctx.res);
       if (details.uid !== ctx.params.uid) throw new Error('interaction mismatch');
       const client = await signInClient(ctx, details.params.client_id as string);
@@ -251,7 +256,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
         needed: neededLoa(details.params.acr_values as string | undefined, rules.minimumAcr),
       };
       Object.assign(ctx.state, loaded);
-    } catch {
+    } catch (err) {
+      // Redis not answering is no expired sign-in: the boundary answers 503, and the same link works later.
+      if (isUnavailable(err)) throw err;
       ctx.status = 400;
       ctx.type = 'html';
       ctx.body = renderErrorPage(localeOf(ctx), {

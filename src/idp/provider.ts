@@ -12,7 +12,8 @@ import { decideReuse, promptNoneError, signedInClients, type JumpVerdict, type R
 import type { BackchannelLogout } from '../federation/sso/backchannel.ts';
 import type { RememberedConsents } from '../federation/sso/consent.ts';
 import { serviceNames } from '../federation/sso/logout.ts';
-import { renderErrorPage, renderLogoutPrompt, renderLoggedOut } from './views/errors.ts';
+import { renderErrorPage, renderLogoutPrompt, renderLoggedOut, renderUnavailablePage } from './views/errors.ts';
+import { isUnavailable, outageFields } from '../unavailable.ts';
 import { localeOf } from './views/i18n.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
@@ -232,6 +233,10 @@ export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWit
   };
 }
 
+/** The error events of the oidc-provider routes this configuration enables (each route emits its own). */
+const OAUTH_ERROR_EVENTS = ['authorization.error', 'pushed_authorization_request.error', 'grant.error', 'introspection.error', 'revocation.error',
+  'userinfo.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'jwks.error', 'discovery.error'] as const;
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts, keys, secrets, logger } = deps;
 
@@ -431,10 +436,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       };
     },
     async renderError(ctx, out, error) {
+      ctx.type = 'html';
+      // An outage is logged once, by the error events below; the page says to try again.
+      if (isUnavailable(error)) {
+        ctx.body = renderUnavailablePage(localeOf(ctx));
+        return;
+      }
       const err = error as { statusCode?: number; status?: number };
       const status = err.statusCode ?? err.status ?? 500;
       if (status >= 500) logger.error({ err: (error as Error).message, route: ctx.oidc?.route }, 'authorization error page');
-      ctx.type = 'html';
       ctx.body = renderErrorPage(localeOf(ctx), out as unknown as Record<string, string>);
     },
     discovery: {
@@ -467,6 +477,18 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   // oidc-provider answers bad input with RFC-defined errors itself; a server_error is ours to look at.
   provider.on('server_error', (_ctx, err) => logger.error({ err: err.message, stack: err.stack }, 'oidc server_error'));
-  provider.on('grant.error', (_ctx, err) => logger.info({ err: (err as { error?: string }).error ?? err.message }, 'token request refused'));
+  provider.on('grant.error', (_ctx, err) => {
+    if (!isUnavailable(err)) logger.info({ err: (err as { error?: string }).error ?? err.message }, 'token request refused');
+  });
+  // Redis (or the registry's database) did not answer inside one of oidc-provider's routes: its error
+  // handler has answered 503 temporarily_unavailable (see DependencyUnavailable); this adds
+  // Retry-After and the request's one log line, without a stack.
+  for (const event of OAUTH_ERROR_EVENTS) {
+    (provider as unknown as { on(event: string, listener: (ctx: KoaContextWithOIDC, err: unknown) => void): void }).on(event, (ctx, err) => {
+      if (!isUnavailable(err)) return;
+      logger.warn({ ...outageFields(err), route: ctx.oidc?.route, requestId: (ctx.state as { requestId?: string }).requestId }, 'dependency unavailable: answered 503');
+      if (!ctx.headerSent) ctx.set('Retry-After', String(err.retryAfterSeconds));
+    });
+  }
   return provider;
 }

@@ -4,9 +4,11 @@
 // Standalone, Sentinel or Cluster (src/store/redisClient.ts): every command here touches one key, and
 // every script one key, so each lands in one Cluster slot as it is.
 import { randomUUID } from 'node:crypto';
+import { ErrorReply } from 'redis';
 import type { RedisTopologyConfig } from '../config.ts';
 import type { HotStore } from './hotStore.ts';
 import { connectRedis, type RedisCommands, type RedisConnection } from './redisClient.ts';
+import { DependencyUnavailable } from '../unavailable.ts';
 
 /** Between the publishing store's id and the message on the wire (a UUID holds no space). */
 const ORIGIN_SEPARATOR = ' ';
@@ -66,7 +68,9 @@ export class RedisStore implements HotStore {
     const conn = await connectRedis({
       url: options.url, topology: options.topology, commandTimeoutMs: options.commandTimeoutMs, connectTimeoutMs: options.connectTimeoutMs,
     });
-    return new RedisStore(conn, options.keyPrefix ?? 'gw:');
+    const store = new RedisStore(conn, options.keyPrefix ?? 'gw:');
+    deadlines.set(store, options.commandTimeoutMs ?? 2000);
+    return store;
   }
 
   #k(key: string): string {
@@ -222,4 +226,55 @@ export class RedisStore implements HotStore {
   async close(): Promise<void> {
     await this.#conn.close();
   }
+}
+
+// Replies by which a reachable Redis says it cannot serve now (loading its data, a replica without
+// its primary, a cluster slot moving): an outage as much as a closed socket.
+const UNAVAILABLE_REPLY = /^(LOADING|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN|BUSY)\b/;
+
+/**
+ * A Redis outage as the gateway's DependencyUnavailable; anything else (a wrong-type reply, a
+ * script error: a bug) unchanged. With the offline queue disabled and the command timeout set, an
+ * unreachable or hung Redis reaches here within the timeout, never a request left hanging.
+ */
+export function redisOutage(err: unknown): unknown {
+  if (err instanceof DependencyUnavailable) return err;
+  if (err instanceof ErrorReply) return UNAVAILABLE_REPLY.test(err.message) ? new DependencyUnavailable('store', `redis: ${err.message.split(' ')[0]}`) : err;
+  // ClientOfflineError, ClientClosedError, TimeoutError, socket errors: no answer from Redis.
+  const e = err as { name?: string; message?: string; code?: string };
+  return new DependencyUnavailable('store', `redis: ${e.code ?? e.name ?? 'error'}${e.message ? ` (${e.message})` : ''}`);
+}
+
+// node-redis's command timeout only covers a command still waiting to be written: one written to a
+// Redis that stopped answering (hung, its socket still open) waits for the reply forever. Each
+// operation therefore has a deadline of its own; a late reply is dropped when it comes.
+const deadlines = new WeakMap<RedisStore, number>();
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DependencyUnavailable('store', `redis: no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+// Every operation of the contract answers an outage as DependencyUnavailable, within its deadline.
+// Applied once to the class rather than inside each method, so the methods read as the Redis
+// commands they are.
+const GUARDED = ['get', 'set', 'setIfAbsent', 'getDel', 'del', 'setAdd', 'setMembers', 'incr', 'ttl', 'windowAdd', 'windowMembers',
+  'streamAppend', 'streamTake', 'streamAck', 'streamLength', 'streamRange', 'publish', 'subscribe', 'ping'] as const satisfies ReadonlyArray<keyof HotStore>;
+for (const name of GUARDED) {
+  const command = RedisStore.prototype[name] as (...args: unknown[]) => Promise<unknown>;
+  Object.defineProperty(RedisStore.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: async function guarded(this: RedisStore, ...args: unknown[]) {
+      try {
+        return await withDeadline(command.apply(this, args), deadlines.get(this) ?? 2000);
+      } catch (err) {
+        throw redisOutage(err);
+      }
+    },
+  });
 }

@@ -126,6 +126,7 @@ export async function whitelistModule(deps: WhitelistDeps): Promise<Whitelist> {
           ? [{
               name: 'admin API',
               under: ['/admin/api'],
+              checksOwnPaths: true,
               routes: adminApiRouter({
                 provider,
                 service: registryDb?.service,

@@ -18,6 +18,9 @@ export interface PostgresServer {
   createDatabase(): Promise<string>;
   /** Kills the server with a signal (durability tests), then starts it again on the same data. */
   restart(signal?: NodeJS.Signals): Promise<void>;
+  /** Kills the server and waits for it to exit; `start` brings it back on the same data and port (outage tests). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +111,11 @@ async function startCluster(): Promise<PostgresServer> {
       await waitExit();
       await launch();
     },
+    async kill(signal = 'SIGKILL') {
+      child?.kill(signal);
+      await waitExit();
+    },
+    start: () => launch(),
     async stop() {
       child?.kill('SIGINT'); // fast shutdown
       await waitExit();
@@ -125,6 +133,12 @@ export async function postgresForTests(): Promise<PostgresServer> {
     createDatabase: () => freshDatabase(external),
     async restart() {
       throw new Error('cannot restart an external DATABASE_URL server');
+    },
+    async kill() {
+      throw new Error('cannot kill an external DATABASE_URL server');
+    },
+    async start() {
+      throw new Error('cannot start an external DATABASE_URL server');
     },
     async stop() { /* not ours */ },
   };

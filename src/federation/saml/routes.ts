@@ -26,6 +26,7 @@ import type { UpstreamSessions } from '../sso/upstreamSession.ts';
 export { SLO_PATH } from './slo.ts';
 import { authnRequestUrl, requestedClassRefs, spMetadata, type SpSettings, type TrustedIdp } from './sp.ts';
 import { refusalMessage } from './messages.ts';
+import { isUnavailable } from '../../unavailable.ts';
 
 export const ACS_PATH = '/saml/acs';
 export const METADATA_PATH = '/saml/metadata';
@@ -109,6 +110,8 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
       try {
         await next();
       } catch (err) {
+        // Redis not answering: the boundary's 503 (error page, Retry-After, one log line).
+        if (isUnavailable(err)) throw err;
         // A body the parser refuses is the sender's fault (4xx); anything else (the store cannot be
         // reached) refuses the sign-in too, as unavailable rather than as a bad response.
         const status = (err as { status?: number }).status;

@@ -13,6 +13,7 @@ import type { CertificateSource } from './certificateSource.ts';
 import { staffIdentityFrom } from './identity.ts';
 import { refusalText } from './refusals.ts';
 import type { CardOutcome, CardTickets } from './tickets.ts';
+import { RETRY_AFTER_SECONDS } from '../../unavailable.ts';
 
 export interface CardEndpointDeps {
   issuer: string;
@@ -48,6 +49,7 @@ export function cardEndpointRouter(deps: CardEndpointDeps): Router {
     deps.logger.error({ reason: 'store_unavailable', leg, via: deps.via }, 'siths card refused');
     const locale = localeOf(ctx);
     ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS.store));
     ctx.type = 'html';
     ctx.body = renderErrorPage(locale, { error: 'temporarily_unavailable', error_description: refusalText('card_check_failed', locale) });
   };

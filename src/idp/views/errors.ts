@@ -37,3 +37,12 @@ export function renderLoggedOut(locale: Locale): string {
   const title = locale === 'sv' ? 'Du är utloggad' : 'You are signed out';
   return page({ locale, title, body: html`<div class="card"><h1>${title}</h1></div>` });
 }
+
+/** Redis or the database did not answer (a 503): nothing is wrong with the request; try again. */
+export function renderUnavailablePage(locale: Locale): string {
+  const sv = locale === 'sv';
+  return renderErrorPage(locale, {
+    error: 'temporarily_unavailable',
+    error_description: sv ? 'Tjänsten är tillfälligt otillgänglig. Försök igen om en liten stund.' : 'The service is temporarily unavailable. Try again in a little while.',
+  });
+}
