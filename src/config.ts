@@ -20,6 +20,7 @@ const clientSchema = z.object({
     .describe('The product this client belongs to; the pairwise `sub` is computed per product, so two clients of one product share it.'),
   redirect_uris: z.array(url).min(1).describe('Redirect URIs, matched exactly.'),
   post_logout_redirect_uris: z.array(url).default([]).describe('Where RP-initiated logout may send the browser back to.'),
+  backchannel_logout_uri: url.optional().describe('OIDC Back-Channel Logout 1.0: where logout tokens (with `sid`) are posted.'),
   token_endpoint_auth_method: z.enum(['private_key_jwt', 'tls_client_auth']).default('private_key_jwt')
     .describe('How the client authenticates at the token endpoint (`tls_client_auth` needs `mtls.enabled`).'),
   tls_client_auth_subject_dn: z.string().optional().describe('The certificate subject DN expected with `tls_client_auth`.'),
@@ -147,6 +148,7 @@ export const configSchema = z.object({
     session: z.coerce.number().int().min(300).max(86400).default(8 * 3600).describe('Sign-in session lifetime, seconds.'),
     refreshToken: z.coerce.number().int().min(300).max(30 * 86400).default(8 * 3600).describe('Refresh token lifetime, seconds (rotated on every use).'),
     pushedAuthorizationRequest: z.coerce.number().int().min(10).max(599).default(60).describe('Lifetime of a pushed authorization request (`request_uri`), seconds.'),
+    jumpTicket: z.coerce.number().int().min(10).max(300).default(60).describe('Lifetime of a jump ticket (single use, `POST /sso/jump`), seconds.'),
   }).prefault({}).describe('Lifetimes.'),
   bankid: z.object({
     enabled: bool.default(true).describe('Offer BankID.'),
@@ -280,6 +282,7 @@ export const configSchema = z.object({
     .describe('The operator\'s own clients (monitoring and the like): not products, never gated, never given data access.'),
   sandbox: z.object({
     demoRp: bool.default(true).describe('Run the demo relying party at `/sandbox/rp` (sandbox only).'),
+    demoApps: bool.default(true).describe('Run the demo portal, region app and municipal app at `/sandbox/apps/` that show jumps and single logout (sandbox only).'),
   }).prefault({}).describe('Sandbox-only parts.'),
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
     .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique')

@@ -25,6 +25,7 @@ import type { Registry } from './whitelist/registry.ts';
 import type { RegistryCache, RegistrySource } from './whitelist/registryCache.ts';
 import type { ProductGate } from './whitelist/productGate.ts';
 import { whitelistModule } from './whitelist/module.ts';
+import { ssoModule } from './federation/sso/module.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -107,8 +108,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     });
     closers.push(...whitelist.closers);
     const { registryDb, registry, gate, db } = whitelist;
+    const sso = ssoModule({ config, store, clock, logger, secrets });
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
+      jump: sso.login,
     });
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
@@ -124,6 +127,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       { name: 'operations', paths: ['/healthz', '/readyz', '/metrics'], routes: ops.router.routes() },
       ...idp.mounts,
       ...federation.mounts,
+      ...sso.mounts({ provider, gate, registry }),
       ...sandboxModule({ config, store, logger, federation, demoRp, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
       ...(scopes?.mounts ?? []),
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),

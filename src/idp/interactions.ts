@@ -20,6 +20,7 @@ import { productClient, type ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
+import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -88,6 +89,8 @@ export interface InteractionDeps {
   gate?: ProductGate | undefined;
   /** The operator's configured clients' ids: oidc-provider holds those itself, the gate only products. */
   configuredClientIds: ReadonlySet<string>;
+  /** Jumps (src/federation/sso/): a request carrying a jump ticket is signed in by it, or told why not. */
+  jump?: JumpLogin | undefined;
 }
 
 const actionWords: Record<Locale, Record<string, string>> = {
@@ -287,6 +290,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const kit: LoginKit = { config, logger, provider, body, load, locale, needed, finishLogin, showLogin };
 
+  /** A jump's ticket, when the request carries one: its own module answers (true) or leaves it (false). */
+  const acceptJump = (ctx: Context, details: Details): Promise<boolean> => (deps.jump
+    ? deps.jump.accept(ctx, details, { provider, locale: (c) => locale(c, details), showLogin: (c, notice) => showLogin(c, details, notice) })
+    : Promise.resolve(false));
+
   router.get('/interaction/:uid', load, async (ctx) => {
     const { details, clientName } = loadedInteraction(ctx);
     const loc = locale(ctx, details);
@@ -294,6 +302,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const chosen = chosenLocale(ctx.query.lang);
     if (chosen) ctx.cookies.set('lang', chosen, { httpOnly: true, sameSite: 'lax' });
     ctx.type = 'html';
+    if (details.prompt.name === 'login' && await acceptJump(ctx, details)) return;
     if (details.prompt.name === 'login') {
       await showLogin(ctx, details);
       return;

@@ -12,6 +12,7 @@ import { createAdapterFactory } from './adapter.ts';
 import { interactionRouter, type UpstreamRoutes } from './interactions.ts';
 import type { Secrets, SigningKeys } from './keys.ts';
 import { createProvider } from './provider.ts';
+import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -25,6 +26,8 @@ export interface IdpDeps {
   upstreams: UpstreamRoutes[];
   /** Paths the upstreams answer outside an interaction (SAML ACS); they live on the interaction router. */
   upstreamPaths: string[];
+  /** Jumps between products (src/federation/sso/): the ticket's parameter, prompt and interaction hook. */
+  jump?: JumpLogin | undefined;
 }
 
 export interface Idp {
@@ -37,9 +40,9 @@ export function idpModule(deps: IdpDeps): Idp {
   const { config, store, secrets, logger, gate, upstreams } = deps;
   // Accounts outlive neither the longest session nor the longest refresh token.
   const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
-  const provider = createProvider({ config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate });
+  const provider = createProvider({ config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, jump: deps.jump });
   const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
-  const interactions = interactionRouter({ provider, config, accounts, upstreams, logger, gate, configuredClientIds });
+  const interactions = interactionRouter({ provider, config, accounts, upstreams, logger, gate, configuredClientIds, jump: deps.jump });
   return {
     provider,
     accounts,

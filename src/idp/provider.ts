@@ -11,6 +11,7 @@ import { renderErrorPage, renderLogoutPrompt, renderLoggedOut } from './views/er
 import { localeOf } from './views/i18n.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
+import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import { DATASET_ACCESS, narrow, requestedDetailSchema, withinLive, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 
 export interface ProviderDeps {
@@ -23,6 +24,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** The product whitelist: products become clients only through it. Without it, only configured clients exist. */
   gate?: ProductGate | undefined;
+  /** Jumps: the jump_ticket parameter and its login prompt (src/federation/sso/jumpLogin.ts). */
+  jump?: JumpLogin | undefined;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -50,6 +53,11 @@ export function toClientMetadata(client: ClientConfig): ClientMetadata {
     authorization_details_types: [DATASET_ACCESS],
   };
   if (client.token_endpoint_auth_method === 'private_key_jwt') metadata.token_endpoint_auth_signing_alg = 'ES256';
+  if (client.backchannel_logout_uri) {
+    // The logout token names the session (`sid`), so the ID token must carry it too.
+    metadata.backchannel_logout_uri = client.backchannel_logout_uri;
+    metadata.backchannel_logout_session_required = true;
+  }
   if (client.jwks) metadata.jwks = client.jwks as ClientMetadata['jwks'];
   if (client.jwks_uri) metadata.jwks_uri = client.jwks_uri;
   if (client.tls_client_auth_subject_dn) {
@@ -77,7 +85,7 @@ export function clientLoginRules(client: unknown): { authnMethods: string[]; min
  * relying party's acr_values, never below the product's minimum) is signed in again, at the higher
  * level. acr_values are voluntary in OIDC; here a lower session never passes silently.
  */
-function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
+function loginPolicy(jump?: JumpLogin): ReturnType<typeof interactionPolicy.base> {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   login?.checks.add(new interactionPolicy.Check('acr_below_required', 'the session\'s level of assurance is below the requested level', (ctx) => {
@@ -96,6 +104,7 @@ function loginPolicy(): ReturnType<typeof interactionPolicy.base> {
     const allowed = clientLoginRules(oidc.client).authnMethods;
     return amr?.length && amr.every((m) => allowed.includes(m)) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT;
   }));
+  if (jump) login?.checks.add(jump.loginCheck);
   return policy;
 }
 
@@ -196,6 +205,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
     },
     acrValues: knownAcrs,
+    ...(deps.jump ? { extraParams: deps.jump.extraParams } : {}),
     claims: scopeClaims as Configuration['claims'],
     // The Swedish profile delivers identity claims in the ID token; userinfo repeats them.
     conformIdTokenClaims: false,
@@ -336,7 +346,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       PushedAuthorizationRequest: config.ttl.pushedAuthorizationRequest,
     },
     interactions: {
-      policy: loginPolicy(),
+      policy: loginPolicy(deps.jump),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, sub, token) {

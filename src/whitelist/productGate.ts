@@ -28,6 +28,7 @@ export function productClient(product: Product): ClientConfig {
     product_id: product.id,
     redirect_uris: c.redirectUris,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
+    ...(c.backchannelLogoutUri ? { backchannel_logout_uri: c.backchannelLogoutUri } : {}),
     token_endpoint_auth_method: c.tokenEndpointAuthMethod,
     ...(c.tlsClientAuthSubjectDn ? { tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn } : {}),
     ...(c.jwks ? { jwks: c.jwks } : {}),

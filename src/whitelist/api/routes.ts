@@ -27,6 +27,12 @@ export const registryRoutes: RouteSpec[] = [
   route({ method: 'put', path: '/controllers/{id}/policy', summary: 'Set the controller\'s policy (a new version each time; If-Match required once a policy exists)',
     who: 'controller_admin of this controller', body: S.policyInput, response: S.policy, status: 200, ifMatch: 'optional',
     handle: async (s, c) => object(await s.putPolicy(c.principal, c.params.id, c.expected, c.body)) }),
+  route({ method: 'get', path: '/controllers/{id}/jump-policy', summary: 'The controller\'s jump policy: which sessions made elsewhere it trusts for its approved products', who: 'any role',
+    response: S.jumpPolicy, status: 200,
+    handle: async (s, c) => object(await s.getJumpPolicy(c.principal, c.params.id)) }),
+  route({ method: 'put', path: '/controllers/{id}/jump-policy', summary: 'Set the controller\'s jump policy (If-Match required once one exists)',
+    who: 'controller_admin of this controller', body: S.jumpPolicyInput, response: S.jumpPolicy, status: 200, ifMatch: 'optional',
+    handle: async (s, c) => object(await s.putJumpPolicy(c.principal, c.params.id, c.expected, c.body)) }),
 
   route({ method: 'get', path: '/frameworks', summary: 'List trust frameworks', who: 'any role', response: S.listOf(S.framework), status: 200,
     handle: async (s, c) => items(await s.listFrameworks(c.principal)) }),
