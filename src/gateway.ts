@@ -15,7 +15,7 @@ import { outerApp, type Mount } from './http/app.ts';
 import { createOps } from './http/ops.ts';
 import { federationModule } from './federation/module.ts';
 import type { SithsCard } from './federation/sithsCard/index.ts';
-import { sandboxDemoRp, sandboxModule } from './sandbox/module.ts';
+import { demoProducts, sandboxDemoApps, sandboxDemoRp, sandboxModule } from './sandbox/module.ts';
 import type { SandboxBankId } from './sandbox/bankid.ts';
 import type { SandboxFreja } from './sandbox/freja.ts';
 import type { SandboxSaml } from './sandbox/saml.ts';
@@ -103,8 +103,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const federation = await federationModule({ config, store, clock, logger });
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
+    const demoApps = options.registry ? undefined : await sandboxDemoApps(config);
     const whitelist = await whitelistModule({
       config, store, clock, logger, clients: [...config.clients, ...(options.clients ?? [])], demoClient: demoRp?.client, source: options.registry, db: options.db,
+      demoProducts: demoProducts(demoApps),
     });
     closers.push(...whitelist.closers);
     const { registryDb, registry, gate, db } = whitelist;
@@ -128,7 +130,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ...idp.mounts,
       ...federation.mounts,
       ...sso.mounts({ provider, gate, registry }),
-      ...sandboxModule({ config, store, logger, federation, demoRp, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
+      ...sandboxModule({ config, store, clock, logger, federation, demoRp, demoApps: whitelist.registryDb ? demoApps : undefined, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
       ...(scopes?.mounts ?? []),
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),
     ];

@@ -205,6 +205,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
     },
     acrValues: knownAcrs,
+    // oidc-provider refuses outgoing requests to loopback addresses (SSRF). The sandbox's demo apps live
+    // on the issuer's own origin, so there, and only to that origin, its requests may go.
+    ...(config.mode === 'sandbox'
+      ? { fetch: (url: URL | string | Request, options?: RequestInit) => fetch(url, new URL(url instanceof Request ? url.url : url).origin === new URL(config.issuer).origin ? { ...options, dispatcher: undefined } as RequestInit : options) }
+      : {}),
     ...(deps.jump ? { extraParams: deps.jump.extraParams } : {}),
     claims: scopeClaims as Configuration['claims'],
     // The Swedish profile delivers identity claims in the ID token; userinfo repeats them.
@@ -302,6 +307,9 @@ export function createProvider(deps: ProviderDeps): Provider {
           return liveNarrowed(gate, ctx, token.clientId, token.rar as RequestedDetail[] | undefined);
         },
       },
+      // OIDC Back-Channel Logout 1.0: products that register a backchannel_logout_uri get logout
+      // tokens with `sid` when the session ends (and the ID token names the sid).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
