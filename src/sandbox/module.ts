@@ -64,6 +64,7 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
     frejaUrl: f.sandboxFreja?.url ?? config.freja.baseUrl,
     frejaSimulated: Boolean(f.sandboxFreja),
     demoRp: Boolean(demoRp),
+    demoApps: Boolean(deps.demoApps?.length),
     adminConsole: deps.adminConsole,
     ...(f.sithsCard ? { sithsCard: { publicUrl: f.sithsCard.publicUrl, listenerUrl: f.sithsCard.listenerUrl, pki: f.sithsPki } } : {}),
   });
