@@ -33,7 +33,7 @@ test.serial('the seeded jump policy is readable; only its controller\'s administ
   t.deepEqual(refused(await callApi(gw, olof, 'PUT', path, { body, ifMatch: etag! })), [403, 'forbidden_role']);
   t.deepEqual(refused(await callApi(gw, sara, 'PUT', path, { body, ifMatch: etag! })), [403, 'outside_controller']);
   t.deepEqual(refused(await callApi(gw, tomas, 'PUT', path, { body })), [428, 'precondition_required']);
-  t.deepEqual(refused(await callApi(gw, tomas, 'PUT', path, { body, ifMatch: '"99"' })), [409, 'version_conflict']);
+  t.deepEqual(refused(await callApi(gw, tomas, 'PUT', path, { body, ifMatch: '"99"' })), [412, 'version_conflict']);
   t.deepEqual(refused(await callApi(gw, tomas, 'PUT', path, { body: { ...body, acceptedUpstreams: ['nosuch'] }, ifMatch: etag! })), [422, 'unknown_authn_method']);
   t.deepEqual(refused(await callApi(gw, tomas, 'PUT', path, { body: { ...body, minimumAcr: 'loa9' }, ifMatch: etag! })), [422, 'unknown_acr']);
   t.is((await callApi(gw, tomas, 'PUT', path, { body: { ...body, extra: 1 }, ifMatch: etag! })).status, 400);

@@ -261,8 +261,9 @@ test.serial('postgres: instances migrating at once take turns; each migration ru
   const instances = [new PostgresDb({ url }), new PostgresDb({ url }), new PostgresDb({ url })];
   const applied = await Promise.all(instances.map((db) => migrate(db)));
   // 100_exposure: the decision point's tables (issue 4), numbered from 100 beside the registry's.
-  t.deepEqual(applied.flat().sort(), ['001_registry', '002_audit', '003_app_role', '100_exposure']);
+  // 005_jump_policy: the controllers' jump policies (issue 11).
+  t.deepEqual(applied.flat().sort(), ['001_registry', '002_audit', '003_app_role', '005_jump_policy', '100_exposure']);
   const rows = await instances[0]!.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-  t.deepEqual(rows.rows.map((r) => r.version), ['001', '002', '003', '100']);
+  t.deepEqual(rows.rows.map((r) => r.version), ['001', '002', '003', '005', '100']);
   await Promise.all(instances.map((db) => db.close()));
 });
