@@ -4,6 +4,9 @@
 //   token:   client_credentials with private_key_jwt and DPoP at the token endpoint
 //   sign-in: PAR -> authorize -> login (gateway: BankID simulator; bare: finishes at once) -> consent
 //            -> code -> token with DPoP
+//   jump:    POST /sso/jump (the ticket) -> the target's PAR with jump_ticket -> authorize -> the
+//            interaction accepts the ticket (no page) -> code -> token; beside a plain BankID sign-in
+//            on the same gateway (the baseline of that scenario), in the same rounds
 // Baseline: bare oidc-provider (bench/bare.ts), same library, client authentication and DPoP, its
 // default in-memory store, none of the gateway's logic.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -176,6 +179,64 @@ async function benchSignIn(server: Server, total: number, viaBankId: boolean): P
   });
 }
 
+// --- jump ------------------------------------------------------------------------------------------
+// Each lane holds a citizen signed in at bench-client (signed in before the clock starts, once per
+// lane); a measured jump is the ticket's issue and the silent sign-in at bench-target through to its
+// tokens. Lanes take sessions from a pool, so no two jumps move one browser session at once.
+const JUMP_COUNT = Number(args.get('jumps') ?? SIGNIN_COUNT);
+
+async function benchJump(server: Server, total: number): Promise<Sample> {
+  const discover = (id: string) => oidc.discovery(new URL(server.url), id, { id_token_signed_response_alg: 'ES256' },
+    oidc.PrivateKeyJwt({ key: clientKey, kid: clientJwk.kid as string }), { execute: [oidc.allowInsecureRequests] });
+  const source = await discover('bench-client');
+  const target = await discover('bench-target');
+  const pool: Array<{ ua: UserAgent; token: string; DPoP: oidc.DPoPHandle }> = [];
+  for (let lane = 0; lane < SIGNIN_CONCURRENCY; lane += 1) {
+    const ua = new UserAgent(server.url);
+    const DPoP = oidc.getDPoPHandle(source, dpopKeys);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = await oidc.buildAuthorizationUrlWithPAR(source, {
+      redirect_uri: 'https://bench.example.test/cb', scope: 'openid profile', state,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    }, { DPoP });
+    const callback = await browserThroughBankId({ url: server.url } as Gateway, url, '198003121236', 'https://bench.example.test/cb', ua);
+    const tokens = await oidc.authorizationCodeGrant(source, callback, { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP });
+    pool.push({ ua, token: tokens.access_token, DPoP });
+  }
+  const redirectUri = 'https://bench-target.example.test/cb';
+  return drive(total, SIGNIN_CONCURRENCY, async () => {
+    const lane = pool.pop();
+    if (!lane) return false;
+    try {
+      const url = `${server.url}/sso/jump`;
+      const proof = await new SignJWT({ htm: 'POST', htu: url, jti: randomUUID(), iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(lane.token).digest('base64url') })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopJwk }).sign(dpopKeys.privateKey);
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `DPoP ${lane.token}`, dpop: proof },
+        body: JSON.stringify({ target: 'bench-target', target_link_uri: 'https://bench-target.example.test/home' }),
+      });
+      const answer = await res.json() as { redirect_to?: string };
+      if (!answer.redirect_to) return false;
+      const ticket = new URL(answer.redirect_to).searchParams.get('jump_ticket') ?? '';
+      const DPoP = oidc.getDPoPHandle(target, dpopKeys);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const auth = await oidc.buildAuthorizationUrlWithPAR(target, {
+        redirect_uri: redirectUri, scope: 'openid profile', state, jump_ticket: ticket,
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      }, { DPoP });
+      const landed = await lane.ua.follow(auth.href, {}, (u) => u.startsWith(redirectUri));
+      if (!landed.location?.startsWith(redirectUri)) return false;
+      const tokens = await oidc.authorizationCodeGrant(target, new URL(landed.location), { pkceCodeVerifier: verifier, expectedState: state }, undefined, { DPoP });
+      return Boolean(tokens.id_token);
+    } finally {
+      pool.push(lane);
+    }
+  });
+}
+
 // --- policy decision point ----------------------------------------------------------------------
 // Each decision carries a client-credentials token and a fresh, single-use DPoP proof for exactly that
 // request, signed before the clock starts. The no-op baseline gets the same requests (same headers
@@ -246,6 +307,8 @@ async function compare(scenario: string, targets: Array<[string, string, Record<
 const bare: [string, string, Record<string, string>] = ['bare oidc-provider (baseline)', 'bench/bare.ts', {}];
 const gw: [string, string, Record<string, string>] = ['gateway, in-memory store', 'bench/gateway.ts', {}];
 const gwGated: [string, string, Record<string, string>] = ['gateway, product through the token gate', 'bench/gateway.ts', { BENCH_GATED: '1' }];
+const gwJumpBase: [string, string, Record<string, string>] = ['gateway, plain BankID sign-in (baseline)', 'bench/gateway.ts', { BENCH_JUMP: '1' }];
+const gwJump: [string, string, Record<string, string>] = ['gateway, jump: ticket + silent sign-in at the target', 'bench/gateway.ts', { BENCH_JUMP: '1' }];
 const gwRedis: Array<[string, string, Record<string, string>]> = REDIS_URL ? [['gateway, Redis store', 'bench/gateway.ts', { BENCH_REDIS_URL: REDIS_URL }]] : [];
 
 const noop: [string, string, Record<string, string>] = ['no-op Koa endpoint (baseline)', 'bench/noop.ts', {}];
@@ -270,17 +333,19 @@ const before = (target: [string, string, Record<string, string>]): [string, stri
 const tokenBefore = BEFORE ? [gw, gwGated, ...gwRedis].map(before) : [];
 
 // --scenarios=pdp,token,signin (default: all): run only some, e.g. while profiling one path.
-const SCENARIOS = new Set((args.get('scenarios') ?? 'pdp,token,signin').split(','));
+const SCENARIOS = new Set((args.get('scenarios') ?? 'pdp,token,signin,jump').split(','));
 const rows: Row[] = [
   ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpRedisWorkers], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
   ...(SCENARIOS.has('pdp') ? await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS) : []),
   ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis, ...gwRedisWorkers, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
   ...(SCENARIOS.has('signin') ? await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT) : []),
+  ...(SCENARIOS.has('jump') ? await compare('jump (POST /sso/jump → PAR with jump_ticket → authorize → code → token)', [gwJumpBase, gwJump],
+    (s, n, isBaseline) => (isBaseline ? benchSignIn(s, n, true) : benchJump(s, n)), JUMP_COUNT) : []),
 ];
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 const lines = [
-  `Node ${process.version}, ${ROUNDS} rounds (median shown), PDP: ${PDP_REQUESTS} decisions at concurrency ${PDP_CONCURRENCY}, token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
+  `Node ${process.version}, ${ROUNDS} rounds (median shown), PDP: ${PDP_REQUESTS} decisions at concurrency ${PDP_CONCURRENCY}, token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} and jump: ${JUMP_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
   '',
   '| scenario | target | req/s | p50 ms | p99 ms | peak RSS MiB | failures | ratio to baseline (req/s) |',
   '|---|---|---:|---:|---:|---:|---:|---:|',

@@ -214,6 +214,7 @@ export const configSchema = z.object({
     session: z.coerce.number().int().min(300).max(86400).default(8 * 3600).describe('Sign-in session lifetime, seconds.'),
     refreshToken: z.coerce.number().int().min(300).max(30 * 86400).default(8 * 3600).describe('Refresh token lifetime, seconds (rotated on every use).'),
     pushedAuthorizationRequest: z.coerce.number().int().min(10).max(599).default(60).describe('Lifetime of a pushed authorization request (`request_uri`), seconds.'),
+    jumpTicket: z.coerce.number().int().min(10).max(300).default(60).describe('Lifetime of a jump ticket (single use, `POST /sso/jump`), seconds.'),
   }).prefault({}).describe('Lifetimes.'),
   bankid: z.object({
     enabled: bool.default(true).describe('Offer BankID.'),
@@ -358,6 +359,7 @@ export const configSchema = z.object({
     .describe('The operator\'s own clients (monitoring and the like): not products, never gated, never given data access.'),
   sandbox: z.object({
     demoRp: bool.default(true).describe('Run the demo relying party at `/sandbox/rp` (sandbox only).'),
+    demoApps: bool.default(true).describe('Run the demo portal, region app and municipal app at `/sandbox/apps/` that show jumps and single logout (sandbox only).'),
   }).prefault({}).describe('Sandbox-only parts.'),
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
     .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique')

@@ -15,7 +15,7 @@ import { outerApp, type Mount } from './http/app.ts';
 import { createOps } from './http/ops.ts';
 import { federationModule } from './federation/module.ts';
 import type { SithsCard } from './federation/sithsCard/index.ts';
-import { sandboxDemoRp, sandboxModule } from './sandbox/module.ts';
+import { demoProducts, sandboxDemoApps, sandboxDemoRp, sandboxModule } from './sandbox/module.ts';
 import type { SandboxBankId } from './sandbox/bankid.ts';
 import type { SandboxFreja } from './sandbox/freja.ts';
 import type { SandboxSaml } from './sandbox/saml.ts';
@@ -28,6 +28,7 @@ import type { ProductGate } from './whitelist/productGate.ts';
 import { whitelistModule } from './whitelist/module.ts';
 import type { BackchannelLogout } from './federation/sso/backchannel.ts';
 import { ssoStores } from './federation/sso/stores.ts';
+import { ssoModule } from './federation/sso/module.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -122,8 +123,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const federation = await federationModule({ config, store, clock, logger, sso });
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
+    const demoApps = options.registry ? undefined : await sandboxDemoApps(config);
     const whitelist = await whitelistModule({
       config, store, clock, logger, clients: [...config.clients, ...(options.clients ?? [])], demoClient: demoRp?.client, source: options.registry, db: options.db,
+      demoProducts: demoProducts(demoApps),
     });
     closers.push(...whitelist.closers);
     const { registryDb, registry, gate, db } = whitelist;
@@ -131,9 +134,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // reverse), so the shutdown checkpoint covers it, and before the databases close.
     const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.jwks });
     closers.push(...audit.closers);
+    const jumps = ssoModule({ config, store, clock, logger, secrets });
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
-      clock, sso, upstreamLogouts: federation.upstreamLogouts,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login,
     });
     closers.push(...idp.closers);
     const { provider, accounts } = idp;
@@ -153,7 +157,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       { name: 'operations', paths: ['/healthz', '/readyz', '/metrics'], routes: ops.router.routes() },
       ...idp.mounts,
       ...federation.mounts,
-      ...sandboxModule({ config, store, logger, clock, keys, federation, demoRp, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
+      ...jumps.mounts({ provider, gate, registry }),
+      ...sandboxModule({ config, store, logger, clock, keys, federation, demoRp, demoApps: whitelist.registryDb ? demoApps : undefined, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
       ...(scopes?.mounts ?? []),
       ...audit.mounts,
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),

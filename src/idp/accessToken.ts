@@ -64,6 +64,8 @@ export interface VerifiedAccessToken {
   /** RFC 9396 details as requested and stored with the token (the live ones are the gate's business). */
   authorizationDetails?: unknown[];
   grantId?: string;
+  /** The gateway session (oidc-provider's session uid) the token was issued in; absent for client credentials. */
+  sessionUid?: string;
   /** The token itself, for the caller that must look it up again (never log it). */
   value: string;
 }
@@ -91,6 +93,7 @@ export interface StoredToken {
   'x5t#S256'?: string;
   rar?: unknown[];
   grantId?: string;
+  sessionUid?: string;
   isValid?: boolean;
 }
 
@@ -295,6 +298,7 @@ export async function verifyAccessToken(provider: Provider, request: ResourceReq
     ...(token['x5t#S256'] ? { x5t: token['x5t#S256'] } : {}),
     ...(token.rar ? { authorizationDetails: token.rar } : {}),
     ...(token.grantId ? { grantId: token.grantId } : {}),
+    ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
     value,
   };
 }

@@ -27,6 +27,7 @@ import type { RememberedConsents } from '../federation/sso/consent.ts';
 import type { UpstreamSessionFacts, UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson } from '../federation/sso/views.ts';
 import { isUnavailable } from '../unavailable.ts';
+import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -108,6 +109,8 @@ export interface InteractionDeps {
   clock?: Clock | undefined;
   /** The shared session's parts (src/federation/sso/). */
   sso?: InteractionSso | undefined;
+  /** Jumps (src/federation/sso/): a request carrying a jump ticket is signed in by it, or told why not. */
+  jump?: JumpLogin | undefined;
 }
 
 export interface InteractionSso {
@@ -360,6 +363,10 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     return undefined;
   };
+  /** A jump's ticket, when the request carries one: its own module answers (true) or leaves it (false). */
+  const acceptJump = (ctx: Context, details: Details): Promise<boolean> => (deps.jump
+    ? deps.jump.accept(ctx, details, { provider, locale: (c) => locale(c, details), showLogin: (c, notice) => showLogin(c, details, notice) })
+    : Promise.resolve(false));
 
   router.get('/interaction/:uid', load, async (ctx) => {
     const { details, clientName } = loadedInteraction(ctx);
@@ -368,6 +375,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const chosen = chosenLocale(ctx.query.lang);
     if (chosen) ctx.cookies.set('lang', chosen, { httpOnly: true, sameSite: 'lax' });
     ctx.type = 'html';
+    if (details.prompt.name === 'login' && await acceptJump(ctx, details)) return;
     if (details.prompt.name === 'login') {
       const silently = await silentAttempt(ctx, details);
       if (silently) {

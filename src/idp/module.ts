@@ -18,6 +18,7 @@ import { RememberedConsents } from '../federation/sso/consent.ts';
 import type { UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages, type UpstreamLogout } from '../federation/sso/logout.ts';
 import type { SsoStores } from '../federation/sso/stores.ts';
+import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -37,6 +38,8 @@ export interface IdpDeps {
   upstreamLogouts?: UpstreamLogout[] | undefined;
   /** A jump ticket's verdict on an authorization request (the jump module's hook into session reuse). */
   jumpVerdict?: ProviderSso['jumpVerdict'];
+  /** Jumps between products (src/federation/sso/): the ticket's parameter, prompt and interaction hook. */
+  jump?: JumpLogin | undefined;
 }
 
 export interface Idp {
@@ -64,12 +67,12 @@ export function idpModule(deps: IdpDeps): Idp {
   const { upstreamSessions, signedOut } = deps.sso;
   const provider = createProvider({
     config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,
-    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict },
+    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump,
   });
   provider.use(afterEndSession({ provider, providers: config.loa.providers, pages: signedOut, upstreams: deps.upstreamLogouts ?? [], logger, consents }));
   const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
   const interactions = interactionRouter({
-    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions },
+    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions }, jump: deps.jump,
   });
   return {
     provider,

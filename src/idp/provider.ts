@@ -17,6 +17,7 @@ import { isUnavailable, outageFields } from '../unavailable.ts';
 import { localeOf } from './views/i18n.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
+import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import { DATASET_ACCESS, narrow, requestedDetailSchema, withinLive, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 
 export interface ProviderDeps {
@@ -31,6 +32,8 @@ export interface ProviderDeps {
   gate?: ProductGate | undefined;
   clock?: Clock | undefined;
   sso?: ProviderSso | undefined;
+  /** Jumps: the jump_ticket parameter and its login prompt (src/federation/sso/jumpLogin.ts). */
+  jump?: JumpLogin | undefined;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -60,6 +63,11 @@ export function toClientMetadata(client: ClientConfig): ClientMetadata {
     authorization_details_types: [DATASET_ACCESS],
   };
   if (client.token_endpoint_auth_method === 'private_key_jwt') metadata.token_endpoint_auth_signing_alg = 'ES256';
+  if (client.backchannel_logout_uri) {
+    // The logout token names the session (`sid`), so the ID token must carry it too.
+    metadata.backchannel_logout_uri = client.backchannel_logout_uri;
+    metadata.backchannel_logout_session_required = true;
+  }
   if (client.jwks) metadata.jwks = client.jwks as ClientMetadata['jwks'];
   if (client.jwks_uri) metadata.jwks_uri = client.jwks_uri;
   if (client.tls_client_auth_subject_dn) {
@@ -105,7 +113,7 @@ export const pairwiseSub = (salt: string, productId: string, accountId: string):
  * person in again. Two checks read the one verdict so that prompt=none answers the right OIDC Core
  * error: login_required when a new sign-in is needed, interaction_required when a confirmation is.
  */
-function loginPolicy(config: Config, clock: Clock, sso: ProviderSso): ReturnType<typeof interactionPolicy.base> {
+function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: JumpLogin): ReturnType<typeof interactionPolicy.base> {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   const verdicts = new WeakMap<object, Promise<ReuseVerdict | undefined>>();
@@ -150,6 +158,7 @@ function loginPolicy(config: Config, clock: Clock, sso: ProviderSso): ReturnType
     refusedWith('login_required') as never, details as never));
   login?.checks.add(new interactionPolicy.Check(SESSION_UNCONFIRMED, 'the End-User must confirm using the shared session with this client', 'interaction_required',
     refusedWith('interaction_required') as never, details as never));
+  if (jump) login?.checks.add(jump.loginCheck);
   return policy;
 }
 
@@ -258,6 +267,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
     },
     acrValues: knownAcrs,
+    // oidc-provider refuses outgoing requests to loopback addresses (SSRF). The sandbox's demo apps live
+    // on the issuer's own origin, so there, and only to that origin, its requests may go.
+    ...(config.mode === 'sandbox'
+      ? { fetch: (url: URL | string | Request, options?: RequestInit) => fetch(url, new URL(url instanceof Request ? url.url : url).origin === new URL(config.issuer).origin ? { ...options, dispatcher: undefined } as RequestInit : options) }
+      : {}),
+    ...(deps.jump ? { extraParams: deps.jump.extraParams } : {}),
     claims: scopeClaims as Configuration['claims'],
     // The Swedish profile delivers identity claims in the ID token; userinfo repeats them.
     conformIdTokenClaims: false,
@@ -421,7 +436,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return grant;
     },
     interactions: {
-      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}),
+      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}, deps.jump),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, sub, token) {

@@ -12,6 +12,8 @@ export interface LandingFacts {
   frejaUrl?: string | undefined;
   frejaSimulated?: boolean;
   demoRp: boolean;
+  /** The shared sign-in demo (portal, region app, municipal app) runs. */
+  demoApps?: boolean;
   /** SITHS card sign-in: where the card is asked for, and the sandbox cards to try it with. */
   sithsCard?: { publicUrl: string; listenerUrl: string | undefined; pki: SandboxSithsPki | undefined };
   /** The admin console runs (issue 3). */
@@ -41,6 +43,9 @@ ${facts.sithsCard?.pki ? sithsCardHelp(facts.sithsCard.pki, sv) : html``}
 <div class="card"><h2>${sv ? 'Sidor och gränssnitt' : 'Pages and endpoints'}</h2>
 <table><caption class="sr-only">${sv ? 'Adresser' : 'Addresses'}</caption><thead><tr><th scope="col">${sv ? 'Adress' : 'Path'}</th><th scope="col">${sv ? 'Vad' : 'What'}</th></tr></thead><tbody>
 ${facts.demoRp ? row('/sandbox/rp', 'Demoappen: logga in med hela FAPI 2.0-flödet', 'The demo app: sign in with the full FAPI 2.0 flow') : html``}
+${facts.demoApps ? html`${row('/sandbox/apps/portal/', 'Delad inloggning: den nationella portalen (logga in där, hoppa sedan till regionappen, kommunappen och tillbaka utan ny inloggning)', 'Shared sign-in: the national portal (sign in there, then jump to the region app, the municipal app and back without signing in again)')}
+${row('/sandbox/apps/region/', 'Regionappen (Region Sandbox), med utloggning som når alla appar', 'The region app (Region Sandbox), with a sign-out that reaches every app')}
+${row('/sandbox/apps/municipal/', 'Kommunappen (Sandvik kommun)', 'The municipal app (Sandvik kommun)')}` : html``}
 ${facts.bankidSimulated ? row('/sandbox/bankid/app', 'Simulerad BankID-app: slutför eller avbryt en order', 'Simulated BankID app: complete or cancel an order') : html``}
 ${facts.adminConsole ? row('/admin/', 'Administrationskonsolen: logga in som t.ex. Sara (SITHS-simulatorn) och godkänn produkter', 'The admin console: sign in as e.g. Sara (the SITHS simulator) and approve products') : html``}
 ${facts.frejaSimulated ? row('/sandbox/freja/app', 'Simulerad Freja eID-app: godkänn eller neka en inloggning', 'Simulated Freja eID app: approve or decline a sign-in') : html``}

@@ -13,6 +13,9 @@ import { publicJwks } from '../scopes/decisionAssertion.ts';
 import { dataApiRouter } from './dataApis.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './demoRp.ts';
 import { landingRouter } from './landing.ts';
+import Router from '@koa/router';
+import type { DemoProduct } from '../whitelist/seed.ts';
+import { demoAppRouter, demoApps, type DemoApp } from './demoApps.ts';
 
 export interface DemoRp {
   key: Awaited<ReturnType<typeof demoRpKey>>;
@@ -26,6 +29,18 @@ export async function sandboxDemoRp(config: Config): Promise<DemoRp | undefined>
   return { key, client: demoRpClient(config.issuer, key) };
 }
 
+/** The shared sign-in demo's apps (portal, region, municipal), before the registry is seeded. */
+export async function sandboxDemoApps(config: Config): Promise<DemoApp[] | undefined> {
+  if (config.mode !== 'sandbox' || !config.sandbox.demoApps) return undefined;
+  return demoApps(config.issuer, config.sandboxDir);
+}
+
+/** The demo apps as the registry registers them. */
+export const demoProducts = (apps: readonly DemoApp[] | undefined): DemoProduct[] => (apps ?? []).map((a) => ({
+  productId: a.spec.productId, name: a.spec.name, client: a.client, initiateLoginUri: a.initiateLoginUri, jumpUris: a.jumpUris,
+  controllerId: a.spec.controllerId, dataset: a.spec.dataset,
+}));
+
 export interface SandboxDeps {
   config: Config;
   store: HotStore;
@@ -35,13 +50,15 @@ export interface SandboxDeps {
   keys: SigningKeys;
   federation: Federation;
   demoRp: DemoRp | undefined;
+  /** The shared sign-in demo (present when the registry has its products). */
+  demoApps?: DemoApp[] | undefined;
   /** The registry, when the decision point runs: the mock data APIs answer from it, the demo app calls them through the PEP. */
   pep: RegistryCache | undefined;
   adminConsole: boolean;
 }
 
 export function sandboxModule(deps: SandboxDeps): Mount[] {
-  const { config, store, logger, federation: f, demoRp, pep } = deps;
+  const { config, store, logger, federation: f, demoRp, pep, clock } = deps;
   if (config.mode !== 'sandbox') return [];
   const landing = landingRouter({
     issuer: config.issuer,
@@ -52,6 +69,7 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
     frejaUrl: f.sandboxFreja?.url ?? config.freja.baseUrl,
     frejaSimulated: Boolean(f.sandboxFreja),
     demoRp: Boolean(demoRp),
+    demoApps: Boolean(deps.demoApps?.length),
     adminConsole: deps.adminConsole,
     ...(f.sithsCard ? { sithsCard: { publicUrl: f.sithsCard.publicUrl, listenerUrl: f.sithsCard.listenerUrl, pki: f.sithsPki } } : {}),
   });
@@ -61,6 +79,13 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
     { name: 'sandbox landing page', paths: ['/'], routes: landing.routes() },
     ...simulatorPages.map((routes) => ({ name: 'e-ID simulator pages', under: ['/sandbox'], routes })),
     ...(demoRp ? [{ name: 'demo relying party', under: ['/sandbox/rp'], routes: demoRpRouter({ issuer: config.issuer, key: demoRp.key, store, logger, pep: Boolean(pep) }).routes() }] : []),
+    ...(deps.demoApps?.length ? [{ name: 'shared sign-in demo apps', under: ['/sandbox/apps'], routes: demoAppsRouter(deps.demoApps, config.issuer, store, clock, logger).routes() }] : []),
     ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter({ registry: pep, issuer: config.issuer, jwks: publicJwks(deps.keys.jwks), clock: deps.clock }).routes() }] : []),
   ];
+}
+
+function demoAppsRouter(apps: DemoApp[], issuer: string, store: HotStore, clock: Clock, logger: Logger): Router {
+  const router = new Router();
+  for (const app of apps) router.use(demoAppRouter({ issuer, app, all: apps, store, clock, logger }).routes());
+  return router;
 }

@@ -95,7 +95,7 @@ export const operatorOrControllerAdmin = check('operator_or_controller_admin', (
 export type Operation =
   | 'registry.read' | 'product.read'
   | 'controller.write' | 'framework.write' | 'product.write' | 'product.status' | 'role.write' | 'role.read'
-  | 'policy.write' | 'certification.issue' | 'certification.withdraw' | 'approval.grant' | 'approval.revoke'
+  | 'policy.write' | 'jump_policy.write' | 'certification.issue' | 'certification.withdraw' | 'approval.grant' | 'approval.revoke'
   /** Exposure limits on an approval and the controller's cohorts (src/scopes/exposureAdmin.ts). */
   | 'exposure.manage'
   /** A containment suspension's report and its lifting. */
@@ -117,6 +117,7 @@ export const RULES: Record<Operation, Rule> = {
   'role.read': operatorOnly,
   'role.write': operatorOnly,
   'policy.write': controllerAdmin,
+  'jump_policy.write': controllerAdmin,
   'certification.issue': anyRole.then(notOwnProduct).then(role('certifier')).then(withinFramework),
   'certification.withdraw': anyRole.then(role('certifier')).then(withinFramework),
   'approval.grant': anyRole.then(notOwnProduct).then(role('controller_admin')).then(withinController),

@@ -20,6 +20,20 @@ export function redirectUriProblem(value: string, sandbox: boolean): string | un
   return sandbox ? 'must use https (http only for localhost)' : 'must use https';
 }
 
+/**
+ * A jump URI (a deep link a jump may land on): a redirect URI's rules, no query either when it is a
+ * prefix (`*` at the end), and a prefix must name at least the origin and a path ending in `/`, so
+ * "https://app.example.se*" cannot stand for "https://app.example.se.evil.example".
+ */
+export function jumpUriProblem(value: string, sandbox: boolean): string | undefined {
+  const prefix = value.endsWith('*');
+  const base = prefix ? value.slice(0, -1) : value;
+  const problem = redirectUriProblem(base, sandbox);
+  if (problem) return problem;
+  if (prefix && (base.includes('?') || !base.endsWith('/') || base.includes('*'))) return 'as a prefix must end in "/*" and have no query';
+  return undefined;
+}
+
 function defaultAlg(jwk: Record<string, unknown>): string | undefined {
   if (typeof jwk.alg === 'string') return jwk.alg;
   if (jwk.kty === 'EC') return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256';
@@ -67,6 +81,14 @@ export async function productClientProblems(client: ProductClient, sandbox: bool
     // sandbox); Back-Channel Logout §2.2 also forbids a fragment.
     const problem = redirectUriProblem(client.backchannelLogoutUri, sandbox);
     if (problem) errors.push({ path: `${path}.backchannelLogoutUri`, message: `${JSON.stringify(client.backchannelLogoutUri)} ${problem}` });
+  }
+  uris(client.initiateLoginUri === undefined ? [] : [client.initiateLoginUri], 'initiateLoginUri');
+  (client.jumpUris ?? []).forEach((u, i) => {
+    const problem = jumpUriProblem(u, sandbox);
+    if (problem) errors.push({ path: `${path}.jumpUris.${i}`, message: `${JSON.stringify(u)} ${problem}` });
+  });
+  if (client.jumpUris?.length && client.initiateLoginUri === undefined) {
+    errors.push({ path: `${path}.initiateLoginUri`, message: 'a product with jump URIs needs a jump entry (initiateLoginUri)' });
   }
   if (client.jwksUri !== undefined && URL.parse(client.jwksUri)?.protocol !== 'https:') {
     errors.push({ path: `${path}.jwksUri`, message: 'must be an https URL' });

@@ -36,6 +36,9 @@ export type PolicyAcceptance = z.output<typeof S.policyAcceptance>;
 /** A controller's explicit, versioned policy; each change is a new version (and an audit entry). */
 export type ControllerPolicy = z.output<typeof S.policy>;
 
+/** A controller's jump policy: which sessions made elsewhere it trusts for products it approved. */
+export type JumpPolicy = z.output<typeof S.jumpPolicy>;
+
 export type DatasetAccess = z.output<typeof S.datasetAccess>;
 
 export type ProductStatus = z.output<typeof S.productStatus>;
@@ -136,4 +139,6 @@ export interface RegistrySnapshot {
   cohorts?: Cohort[];
   /** Containment suspensions in force (issue 4): the product is not approved at that controller. */
   suspensions?: Suspension[];
+  /** Controllers' jump policies (issue 11); a controller without one accepts no jumps. */
+  jumpPolicies?: JumpPolicy[];
 }

@@ -20,7 +20,7 @@ import { adminConsoleRouter } from './console/router.ts';
 import { ProductGate } from './productGate.ts';
 import { RegistryCache, type RegistrySource } from './registryCache.ts';
 import { openRegistry, openRegistryDb, type Registry } from './registry.ts';
-import { reconcileDemoRp, seedSandboxRegistry } from './seed.ts';
+import { ensureDemoProducts, reconcileDemoRp, seedSandboxRegistry, type DemoProduct } from './seed.ts';
 
 export interface WhitelistDeps {
   config: Config;
@@ -31,6 +31,8 @@ export interface WhitelistDeps {
   clients: ClientConfig[];
   /** The sandbox's demo app; a product of the registry when the registry has it. */
   demoClient: ClientConfig | undefined;
+  /** The sandbox's shared sign-in demo: a portal and two apps, products of the registry. */
+  demoProducts?: readonly DemoProduct[] | undefined;
   /** A registry of the test's own instead of the system of record (then no admin API runs). */
   source?: RegistrySource | undefined;
   /** The database for limits, cohorts and suspensions; default the registry's. */
@@ -70,6 +72,7 @@ export async function whitelistModule(deps: WhitelistDeps): Promise<Whitelist> {
     // The demo app is a product of the registry (it goes through the token gate like any supplier's
     // app); only where the registry has no demo-rp (no registry, or an unseeded one) is it one of the
     // configured clients.
+    if (registryDb && config.mode === 'sandbox' && deps.demoProducts?.length) await ensureDemoProducts(registryDb.service, deps.demoProducts);
     const { demoClient } = deps;
     if (demoClient && (!registryDb || (await reconcileDemoRp(registryDb.service, demoClient)) === 'absent')) clients.push(demoClient);
     const source = deps.source ?? registryDb?.store;

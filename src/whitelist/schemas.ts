@@ -46,6 +46,17 @@ export const policyAcceptance = z.strictObject({ frameworkId: slug, purpose, acc
 export const policyInput = z.strictObject({ accepts: z.array(policyAcceptance).max(100) });
 export const policy = policyInput.extend({ controllerId: slug, ...versioned });
 
+/**
+ * A controller's jump policy (docs/sso.md, "Jumps"): a citizen signed in at another product reaches a
+ * product this controller approved without a new sign-in only with a session made with one of
+ * `acceptedUpstreams` (loa.providers keys) at `minimumAcr` or above. No policy: no jumps.
+ */
+export const jumpPolicyInput = z.strictObject({
+  acceptedUpstreams: z.array(z.string().min(1).max(63)).max(20),
+  minimumAcr: z.string().min(1).max(200),
+});
+export const jumpPolicy = jumpPolicyInput.extend({ controllerId: slug, ...versioned });
+
 export const productClient = z.strictObject({
   clientId,
   redirectUris: z.array(z.string().max(2000)).min(1).max(20),
@@ -58,6 +69,13 @@ export const productClient = z.strictObject({
   tlsClientAuthSubjectDn: z.string().max(1000).optional(),
   grantTypes: z.array(z.enum(['authorization_code', 'refresh_token', 'client_credentials'])).min(1).default(['authorization_code']),
   scope: z.string().max(2000).default('openid'),
+  /**
+   * Where the gateway sends a citizen who jumps here (OIDC Core §4's initiate_login_uri): the product
+   * starts its own PAR request there with the jump ticket. Without it the product takes no jumps.
+   */
+  initiateLoginUri: z.string().max(2000).optional(),
+  /** Deep links a jump may land on: each an exact URI, or a prefix when it ends with `*`. */
+  jumpUris: z.array(z.string().max(2000)).max(20).optional(),
 });
 export const productStatus = z.enum(['registered', 'active', 'suspended', 'retired']);
 export const productInput = z.strictObject({
@@ -118,7 +136,7 @@ export const roleAssignment = roleInput.extend({ id: z.string(), ...versioned })
 /** Who an audit entry says acted: a role, or `system` for the seed and other start-up work. */
 export const auditRole = z.enum([...roleName.options, 'system']);
 /** Every kind of object the audit trail records changes of (cohorts and suspensions: src/scopes/exposureAdmin.ts). */
-export const auditObjectType = z.enum(['controller', 'framework', 'policy', 'product', 'certification', 'approval', 'role', 'cohort', 'suspension']);
+export const auditObjectType = z.enum(['controller', 'framework', 'policy', 'product', 'certification', 'approval', 'role', 'cohort', 'suspension', 'jump_policy']);
 export const auditEntry = z.object({
   seq: z.number().int(), at: instant, actor: z.string(), role: auditRole, action: z.string(),
   objectType: auditObjectType,

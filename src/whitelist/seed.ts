@@ -35,6 +35,7 @@ function demoProductClient(demo: ClientConfig): ProductClient {
     clientId: demo.client_id,
     redirectUris: demo.redirect_uris,
     postLogoutRedirectUris: demo.post_logout_redirect_uris,
+    ...(demo.backchannel_logout_uri ? { backchannelLogoutUri: demo.backchannel_logout_uri } : {}),
     tokenEndpointAuthMethod: demo.token_endpoint_auth_method,
     ...(demo.jwks ? { jwks: demo.jwks } : {}),
     grantTypes: demo.grant_types,
@@ -58,6 +59,53 @@ export async function reconcileDemoRp(service: RegistryService, demo: ClientConf
   const { version, createdAt: _c, updatedAt: _u, status: _s, ...rest } = product;
   await service.updateProduct(SYSTEM, 'demo-rp', version, { ...rest, client: { ...product.client, ...wanted } } as Parameters<RegistryService['updateProduct']>[3]);
   return 'updated';
+}
+
+/** A demo product of the sandbox's shared sign-in demo (src/sandbox/demoApps.ts), as the registry takes it. */
+export interface DemoProduct {
+  productId: string;
+  name: string;
+  client: ClientConfig;
+  initiateLoginUri: string;
+  jumpUris: string[];
+  /** The controller that approves it, for this one data set (read). */
+  controllerId: string;
+  dataset: string;
+}
+
+const DEMO_SUPPLIER = { supplierOrgNumber: '5560003334', supplierName: 'Demoleverantören AB (sandlåda)', contact: { name: 'Demoleverantörens support', email: 'support@demoleverantoren.example.se' } };
+const LOA3 = 'http://id.elegnamnden.se/loa/1.0/loa3';
+
+/**
+ * The jump demo's products, approvals and the two controllers' jump policies (docs/sandbox.md). Unlike
+ * the seed this runs on every sandbox start, also in a registry that people have used: what is missing
+ * is added (as `system`, audited), the clients are brought up to date (port, keys), nothing else is
+ * touched — a jump policy an administrator changed stays as they left it.
+ */
+export async function ensureDemoProducts(service: RegistryService, demos: readonly DemoProduct[]): Promise<void> {
+  const { store } = service;
+  for (const demo of demos) {
+    if (!(await store.getController(demo.controllerId))) continue;
+    const client: ProductClient = { ...demoProductClient(demo.client), initiateLoginUri: demo.initiateLoginUri, jumpUris: demo.jumpUris };
+    let product = await store.getProduct(demo.productId);
+    if (!product) {
+      product = await service.createProduct(SYSTEM, {
+        id: demo.productId, name: demo.name, ...DEMO_SUPPLIER, purpose: 'self-care', client,
+        authnMethods: demo.client.authn_methods, requestedAccess: [{ dataset: demo.dataset, actions: ['read'] }],
+      });
+      product = await service.setProductStatus(SYSTEM, demo.productId, product.version, 'active');
+    } else if (product.client.clientId === client.clientId && JSON.stringify(product.client) !== JSON.stringify({ ...product.client, ...client })) {
+      const { version, createdAt: _c, updatedAt: _u, status: _s, ...rest } = product;
+      product = await service.updateProduct(SYSTEM, demo.productId, version, { ...rest, client: { ...product.client, ...client } } as Parameters<RegistryService['updateProduct']>[3]);
+    }
+    const approvals = await store.listApprovals({ productId: demo.productId });
+    if (!approvals.some((a) => a.controllerId === demo.controllerId)) {
+      await service.grantApproval(SYSTEM, { controllerId: demo.controllerId, productId: demo.productId, purpose: 'self-care', access: [{ dataset: demo.dataset, actions: ['read'] }], basis: 'own_review' });
+    }
+    if (!(await store.getJumpPolicy(demo.controllerId))) {
+      await service.putJumpPolicy(SYSTEM, demo.controllerId, undefined, { acceptedUpstreams: ['bankid', 'freja', 'portal-saml'], minimumAcr: LOA3 });
+    }
+  }
 }
 
 export interface SeedOptions {

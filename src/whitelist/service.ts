@@ -13,7 +13,7 @@ import { productClientProblems } from './clientMetadata.ts';
 import { accessWithin, DatasetCatalogue } from './datasets.ts';
 import { invalid, notFound, RegistryError, type FieldError } from './errors.ts';
 import type {
-  Approval, AuditEntry, Certification, Controller, ControllerPolicy, DatasetAccess, Principal, Product,
+  Approval, AuditEntry, Certification, Controller, ControllerPolicy, DatasetAccess, JumpPolicy, Principal, Product,
   RegistrySnapshot, Role, RoleAssignment, TrustFramework,
 } from './model.ts';
 import type { AuditQuery, RegistryStore, Written } from './store.ts';
@@ -28,7 +28,7 @@ export const SYSTEM: Principal = { subject: { kind: 'client', clientId: 'system'
 /** The role an operation is done in, for the audit trail. */
 const ACTING_ROLE: Partial<Record<Operation, Role>> = {
   'controller.write': 'operator', 'framework.write': 'operator', 'product.write': 'operator', 'product.status': 'operator',
-  'role.write': 'operator', 'policy.write': 'controller_admin', 'certification.issue': 'certifier',
+  'role.write': 'operator', 'policy.write': 'controller_admin', 'jump_policy.write': 'controller_admin', 'certification.issue': 'certifier',
   'certification.withdraw': 'certifier', 'approval.grant': 'controller_admin', 'approval.revoke': 'controller_admin',
 };
 
@@ -52,6 +52,7 @@ type CertificationIn = z.output<typeof S.certificationInput>;
 type ApprovalIn = z.output<typeof S.approvalInput>;
 type RoleIn = z.output<typeof S.roleInput>;
 type PolicyIn = z.output<typeof S.policyInput>;
+type JumpPolicyIn = z.output<typeof S.jumpPolicyInput>;
 
 const clean = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
@@ -178,6 +179,26 @@ export class RegistryService {
     input.accepts.forEach((a, i) => this.#fieldErrors('unknown_dataset', 'a policy names data sets and actions from the catalogue', this.catalogue.checkAccess(a.access, `accepts.${i}.access`)));
     input.accepts.forEach((a, i) => this.#checkHeld(controller, a.access, `accepts.${i}.access`));
     return this.#announce(await this.store.putPolicy(who, controllerId, expected === 0 ? undefined : expected, input.accepts));
+  }
+
+  async getJumpPolicy(p: Principal, controllerId: string): Promise<JumpPolicy> {
+    this.#authorize(p, 'registry.read');
+    await this.#requireController(controllerId);
+    const policy = await this.store.getJumpPolicy(controllerId);
+    if (!policy) throw notFound('jump policy of controller', controllerId);
+    return policy;
+  }
+
+  /** The upstreams are configured ones; the level one this gateway knows. */
+  async putJumpPolicy(p: Principal, controllerId: string, expected: number | undefined, input: JumpPolicyIn): Promise<JumpPolicy> {
+    const who = this.#authorize(p, 'jump_policy.write', { controllerId });
+    await this.#requireController(controllerId);
+    this.#fieldErrors('unknown_authn_method', 'a jump policy names configured upstreams', input.acceptedUpstreams.flatMap((m, i) =>
+      (this.#deps.authnMethods.includes(m) ? [] : [{ path: `acceptedUpstreams.${i}`, message: `unknown sign-in method "${m}" (known: ${this.#deps.authnMethods.join(', ')})` }])));
+    if (!this.#deps.acrValues.includes(input.minimumAcr)) {
+      throw invalid('unknown_acr', `minimumAcr: ${JSON.stringify(input.minimumAcr)} is not a level of assurance this gateway knows`, [{ path: 'minimumAcr', message: 'unknown level of assurance' }]);
+    }
+    return this.#announce(await this.store.putJumpPolicy(who, controllerId, expected === 0 ? undefined : expected, input));
   }
 
   // --- frameworks --------------------------------------------------------------------------------
@@ -406,7 +427,7 @@ export class RegistryService {
     if (!controllers.length) throw new RegistryError(403, 'forbidden_role', 'the audit trail is visible to operators and controller admins');
     const approvals = await this.store.listApprovals();
     const objects = [
-      ...controllers.flatMap((id) => [{ objectType: 'controller' as const, objectId: id }, { objectType: 'policy' as const, objectId: id }]),
+      ...controllers.flatMap((id) => [{ objectType: 'controller' as const, objectId: id }, { objectType: 'policy' as const, objectId: id }, { objectType: 'jump_policy' as const, objectId: id }]),
       ...approvals.filter((a) => controllers.includes(a.controllerId)).map((a) => ({ objectType: 'approval' as const, objectId: a.id })),
     ].filter((o) => (!query.objectType || o.objectType === query.objectType) && (!query.objectId || o.objectId === query.objectId));
     return this.store.listAudit({ ...clean(query), objects });

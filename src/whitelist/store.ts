@@ -9,8 +9,8 @@ import type { Clock } from '../clock.ts';
 import { PG, pgCode, type Db, type Queryable } from './db/db.ts';
 import { theRow } from './db/columns.ts';
 import {
-  approvalFromRow, certificationFromRow, controllerFromRow, frameworkFromRow, policyFromRow, policyVersionFromRow, productFromRow, roleFromRow,
-  type ApprovalRow, type CertificationRow, type ControllerRow, type FrameworkRow, type PolicyRow, type PolicyVersion, type PolicyVersionRow,
+  approvalFromRow, certificationFromRow, controllerFromRow, frameworkFromRow, jumpPolicyFromRow, policyFromRow, policyVersionFromRow, productFromRow, roleFromRow,
+  type ApprovalRow, type CertificationRow, type ControllerRow, type FrameworkRow, type JumpPolicyRow, type PolicyRow, type PolicyVersion, type PolicyVersionRow,
   type ProductRow, type RoleRow,
 } from './db/rows.ts';
 import {
@@ -18,7 +18,7 @@ import {
 } from './audit.ts';
 import { notFound, RegistryError, versionConflict } from './errors.ts';
 import type {
-  Approval, AuditEntry, Certification, Controller, ControllerPolicy, Product, RegistrySnapshot,
+  Approval, AuditEntry, Certification, Controller, ControllerPolicy, JumpPolicy, Product, RegistrySnapshot,
   RoleAssignment, RoleSubject, TrustFramework,
 } from './model.ts';
 
@@ -116,6 +116,7 @@ export class RegistryStore {
         products: await all('SELECT * FROM products ORDER BY id', productFromRow),
         certifications: await all('SELECT * FROM certifications ORDER BY created_at, id', certificationFromRow),
         approvals: await all('SELECT * FROM approvals ORDER BY created_at, id', approvalFromRow),
+        jumpPolicies: await all('SELECT * FROM controller_jump_policies ORDER BY controller_id', jumpPolicyFromRow),
       };
     }, { isolation: 'repeatable read' });
   }
@@ -143,6 +144,9 @@ export class RegistryStore {
   }
   getPolicy(controllerId: string): Promise<ControllerPolicy | undefined> {
     return this.#one('SELECT * FROM controller_policies WHERE controller_id = $1', [controllerId], policyFromRow);
+  }
+  getJumpPolicy(controllerId: string): Promise<JumpPolicy | undefined> {
+    return this.#one('SELECT * FROM controller_jump_policies WHERE controller_id = $1', [controllerId], jumpPolicyFromRow);
   }
   async policyHistory(controllerId: string): Promise<PolicyVersion[]> {
     const rows = (await this.db.query<PolicyVersionRow>('SELECT * FROM controller_policy_versions WHERE controller_id = $1 ORDER BY version', [controllerId])).rows;
@@ -282,6 +286,33 @@ export class RegistryStore {
       await tx.query('INSERT INTO controller_policy_versions (controller_id, version, accepts, decided_by, created_at) VALUES ($1, $2, $3, $4, $5)',
         [controllerId, value.version, JSON.stringify(accepts), who.actor, now]);
       return { value, audit: { action: 'policy.set', objectType: 'policy', objectId: controllerId, before, after: value } };
+    });
+  }
+
+  /** Sets a controller's jump policy; as putPolicy, the first needs no expected version, every later one does. */
+  putJumpPolicy(who: AuditActor, controllerId: string, expected: number | undefined, policy: Pick<JumpPolicy, 'acceptedUpstreams' | 'minimumAcr'>): Promise<Written<JumpPolicy>> {
+    return this.#write(who, async (tx, now) => {
+      await this.#lock(tx, CONTROLLERS, controllerId);
+      const currentRow = (await tx.query<JumpPolicyRow>('SELECT * FROM controller_jump_policies WHERE controller_id = $1 FOR UPDATE', [controllerId])).rows[0];
+      const before = currentRow ? jumpPolicyFromRow(currentRow) : null;
+      let row: JumpPolicyRow;
+      if (!before) {
+        if (expected !== undefined && expected !== 0) throw versionConflict('jump policy of', controllerId, expected, 0);
+        row = theRow(await tx.query<JumpPolicyRow>(
+          'INSERT INTO controller_jump_policies (controller_id, accepted_upstreams, minimum_acr, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING *',
+          [controllerId, JSON.stringify(policy.acceptedUpstreams), policy.minimumAcr, now],
+        ), 'INSERT INTO controller_jump_policies');
+      } else {
+        if (expected === undefined) throw new RegistryError(428, 'precondition_required', `the jump policy of ${controllerId} exists: name the version you read (If-Match)`);
+        if (before.version !== expected) throw versionConflict('jump policy of', controllerId, expected, before.version);
+        row = theRow(await tx.query<JumpPolicyRow>(
+          `UPDATE controller_jump_policies SET accepted_upstreams = $2, minimum_acr = $3, version = version + 1, updated_at = $4
+           WHERE controller_id = $1 AND version = $5 RETURNING *`,
+          [controllerId, JSON.stringify(policy.acceptedUpstreams), policy.minimumAcr, now, expected],
+        ), 'UPDATE controller_jump_policies');
+      }
+      const value = jumpPolicyFromRow(row);
+      return { value, audit: { action: 'jump_policy.set', objectType: 'jump_policy', objectId: controllerId, before, after: value } };
     });
   }
 

@@ -10,7 +10,7 @@ test('the benchmark runs and prints its table, every row beside its baseline', a
       { cwd: root, timeout: 300_000 }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
   });
   t.is(code, 0, stderr);
-  const rows = stdout.split('\n').filter((l) => l.startsWith('| token') || l.startsWith('| sign-in') || l.startsWith('| PDP'));
+  const rows = stdout.split('\n').filter((l) => l.startsWith('| token') || l.startsWith('| sign-in') || l.startsWith('| PDP') || l.startsWith('| jump'));
   t.true(rows.length >= 8, stdout);
   // The decision point beside the no-op Koa endpoint, in both forms (issue 4).
   for (const form of ['/pdp/v1/decide', 'auth-request']) {
@@ -18,6 +18,9 @@ test('the benchmark runs and prints its table, every row beside its baseline', a
     t.true(rows.some((r) => r.includes(form) && r.includes('| PDP, in-memory store')), form);
   }
   t.true(rows.some((r) => r.includes('bare oidc-provider (baseline)')));
+  // A jump beside a plain sign-in on the same gateway, same run (issue 11).
+  t.true(rows.some((r) => r.startsWith('| jump') && r.includes('plain BankID sign-in (baseline)')), stdout);
+  t.true(rows.some((r) => r.startsWith('| jump') && r.includes('ticket + silent sign-in')), stdout);
   // The token endpoint for a registry product, through the token gate (issue 3).
   t.true(rows.some((r) => r.startsWith('| token') && r.includes('product through the token gate')), stdout);
   for (const row of rows) {

@@ -152,7 +152,8 @@ test.serial('each role sees what it may: a supplier its own products, a controll
   const audit = await call(tomas, 'GET', '/admin/api/v1/audit');
   t.true(audit.body.items.length >= 2);
   t.true(audit.body.items.every((e: { objectType: string; objectId: string }) =>
-    (e.objectType === 'controller' && e.objectId === 'sandvik-kommun') || (e.objectType === 'policy' && e.objectId === 'sandvik-kommun') || e.objectType === 'approval'));
+    (e.objectType === 'controller' && e.objectId === 'sandvik-kommun') || (e.objectType === 'policy' && e.objectId === 'sandvik-kommun')
+    || (e.objectType === 'jump_policy' && e.objectId === 'sandvik-kommun') || e.objectType === 'approval'));
   const access = await call(lars, 'GET', '/admin/api/v1/products/demo-rp/access');
   t.is(access.status, 200);
   t.deepEqual(access.body.approvals.map((a: { controllerId: string; basis: string }) => [a.controllerId, a.basis]),
@@ -316,7 +317,7 @@ test.serial('the OpenAPI document is valid JSON, OpenAPI 3.1, and lists every pa
     '/frameworks': ['get', 'post'], '/frameworks/{id}': ['get', 'put'], '/products': ['get', 'post'], '/products/{id}': ['get', 'put'],
     '/products/{id}/status': ['post'], '/products/{id}/access': ['get'], '/certifications': ['get', 'post'], '/certifications/{id}': ['get'],
     '/certifications/{id}/withdraw': ['post'], '/approvals': ['get', 'post'], '/approvals/{id}': ['get'], '/approvals/{id}/revoke': ['post'],
-    '/roles': ['get', 'post'], '/roles/{id}': ['delete'], '/audit': ['get'],
+    '/roles': ['get', 'post'], '/roles/{id}': ['delete'], '/audit': ['get'], '/controllers/{id}/jump-policy': ['get', 'put'],
     // The exposure resources are routes of the same table where the decision point runs (here it does).
     '/approvals/{id}/limits': ['get', 'put'], '/controllers/{id}/cohorts': ['get', 'post'], '/controllers/{id}/cohorts/{cohortId}': ['get', 'put', 'delete'],
     '/suspensions': ['get'], '/suspensions/{id}/report': ['get'], '/suspensions/{id}/lift': ['post'],

@@ -46,7 +46,7 @@ test.serial('products list shows the seeded products, as a table and as JSON', a
   const json = await cli(['products', 'list', '--json']);
   t.is(json.code, EXIT.ok);
   const products = JSON.parse(json.stdout) as Array<{ id: string; status: string }>;
-  t.deepEqual(products.map((p) => p.id).sort(), ['bokningsappen', 'demo-rp', 'min-vardplan', 'stegraknaren']);
+  t.deepEqual(products.map((p) => p.id).sort(), ['bokningsappen', 'demo-municipal-app', 'demo-portal', 'demo-region-app', 'demo-rp', 'min-vardplan', 'stegraknaren']);
 });
 
 test.serial('approving as the operator is forbidden: the problem is printed and the exit code is 4', async (t) => {

@@ -15,6 +15,7 @@ import { emptyAction } from '../../src/whitelist/api/route.ts';
 import { openApiDocument } from '../../src/whitelist/api/openapi.ts';
 import { startTestGateway, makeTestClient, type TestClient } from '../helpers/gateway.ts';
 import { STAFF, callApi, clientCredentials, refused, staffToken, type Caller, type Reply } from '../helpers/adminApi.ts';
+import { LOA } from '../../src/idp/claims.ts';
 
 /** Works for 5569990001 (no product of theirs here) and holds the supplier role of Appbolaget (5591234567). */
 const SAM = 'SE5569990001-SD01';
@@ -143,6 +144,12 @@ const policyPut = async (purpose: string): Promise<Request> => {
     ...(current.status === 200 ? { ifMatch: current.headers.get('etag') ?? '' } : {}) };
 };
 
+const jumpPolicyPut = async (controllerId: string): Promise<Request> => {
+  const path = `/controllers/${controllerId}/jump-policy`;
+  const current = await call(cli, { method: 'GET', path });
+  return { method: 'PUT', path, body: { acceptedUpstreams: ['bankid'], minimumAcr: LOA.loa3 }, ...(current.status === 200 ? { ifMatch: current.headers.get('etag') ?? '' } : {}) };
+};
+
 /**
  * One case per mutating route of the table. They are tried in the table's order, and an `other`
  * change may be what a later case needs (the cohort is deleted after its approval is revoked).
@@ -155,6 +162,8 @@ const CASES: Record<string, Case> = {
     other: () => controllerPut('sod-stad', ['bookings']),
   },
   'put /controllers/{id}/policy': { own: () => policyPut('self-care'), other: () => policyPut('health-records') },
+  // sod-kommun approved both products, sod-stad only the other organisation's: a jump policy is about the products its controller approved.
+  'put /controllers/{id}/jump-policy': { own: () => jumpPolicyPut('sod-kommun'), other: () => jumpPolicyPut('sod-stad') },
   'post /frameworks': { other: async () => ({ method: 'POST', path: '/frameworks', body: { id: 'sod-fw', name: 'SoD framework' } }) },
   'put /frameworks/{id}': { other: async () => ({ method: 'PUT', path: '/frameworks/sod-fw', body: { name: 'SoD framework, renamed' }, ifMatch: await etag(cli, '/frameworks/sod-fw') }) },
   'post /products': {

@@ -82,3 +82,18 @@ export async function controllerChange(s: RegistryService, controllerId: string,
   const purposes = new Set((await s.store.getPolicy(controllerId))?.accepts.map((a) => a.purpose) ?? []);
   return (await s.store.listProducts()).filter((p) => approved.has(p.id) || purposes.has(p.purpose)).map(concerned);
 }
+
+/**
+ * A controller's jump policy decides which sessions made elsewhere may sign a citizen in to each
+ * product it approved (src/federation/sso/jump.ts, `controllers_accept`): a change is about every
+ * product it approved (live or not — a revoked approval may come back under the same policy). Setting
+ * the same policy again concerns none.
+ */
+export async function jumpPolicyChange(s: RegistryService, controllerId: string, next: { acceptedUpstreams: string[]; minimumAcr: string }): Promise<ConcernedProduct[]> {
+  const before = await s.store.getJumpPolicy(controllerId);
+  const same = before !== undefined && before.minimumAcr === next.minimumAcr
+    && before.acceptedUpstreams.length === next.acceptedUpstreams.length && before.acceptedUpstreams.every((u) => next.acceptedUpstreams.includes(u));
+  if (same) return [];
+  const approved = new Set((await s.store.listApprovals({ controllerId })).map((a) => a.productId));
+  return (await s.store.listProducts()).filter((p) => approved.has(p.id)).map(concerned);
+}

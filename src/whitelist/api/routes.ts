@@ -4,7 +4,7 @@
 // OpenAPI document serve them all.
 import { exposureRoutes } from '../../scopes/adminRoutes.ts';
 import * as S from '../schemas.ts';
-import { aboutNoProduct, approvalNamed, certificationNamed, controllerChange, policyChange, productNamed, productReferenced, productReplaced } from './concerns.ts';
+import { aboutNoProduct, approvalNamed, certificationNamed, controllerChange, jumpPolicyChange, policyChange, productNamed, productReferenced, productReplaced } from './concerns.ts';
 import { emptyAction, items, object, routesOf, type RouteSpec } from './route.ts';
 
 export { API_BASE, type Answer, type Call, type RouteSpec } from './route.ts';
@@ -31,6 +31,13 @@ export const registryRoutes: RouteSpec[] = [
     who: 'controller_admin of this controller', body: S.policyInput, response: S.policy, status: 200, ifMatch: 'optional',
     concerns: async (s, c) => policyChange(s, c.params.id, c.body.accepts),
     handle: async (s, c) => object(await s.putPolicy(c.principal, c.params.id, c.expected, c.body)) }),
+  route({ method: 'get', path: '/controllers/{id}/jump-policy', summary: 'The controller\'s jump policy: which sessions made elsewhere it trusts for its approved products', who: 'any role',
+    response: S.jumpPolicy, status: 200,
+    handle: async (s, c) => object(await s.getJumpPolicy(c.principal, c.params.id)) }),
+  route({ method: 'put', path: '/controllers/{id}/jump-policy', summary: 'Set the controller\'s jump policy (If-Match required once one exists)',
+    who: 'controller_admin of this controller', body: S.jumpPolicyInput, response: S.jumpPolicy, status: 200, ifMatch: 'optional',
+    concerns: async (s, c) => jumpPolicyChange(s, c.params.id, c.body),
+    handle: async (s, c) => object(await s.putJumpPolicy(c.principal, c.params.id, c.expected, c.body)) }),
 
   route({ method: 'get', path: '/frameworks', summary: 'List trust frameworks', who: 'any role', response: S.listOf(S.framework), status: 200,
     handle: async (s, c) => items(await s.listFrameworks(c.principal)) }),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import * as S from '../schemas.ts';
 import { exposureLimitsSchema } from '../../scopes/exposureLimits.ts';
 import type {
-  Approval, Certification, Cohort, Controller, ControllerPolicy, ExposureLimits, Product, RoleAssignment, RoleSubject,
+  Approval, Certification, Cohort, Controller, ControllerPolicy, ExposureLimits, JumpPolicy, Product, RoleAssignment, RoleSubject,
   Suspension, TrustFramework, Versioned,
 } from '../model.ts';
 import { clean, json, mapperFor, nullable, oneOf, timestamp } from './columns.ts';
@@ -35,6 +35,12 @@ const policyRow = z.object({
 }).transform((r): ControllerPolicy => ({ controllerId: r.controller_id, accepts: r.accepts, ...versioned(r) }));
 export type PolicyRow = z.input<typeof policyRow>;
 export const policyFromRow = mapperFor('controller_policies', 'controller_id', policyRow);
+
+const jumpPolicyRow = z.object({
+  controller_id: z.string(), accepted_upstreams: json(S.jumpPolicyInput.shape.acceptedUpstreams), minimum_acr: z.string(), ...versionColumns,
+}).transform((r): JumpPolicy => ({ controllerId: r.controller_id, acceptedUpstreams: r.accepted_upstreams, minimumAcr: r.minimum_acr, ...versioned(r) }));
+export type JumpPolicyRow = z.input<typeof jumpPolicyRow>;
+export const jumpPolicyFromRow = mapperFor('controller_jump_policies', 'controller_id', jumpPolicyRow);
 
 /** One earlier (or the current) version of a controller's policy, with who set it. */
 export interface PolicyVersion {
