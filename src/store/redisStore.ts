@@ -253,7 +253,10 @@ const deadlines = new WeakMap<RedisStore, number>();
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DependencyUnavailable('store', `redis: no answer within ${ms} ms`)), ms);
+    // After a stall of the event loop itself (a busy process: a burst of signatures, a GC pause) the
+    // timer fires in the same turn as the reply that arrived meanwhile. setImmediate lets that turn's
+    // I/O be read first, so a busy gateway is not mistaken for a dead Redis.
+    timer = setTimeout(() => setImmediate(() => reject(new DependencyUnavailable('store', `redis: no answer within ${ms} ms`))), ms);
     timer.unref();
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
@@ -271,7 +274,9 @@ for (const name of GUARDED) {
     writable: true,
     value: async function guarded(this: RedisStore, ...args: unknown[]) {
       try {
-        return await withDeadline(command.apply(this, args), deadlines.get(this) ?? 2000);
+        // A subscription opens (or resyncs) a connection of its own: more time than one command.
+        const ms = (deadlines.get(this) ?? 2000) * (name === 'subscribe' ? 5 : 1);
+        return await withDeadline(command.apply(this, args), ms);
       } catch (err) {
         throw redisOutage(err);
       }

@@ -18,10 +18,14 @@ test('a restarted sandbox finds its registry as it left it, and does not seed ag
   t.true(existsSync(join(dir, 'registry', 'PG_VERSION')));
 
   const second = await startTestGateway({ overrides: { registry: { pglite: join(dir, 'registry') } } });
-  // The second start listens on another port: the demo app's registered redirect URIs follow the
-  // issuer (one audited update of demo-rp's client); nothing is seeded again.
+  // The second start listens on another port: the demo apps' registered URIs follow the issuer (one
+  // audited update of each demo product's client: the demo RP and the shared sign-in demo's three);
+  // nothing is created again.
   const after = (await second.registryDb!.store.listAudit({})).filter((e) => e.seq > seeded + 1);
-  t.deepEqual(after.map((e) => [e.objectType, e.objectId, e.actor]), [['product', 'demo-rp', 'system']], 'nothing re-seeded');
+  t.deepEqual(after.map((e) => [e.objectType, e.objectId, e.actor]).sort(), [
+    ['product', 'demo-municipal-app', 'system'], ['product', 'demo-portal', 'system'], ['product', 'demo-region-app', 'system'], ['product', 'demo-rp', 'system'],
+  ], 'nothing re-seeded');
+  t.deepEqual(after.filter((e) => !String(e.action).endsWith('.update')).map((e) => e.action), [], 'updates only, no creations');
   t.is((await second.registryDb!.store.getProduct('demo-rp'))!.client.redirectUris[0], `${second.url}/sandbox/rp/callback`);
   t.truthy(await second.registryDb!.store.getFramework('kept-fw'));
   t.true((await second.registryDb!.store.verifyAudit()).ok);
