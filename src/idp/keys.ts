@@ -109,3 +109,27 @@ export async function loadSecrets(opts: { secretsFile?: string | undefined; sand
   const { generatedBy, ...rest } = parsed.data;
   return { ...rest, generated: generatedBy === SANDBOX_MARK };
 }
+
+export type SigningAlg = 'ES256' | 'PS256' | 'EdDSA';
+
+function algOf(jwk: JWK): SigningAlg | undefined {
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && (!jwk.alg || jwk.alg === 'ES256')) return 'ES256';
+  if (jwk.kty === 'RSA' && (!jwk.alg || jwk.alg === 'PS256')) return 'PS256';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && (!jwk.alg || jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519')) return 'EdDSA';
+  return undefined;
+}
+
+/**
+ * The key the gateway signs its own tokens with (decision assertions, containment webhooks, logout
+ * tokens): the first ES256 private key of its JWKS — the one oidc-provider prefers too — else its first
+ * usable one. One choice, so every receiver finds the same kid in /jwks.
+ */
+export function preferredSigningKey(jwks: { keys: JWK[] }): { jwk: JWK; alg: SigningAlg } {
+  const usable = jwks.keys.filter((k) => k.d && (!k.use || k.use === 'sig')).flatMap((jwk) => {
+    const alg = algOf(jwk);
+    return alg ? [{ jwk, alg }] : [];
+  });
+  const chosen = usable.find((k) => k.alg === 'ES256') ?? usable[0];
+  if (!chosen) throw new Error('keys.jwksFile: no ES256, PS256 or EdDSA private signing key');
+  return chosen;
+}

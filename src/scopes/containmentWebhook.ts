@@ -6,6 +6,7 @@
 // agree on. Delivery is retried with exponential back-off, a bounded number of times.
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
+import { preferredSigningKey } from '../idp/keys.ts';
 
 /** The JWS `typ` of a containment event (RFC 8725 §3.11: explicit typing, so it passes for no other token). */
 export const CONTAINMENT_EVENT_TYP = 'containment-event+jwt';
@@ -32,16 +33,14 @@ export interface EventSigner {
   sign(event: ContainmentEvent, nowMs: number): Promise<string>;
 }
 
-const ALG_OF: Record<string, string> = { EC: 'ES256', RSA: 'PS256', OKP: 'EdDSA' };
 
 /**
  * Signs with the first of the gateway's signing keys (ES256 where there is one: the key oidc-provider
  * prefers too). The key's kid goes in the header, so a receiver picks the key from /jwks.
  */
 export async function gatewayEventSigner(jwks: { keys: JWK[] }, issuer: string): Promise<EventSigner> {
-  const jwk = jwks.keys.find((k) => k.alg === 'ES256' || (!k.alg && k.kty === 'EC' && k.crv === 'P-256')) ?? jwks.keys[0];
-  if (!jwk?.kid) throw new Error('keys.jwksFile: no signing key with a kid for containment webhooks');
-  const alg = jwk.alg ?? ALG_OF[jwk.kty ?? ''] ?? 'ES256';
+  const { jwk, alg } = preferredSigningKey(jwks);
+  if (!jwk.kid) throw new Error('keys.jwksFile: no signing key with a kid for containment webhooks');
   const key = await importJWK(jwk, alg);
   const kid = jwk.kid;
   return {

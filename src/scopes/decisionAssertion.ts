@@ -17,6 +17,7 @@
 import { createPrivateKey, createPublicKey, sign, constants, type KeyObject, type JsonWebKey as NodeJwk } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, errors, type JWK, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.ts';
+import { preferredSigningKey, type SigningAlg as Alg } from '../idp/keys.ts';
 import type { Permit } from './pdp.ts';
 import { canonicalQuery } from './routeTable.ts';
 
@@ -56,25 +57,8 @@ export interface DecisionAssertionClaims {
   client_id: string;
 }
 
-type Alg = 'ES256' | 'PS256' | 'EdDSA';
-
-function algOf(jwk: JWK): Alg | undefined {
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256' && (!jwk.alg || jwk.alg === 'ES256')) return 'ES256';
-  if (jwk.kty === 'RSA' && (!jwk.alg || jwk.alg === 'PS256')) return 'PS256';
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && (!jwk.alg || jwk.alg === 'EdDSA' || jwk.alg === 'Ed25519')) return 'EdDSA';
-  return undefined;
-}
-
-/** The key that signs decisions: the first ES256 key of the gateway's JWKS, else its first usable key. */
-export function assertionKey(jwks: { keys: JWK[] }): { jwk: JWK; alg: Alg } {
-  const usable = jwks.keys.filter((k) => k.d && (!k.use || k.use === 'sig')).flatMap((jwk) => {
-    const alg = algOf(jwk);
-    return alg ? [{ jwk, alg }] : [];
-  });
-  const chosen = usable.find((k) => k.alg === 'ES256') ?? usable[0];
-  if (!chosen) throw new Error('keys.jwksFile: no ES256, PS256 or EdDSA private signing key to sign decision assertions with');
-  return chosen;
-}
+/** The key that signs decisions: the gateway's preferred signing key (src/idp/keys.ts). */
+export const assertionKey = preferredSigningKey;
 
 /** The public half of a private JWKS, as /jwks publishes it (for verifiers in this process: the sandbox's data APIs). */
 export function publicJwks(jwks: { keys: JWK[] }): JSONWebKeySet {

@@ -14,6 +14,7 @@
 // rest (the token would be stale by then anyway; products also expire their sessions).
 import { randomUUID } from 'node:crypto';
 import { SignJWT, importJWK, type JWK } from 'jose';
+import { preferredSigningKey } from '../../idp/keys.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
@@ -79,9 +80,7 @@ export class BackchannelLogout {
 
   #signingKey() {
     this.#key ??= (async () => {
-      const jwk = this.#o.signingKeys.find((k) => k.alg === 'ES256' || k.crv === 'P-256') ?? this.#o.signingKeys[0];
-      if (!jwk) throw new Error('backchannel logout: no signing key');
-      const alg = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : jwk.kty === 'OKP' ? 'EdDSA' : 'PS256');
+      const { jwk, alg } = preferredSigningKey({ keys: this.#o.signingKeys });
       return { key: await importJWK(jwk, alg), kid: jwk.kid, alg };
     })();
     return this.#key;
