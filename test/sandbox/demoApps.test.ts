@@ -74,10 +74,13 @@ test.serial('the seeded demo apps: sign in once at the region app, jump to the m
   const action = /action="([^"]+)"/.exec(prompt.text)?.[1] ?? '/session/end/confirm';
   const confirmed = await ua.follow(action, { form: { xsrf: xsrf!, logout: 'yes' }, headers: { origin: gw.url } }, () => false);
   t.is(confirmed.status, 200);
+  // Delivery is asynchronous (and retried): wait for the logout list itself to name the sid — the page
+  // shows the sid among the ID token's claims too, so a bare match would stop before the token came.
+  const listed = new RegExp(`id="backchannel-logouts"[^]*data-sid="${regionSid}"`);
   let region = '';
-  for (let i = 0; i < 30 && !region.includes(regionSid!); i += 1) {
+  for (let i = 0; i < 150 && !listed.test(region); i += 1) {
     region = (await ua.request(`${apps('region')}/`)).text;
-    if (!region.includes(`data-sid="${regionSid}"`)) await new Promise((r) => setTimeout(r, 100));
+    if (!listed.test(region)) await new Promise((r) => setTimeout(r, 100));
   }
   t.regex(region, new RegExp(`id="backchannel-logouts"[^]*data-sid="${regionSid}"`), 'the region app shows the verified logout token');
   t.regex(region, /id="sign-in"/, 'and its session is gone');
