@@ -1,6 +1,8 @@
 // Server-rendered HTML: every interpolated value goes through `esc`; pages work without JavaScript
 // where the flow allows it, and carry the landmarks and labels axe-core checks for.
 import type { Locale } from './i18n.ts';
+import { directionOf, type PrivacyLocale } from './messages/catalogue.ts';
+import { commonTexts } from './messages/common.ts';
 
 export function esc(value: unknown): string {
   return String(value ?? '')
@@ -79,6 +81,12 @@ export interface PageOptions {
   script?: PageScript | undefined;
   /** Path of this page, for the language switch. */
   path?: string;
+  /**
+   * The language of the page's content when it is not a page language (the privacy texts in Somali,
+   * Farsi or Arabic): `<html lang dir>` follow it, and the site's own chrome stays in `locale`,
+   * marked as such.
+   */
+  contentLocale?: PrivacyLocale;
 }
 
 /** The one <script> element a page writes. Its source is the gateway's own code, never input. */
@@ -90,11 +98,13 @@ function scriptTag(script: PageScript): string {
 
 export function page(opts: PageOptions): string {
   const other: Locale = opts.locale === 'sv' ? 'en' : 'sv';
-  const switchLabel = opts.locale === 'sv' ? 'In English' : 'På svenska';
+  const switchLabel = commonTexts.say(opts.locale, 'switchLanguage');
+  const lang = opts.contentLocale ?? opts.locale;
+  const chromeLang = lang === opts.locale ? '' : ` lang="${opts.locale}" dir="ltr"`;
   const sep = opts.path?.includes('?') ? '&' : '?';
   const langSwitch = opts.path ? html`<a href="${opts.path}${sep}lang=${other}" lang="${other}">${switchLabel}</a>` : html``;
   return `<!doctype html>
-<html lang="${opts.locale}">
+<html lang="${lang}" dir="${directionOf(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -102,7 +112,7 @@ export function page(opts: PageOptions): string {
 <style>${styles}</style>
 </head>
 <body>
-<header class="site"><span>${opts.locale === 'sv' ? 'Inloggningstjänst för vårdens appar' : 'Sign-in service for care apps'}</span>${langSwitch.value}</header>
+<header class="site"${chromeLang}><span>${esc(commonTexts.say(opts.locale, 'siteName'))}</span>${langSwitch.value}</header>
 <main id="main">
 ${opts.body.value}
 </main>
