@@ -5,7 +5,8 @@ import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetad
 import type { Config, ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { AccountStore } from './accounts.ts';
-import { accountClaims, scopeClaims } from './claims.ts';
+import { accountClaims, scopeClaims, PROTECTED_IDENTITY_CLAIM } from './claims.ts';
+import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 import { knownAcrs, loaRank } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { decideReuse, promptNoneError, signedInClients, type JumpVerdict, type ReuseVerdict } from '../federation/sso/session.ts';
@@ -34,6 +35,8 @@ export interface ProviderDeps {
   sso?: ProviderSso | undefined;
   /** Jumps: the jump_ticket parameter and its login prompt (src/federation/sso/jumpLogin.ts). */
   jump?: JumpLogin | undefined;
+  /** Protected identity from the population register: address and contact claims, the protected_identity flag. */
+  protection?: ProtectedIdentity | undefined;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -443,12 +446,23 @@ export function createProvider(deps: ProviderDeps): Provider {
       const record = await accounts.find(sub);
       if (!record) return undefined; // identity expired with its session: fail closed
       const amr = (token as { amr?: string[] } | undefined)?.amr;
+      // The register is asked whenever the account is (sign-in, token issue, userinfo), through its
+      // bounded cache: what is released follows a changed protection mark within that bound.
+      const protection = record.kind === 'citizen' && deps.protection ? await deps.protection.status(record.personalNumber) : undefined;
       return {
         accountId: sub,
         async claims() {
-          return { sub, ...accountClaims(record, authnProviderFor(config, amr)) };
+          return { sub, ...accountClaims(record, authnProviderFor(config, amr), protection) };
         },
       };
+    },
+    // The access token (opaque: introspection shows it) carries the protected-identity flag downstream.
+    async extraTokenClaims(_ctx, token) {
+      const accountId = (token as { accountId?: string }).accountId;
+      if (!deps.protection || !accountId || token.kind !== 'AccessToken') return undefined;
+      const record = await accounts.find(accountId);
+      if (record?.kind !== 'citizen') return undefined;
+      return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
     },
     async renderError(ctx, out, error) {
       ctx.type = 'html';

@@ -28,6 +28,7 @@ import { DATASET_ACCESS } from '../whitelist/authorizationDetails.ts';
 import { AuditUnavailable, type DecisionAudit, type DecisionRecord } from './decisionAudit.ts';
 import { SUSPICIOUS_REASONS, type Containment } from './containment.ts';
 import { DEFAULT_LIMITS } from './exposureLimits.ts';
+import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 
 export interface Target {
   controller: string;
@@ -53,6 +54,8 @@ export interface Obligations {
   citizenPseudonym: string;
   product: string;
   clientId: string;
+  /** The citizen has protected identity, or the register could not say otherwise: address and contact are withheld downstream. */
+  protectedIdentity?: boolean;
 }
 
 interface DecisionCommon {
@@ -85,6 +88,8 @@ export interface PdpDeps {
   audit: DecisionAudit;
   containment: Containment;
   catalogue: CatalogueEntry[];
+  /** The population register's protection marks; without it every permit is marked protected (fail closed). */
+  protection?: ProtectedIdentity | undefined;
 }
 
 /** 400: the target is malformed, or names what the catalogue or the registry does not know. */
@@ -346,12 +351,15 @@ export class PolicyDecisionPoint {
     // No unlogged access: a permit that cannot be recorded is not given.
     if (!queued) return this.#deny(id, s, product, { check: 'audit_queued', reason: 'audit_unavailable' });
     const { target, pseudonym, product: permitted, token } = verdict.state;
+    // Not a check: it never refuses. It says how the permitted data must be handled (the PEP strips
+    // address and contact; the assertion tells the data API), and an unanswered register means protected.
+    const protectedIdentity = d.protection ? (await d.protection.status(target.citizen)).protected : true;
     return {
       id,
       decision: 'permit',
       reasons: ['permitted'],
       status: 200,
-      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId },
+      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId, protectedIdentity },
     };
   }
 
