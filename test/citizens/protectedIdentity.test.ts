@@ -111,10 +111,10 @@ interface SignedIn extends Holder {
   sub: string;
 }
 
-async function signIn(personalNumber: string): Promise<SignedIn> {
+async function signIn(personalNumber: string, onConsent?: (page: string) => void): Promise<SignedIn> {
   const rp = await discoverRp(gw, clients.app!);
   const auth = await pushAuthorization(rp, { scope: SCOPE });
-  const callback = await browserThroughBankId(gw, auth.url, personalNumber, REDIRECT);
+  const callback = await browserThroughBankId(gw, auth.url, personalNumber, REDIRECT, undefined, onConsent);
   const tokens = await oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: auth.verifier, expectedState: auth.state }, undefined, { DPoP: rp.dpop });
   const idToken = decodeJwt(tokens.id_token ?? '') as Record<string, unknown>;
   return { token: tokens.access_token, keys: rp.dpopKeys, rp, idToken, sub: String(idToken.sub) };
@@ -153,7 +153,10 @@ async function authRequestAssertion(holder: Holder, citizen: string): Promise<Re
 const leaks = (text: string) => CECILIA_SECRETS.filter((s) => text.includes(s));
 
 test.serial('claims: a protected persona gets no address, email or phone and carries protected_identity; an unprotected one gets hers', async (t) => {
-  const cecilia = await signIn(CECILIA);
+  let consentPage = '';
+  const cecilia = await signIn(CECILIA, (page) => { consentPage = page; });
+  t.regex(consentPage, /din adress från folkbokföringen \(lämnas aldrig ut om du har skyddade personuppgifter\)/, 'the consent page says what the scope is, and the rule');
+  t.deepEqual(leaks(consentPage), []);
   t.is(cecilia.idToken.protected_identity, true);
   for (const claim of ['address', 'email', 'phone_number']) t.false(claim in cecilia.idToken, `ID token: ${claim}`);
   t.is(cecilia.idToken.given_name, 'Cecilia', 'her name is released as before');
