@@ -361,6 +361,16 @@ export const configSchema = z.object({
     demoRp: bool.default(true).describe('Run the demo relying party at `/sandbox/rp` (sandbox only).'),
     demoApps: bool.default(true).describe('Run the demo portal, region app and municipal app at `/sandbox/apps/` that show jumps and single logout (sandbox only).'),
   }).prefault({}).describe('Sandbox-only parts.'),
+  // --- Population register (issue 12): who a citizen is, their protection mark and guardianship. ---
+  register: z.object({
+    source: z.enum(['sandbox', 'none']).optional()
+      .describe('Which population register is asked: `sandbox` (the personas, sandbox only; the default there) or `none` (no register: every lookup is unavailable, so protected identity is assumed and guardianship refused; the production default).'),
+    cacheMaxAgeSeconds: z.coerce.number().int().min(1).max(86_400).default(3600)
+      .describe('How long a register answer is used before it is asked for again, seconds; at most 24 h (a changed protection mark takes effect within this bound). The cache is per process.'),
+    cacheMaxEntries: z.coerce.number().int().min(1).max(10_000_000).default(100_000)
+      .describe('Most people the register cache holds per process; the oldest answer goes first.'),
+  }).prefault({}).describe('The population register (Navet / the PU-service) and its cache.'),
+  // --- end population register ---
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
     .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique')
     .describe('The data-set catalogue (informationsmängder) approvals can cover.'),
@@ -529,6 +539,7 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
   }
   if (config.freja.pollIntervalMs < 1000) problems.push('freja.pollIntervalMs: ask Freja eID for a result no more often than every 1-2 seconds; use 2000');
   problems.push(...sithsCardProductionProblems(config));
+  if (config.register.source === 'sandbox') problems.push('register.source: the sandbox population register (the personas) cannot run in production; set register.source=none until a register client is configured');
   // Audit anchoring: a provisioned audit key and a sink outside the database.
   if (!config.audit.keyFile) problems.push('audit.keyFile: production signs audit checkpoints with a dedicated key from a file (a private JWK, JWKS or PEM), not one the sandbox generated');
   if (!config.audit.checkpoints.file && !config.audit.checkpoints.httpUrl) problems.push('audit.checkpoints: production writes checkpoints outside the database; set audit.checkpoints.file (write-once storage) or audit.checkpoints.httpUrl');

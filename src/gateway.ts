@@ -29,6 +29,7 @@ import { whitelistModule } from './whitelist/module.ts';
 import type { BackchannelLogout } from './federation/sso/backchannel.ts';
 import { ssoStores } from './federation/sso/stores.ts';
 import { ssoModule } from './federation/sso/module.ts';
+import { openPopulationRegister, type PopulationRegisterParts } from './citizens/register/index.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -62,6 +63,8 @@ export interface Gateway {
   drain(options: { delayMs: number; timeoutMs: number }): Promise<void>;
   /** Back-channel logout delivery and its recorded outcomes (issue 11). */
   backchannel: BackchannelLogout;
+  /** The population register behind its cache; `sandbox` lets tests change records. */
+  register: PopulationRegisterParts;
   close(): Promise<void>;
 }
 
@@ -120,6 +123,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     closers.push(() => store.close());
 
     const sso = ssoStores(store, config);
+    const register = openPopulationRegister(config, clock);
     const federation = await federationModule({ config, store, clock, logger, sso });
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
@@ -196,6 +200,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         await closeAll();
       },
       backchannel: idp.backchannel,
+      register,
       close: closeAll,
     };
   } catch (err) {
