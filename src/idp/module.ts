@@ -19,6 +19,7 @@ import type { UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages, type UpstreamLogout } from '../federation/sso/logout.ts';
 import type { SsoStores } from '../federation/sso/stores.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
+import type { Representation } from '../citizens/representation/representation.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -40,6 +41,8 @@ export interface IdpDeps {
   jumpVerdict?: ProviderSso['jumpVerdict'];
   /** Jumps between products (src/federation/sso/): the ticket's parameter, prompt and interaction hook. */
   jump?: JumpLogin | undefined;
+  /** Guardians and agents (src/citizens/representation/). */
+  representation?: Representation | undefined;
 }
 
 export interface Idp {
@@ -67,12 +70,13 @@ export function idpModule(deps: IdpDeps): Idp {
   const { upstreamSessions, signedOut } = deps.sso;
   const provider = createProvider({
     config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,
-    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump,
+    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump, representation: deps.representation,
   });
   provider.use(afterEndSession({ provider, providers: config.loa.providers, pages: signedOut, upstreams: deps.upstreamLogouts ?? [], logger, consents }));
   const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
   const interactions = interactionRouter({
     provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions }, jump: deps.jump,
+    representation: deps.representation,
   });
   return {
     provider,

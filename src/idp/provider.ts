@@ -34,6 +34,15 @@ export interface ProviderDeps {
   sso?: ProviderSso | undefined;
   /** Jumps: the jump_ticket parameter and its login prompt (src/federation/sso/jumpLogin.ts). */
   jump?: JumpLogin | undefined;
+  /** Guardians and agents (src/citizens/representation/): the relation at every login reuse and token issue, and `act`. */
+  representation?: ProviderRepresentation | undefined;
+}
+
+/** What the provider asks of representation (src/citizens/representation/representation.ts). */
+export interface ProviderRepresentation {
+  loginCheck: InstanceType<typeof interactionPolicy.Check>;
+  extraTokenClaims(ctx: KoaContextWithOIDC, token: { sessionUid?: string; accountId?: string; clientId?: string }): Promise<Record<string, unknown> | undefined>;
+  actClaim(sessionUid: string | undefined, productId: string): Promise<{ sub: string } | undefined>;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -113,7 +122,7 @@ export const pairwiseSub = (salt: string, productId: string, accountId: string):
  * person in again. Two checks read the one verdict so that prompt=none answers the right OIDC Core
  * error: login_required when a new sign-in is needed, interaction_required when a confirmation is.
  */
-function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: JumpLogin): ReturnType<typeof interactionPolicy.base> {
+function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: JumpLogin, representation?: ProviderRepresentation): ReturnType<typeof interactionPolicy.base> {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   const verdicts = new WeakMap<object, Promise<ReuseVerdict | undefined>>();
@@ -159,6 +168,7 @@ function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: Jump
   login?.checks.add(new interactionPolicy.Check(SESSION_UNCONFIRMED, 'the End-User must confirm using the shared session with this client', 'interaction_required',
     refusedWith('interaction_required') as never, details as never));
   if (jump) login?.checks.add(jump.loginCheck);
+  if (representation) login?.checks.add(representation.loginCheck);
   return policy;
 }
 
@@ -436,20 +446,26 @@ export function createProvider(deps: ProviderDeps): Provider {
       return grant;
     },
     interactions: {
-      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}, deps.jump),
+      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}, deps.jump, deps.representation),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    async findAccount(_ctx, sub, token) {
+    async findAccount(ctx, sub, token) {
       const record = await accounts.find(sub);
       if (!record) return undefined; // identity expired with its session: fail closed
       const amr = (token as { amr?: string[] } | undefined)?.amr;
+      // Someone acting for the citizen: the ID token and userinfo name them too (`act`, RFC 8693 §4.1).
+      const sessionUid = (token as { sessionUid?: string } | undefined)?.sessionUid ?? ctx.oidc?.session?.uid;
+      const client = ctx.oidc?.client as unknown as { product_id?: string; clientId: string } | undefined;
+      const act = deps.representation && client ? await deps.representation.actClaim(sessionUid, client.product_id ?? client.clientId) : undefined;
       return {
         accountId: sub,
         async claims() {
-          return { sub, ...accountClaims(record, authnProviderFor(config, amr)) };
+          return { sub, ...accountClaims(record, authnProviderFor(config, amr)), ...(act ? { act } : {}) };
         },
       };
     },
+    // Every access token of a session acting for someone re-checks the relation and carries `act`.
+    ...(deps.representation ? { extraTokenClaims: deps.representation.extraTokenClaims.bind(deps.representation) } : {}),
     async renderError(ctx, out, error) {
       ctx.type = 'html';
       // An outage is logged once, by the error events below; the page says to try again.

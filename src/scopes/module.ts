@@ -19,7 +19,7 @@ import { ExposureAdmin } from './exposureAdmin.ts';
 import { DecisionSigner } from './decisionAssertion.ts';
 import { pdpRouter } from './http.ts';
 import { UpstreamClient } from './upstreamClient.ts';
-import { PolicyDecisionPoint } from './pdp.ts';
+import { PolicyDecisionPoint, type PdpDeps } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
 
 /** The decision point's parts, for tests and the admin API. */
@@ -45,6 +45,8 @@ export interface ScopesDeps {
   db: Db;
   /** The gateway's signing keys (those of /jwks): the decision assertion and containment webhooks are signed with them. */
   keys: SigningKeys;
+  /** Guardians and agents: a token acting for someone is decided with it (denied without). */
+  representation?: PdpDeps['representation'];
 }
 
 export interface Scopes {
@@ -56,7 +58,7 @@ export interface Scopes {
 }
 
 export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
-  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys } = deps;
+  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys, representation } = deps;
   // The route table can refuse the configuration; nothing is started before it has been read.
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
@@ -64,7 +66,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const signer = await gatewayEventSigner(keys.jwks, config.issuer);
   const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
-  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
+  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, representation });
   const upstream = new UpstreamClient({ timeoutMs: config.pdp.upstreamTimeoutMs, tls: config.pdp.upstreamTls });
   const decisions = pdpRouter({
     pdp: decisionPoint,

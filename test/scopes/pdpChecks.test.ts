@@ -224,7 +224,7 @@ test('dataset_and_action_covered: the approval covers the data set and the actio
   t.is(datasetAndActionCovered.run({ target, approval: approved, token: narrowed([{ type: 'dataset_access', dataset: 'bookings', actions: ['write'] }]) }, d), 'outside_token_details');
 });
 
-test('citizen_allowed: the token\'s own citizen by default, a cohort\'s members with a cohort limit, nobody yet by representation', (t) => {
+test('citizen_allowed: the token\'s own citizen by default, a cohort\'s members with a cohort limit, the represented citizen only where the controller allows representation', (t) => {
   const d = depsWith();
   const anna = accounts.accountIdFor(ANNA);
   const bertil = accounts.accountIdFor(BERTIL);
@@ -241,7 +241,12 @@ test('citizen_allowed: the token\'s own citizen by default, a cohort\'s members 
   t.is(citizenAllowed.run({ approval: cohort('diabetes'), snapshot: s, target, token: service, pseudonym: bertil }, d), 'citizen_not_in_cohort');
   t.is(citizenAllowed.run({ approval: cohort('home-care'), snapshot: s, target, token: service, pseudonym: bertil }, d), 'cohort_unknown', 'another controller\'s cohort');
   t.is(citizenAllowed.run({ approval: cohort('nowhere'), snapshot: s, target, token: service, pseudonym: anna }, d), 'cohort_unknown');
-  t.is(citizenAllowed.run({ approval: live({ limits: { citizens: { mode: 'represented' } } }), snapshot: s, target, token: token(), pseudonym: anna }, d), 'representation_unavailable');
+  const represented = live({ limits: { citizens: { mode: 'represented' } } });
+  const acting = token({ act: { sub: 'pairwise-of-the-guardian' } });
+  t.like(citizenAllowed.run({ approval: represented, snapshot: s, target, token: token(), pseudonym: anna }, d), { limits: { citizens: { mode: 'represented' } } }, 'the citizen acting alone');
+  t.like(citizenAllowed.run({ approval: represented, snapshot: s, target, token: acting, pseudonym: anna }, d), { limits: { citizens: { mode: 'represented' } } }, 'someone acting for the token\'s subject');
+  t.is(citizenAllowed.run({ approval: represented, snapshot: s, target, token: acting, pseudonym: bertil }, d), 'citizen_not_token_subject', 'never anyone but the represented citizen');
+  t.is(citizenAllowed.run({ approval: live(), snapshot: s, target, token: acting, pseudonym: anna }, d), 'representation_not_permitted', 'the controller did not allow representation');
 });
 
 test('volume_within_limits: requests per second and distinct citizens per window, counted in the store', async (t) => {

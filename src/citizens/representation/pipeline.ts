@@ -123,7 +123,9 @@ export const relationExists = asyncCheck('relation_exists', async (s: Representa
     const custody = s.actorRecord.custodyOf.find((g) => g.personalNumber === claim.subject);
     const guardian = s.subjectRecord.guardians.find((g) => g.personalNumber === claim.actor);
     if (!custody || !guardian) return 'no_relation';
-    return { custody: { personalNumber: claim.subject, ...(custody.blocked ?? guardian.blocked ? { blocked: custody.blocked ?? guardian.blocked } : {}) } as Guardianship };
+    // Either side of the register marking the custody blocked blocks it.
+    const blocked = custody.blocked ?? guardian.blocked;
+    return { custody: { personalNumber: claim.subject, ...(blocked ? { blocked } : {}) } satisfies Guardianship };
   }
   let mandate: Mandate | undefined;
   try {

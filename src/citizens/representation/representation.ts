@@ -8,7 +8,7 @@
 // decision point's "citizen is the token's subject", the claims) then names the person whose data it
 // is, and the actor is an addition that can only narrow — a check that forgets about representation
 // still never reaches anyone but the represented citizen.
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import Router from '@koa/router';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
@@ -18,11 +18,10 @@ import type { HotStore } from '../../store/hotStore.ts';
 import type { AccountStore } from '../../idp/accounts.ts';
 import type { Locale } from '../../idp/views/i18n.ts';
 import { pairwiseSub } from '../../idp/provider.ts';
-import type { Verdict } from '../../decision.ts';
 import type { PopulationRegister } from '../register/register.ts';
 import type { MandateStore } from './mandates.ts';
 import {
-  ageFrom, representationFailClosed, representationPipeline, type Relation, type RepresentationClaim, type RepresentationInput, type RepresentationReason, type RepresentationUse,
+  ageFrom, representationFailClosed, representationPipeline, type Relation, type RepresentationClaim, type RepresentationUse,
 } from './pipeline.ts';
 import { actingForLine, choosePage, refusedPage, type ActingOption } from './views.ts';
 import type { Html } from '../../idp/views/html.ts';
@@ -68,8 +67,8 @@ export interface RepresentationOptions {
 /** What an interaction route gives the choice page (the interaction core's kit, narrowed). */
 export interface ChoiceKit {
   provider: Provider;
-  load: Router.Middleware;
-  body: Router.Middleware;
+  load: Middleware;
+  body: Middleware;
   locale(ctx: Context): Locale;
 }
 
@@ -88,7 +87,7 @@ export class Representation {
   }
 
   /** The pipeline's verdict on one use of a claim. */
-  check(claim: RepresentationClaim, use: RepresentationUse): Promise<Verdict<RepresentationInput, RepresentationReason>> {
+  check(claim: RepresentationClaim, use: RepresentationUse): ReturnType<typeof representationPipeline.run> {
     return representationPipeline.run({ claim, use }, { register: this.#o.register, mandates: this.#o.mandates, clock: this.#o.clock }, { unexpected: this.#failClosed });
   }
 
