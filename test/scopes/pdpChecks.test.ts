@@ -108,7 +108,7 @@ const reasonOf = (outcome: unknown) => (outcome instanceof Refusal ? outcome.rea
 test('the pipeline runs the checks in order, audit_queued after them', (t) => {
   t.deepEqual(decisionPipeline.names, PDP_CHECKS.slice(0, -1));
   t.deepEqual(PDP_CHECKS, ['target_valid', 'token_active_and_bound', 'product_active', 'controller_known', 'approval_live_for_controller',
-    'dataset_and_action_covered', 'citizen_allowed', 'volume_within_limits', 'audit_queued']);
+    'dataset_and_action_covered', 'citizen_allowed', 'representation_holds', 'volume_within_limits', 'audit_queued']);
 });
 
 test('every reason has its status: 400 bad input, 401 token or proof, 403 policy, 429 rate, 503 fail closed', (t) => {
@@ -119,6 +119,8 @@ test('every reason has its status: 400 bad input, 401 token or proof, 403 policy
     product_unknown: 403, product_suspended: 403, no_approval: 403, suspended_by_containment: 403, controller_not_approved: 403, citizen_volume_exceeded: 403,
     rate_limited: 429,
     registry_unavailable: 503, store_unavailable: 503, audit_unavailable: 503, internal_error: 503,
+    representation_not_permitted: 403, representation_ended: 403, child_acts_alone: 403, healthcare_record_never_via_agent: 403,
+    register_unavailable: 503, mandates_unavailable: 503,
   });
 });
 
