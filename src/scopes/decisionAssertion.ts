@@ -111,6 +111,8 @@ export class DecisionSigner {
       citizen_pseudonym: o.citizenPseudonym,
       product: o.product,
       client_id: o.clientId,
+      // Someone acting for the citizen (RFC 8693 §4.1 style): the data API sees who, and by what relation.
+      ...(o.actor ? { act: { pseudonym: o.actor.pseudonym, relation: o.actor.relation } } : {}),
     };
   }
 

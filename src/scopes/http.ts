@@ -65,6 +65,8 @@ export function permitHeaders(decision: Permit) {
     'x-citizen-pseudonym': o.citizenPseudonym,
     'x-product': o.product,
     'x-decision-id': decision.id,
+    // Who acted for the citizen, when someone did (src/citizens/representation/).
+    ...(o.actor ? { 'x-actor-pseudonym': o.actor.pseudonym, 'x-actor-relation': o.actor.relation } : {}),
   };
 }
 

@@ -38,7 +38,7 @@ ALTER TABLE controller_policy_versions ADD COLUMN guardian_datasets jsonb NOT NU
 -- actor beside them, by the decision's key). decision_audit itself is created by migration 100.
 CREATE TABLE decision_audit_actors (
   decided_at timestamptz NOT NULL,
-  id         text NOT NULL,
+  id         uuid NOT NULL,
   actor      text NOT NULL,
   relation   text NOT NULL CHECK (relation IN ('guardian', 'agent')),
   PRIMARY KEY (decided_at, id)
