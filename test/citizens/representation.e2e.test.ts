@@ -5,12 +5,15 @@
 // population register (sandbox, behind its cache on the injectable clock) and mandates in (PGlite)
 // PostgreSQL. The clock moves only in the last tests, so earlier sign-ins keep real times.
 import test from 'ava';
+import Koa from 'koa';
+import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { ManualClock } from '../../src/clock.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import type { PgliteDb } from '../../src/whitelist/db/pglite.ts';
 import { LOA } from '../../src/idp/claims.ts';
+import { REPRESENTATION_PATH, representationMount } from '../../src/citizens/representation/routes.ts';
 import { approval, controller, snapshot } from '../whitelist/snapshotFixture.ts';
 import { discoverRp, pushAuthorization, type Rp } from '../helpers/signIn.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
@@ -290,4 +293,49 @@ test.serial('agent: the mandate expiring on the clock ends the agent\'s token at
   clock.advance(helenaMandateExpires - clock.now() + 1000);
   t.deepEqual((await decide(helenaToken, { dataset: 'bookings', citizen: ANNA })).body.reasons, ['mandate_expired']);
   t.deepEqual(await gw.representation?.representation.choicesFor(HELENA), [], 'and she is offered nobody');
+});
+
+test.serial('the principal\'s routes: list, appoint at a fresh strong sign-in, revoke; cross-origin and someone else\'s mandate refused', async (t) => {
+  const relations = gw.representation?.relations;
+  if (!relations) throw new Error('no representation');
+  const origin = 'http://account.test';
+  // The /account session is the consent lane's; here a header stands for it.
+  const mount = representationMount({
+    relations, issuer: origin,
+    signedIn: async (ctx) => {
+      const who = ctx.get('x-test-citizen');
+      return who ? { personalNumber: who, acr: LOA.loa3, loginTs: Math.floor(clock.now() / 1000) } : undefined;
+    },
+  });
+  const app = new Koa();
+  app.use(mount.routes);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${REPRESENTATION_PATH}`;
+  const call = (path: string, init: { citizen?: string; body?: unknown; origin?: string } = {}) => fetch(`${base}${path}`, {
+    method: init.body === undefined && !path.endsWith('/revoke') ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...(init.citizen ? { 'x-test-citizen': init.citizen } : {}), origin: init.origin ?? origin },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  try {
+    t.is((await call('/')).status, 401, 'not signed in');
+    const bertil = await (await call('/', { citizen: BERTIL })).json() as { actsFor: Array<{ name: string; age?: number }> };
+    t.deepEqual(bertil.actsFor.map((l) => `${l.name} ${l.age}`).sort(), ['Ella Berg 11', 'Filip Berg 14']);
+    const expiresAt = new Date(clock.now() + 30 * 86_400_000).toISOString();
+    t.is((await call('/mandates', { citizen: ANNA, body: { agent: BERTIL, types: ['bookings'], expiresAt }, origin: 'https://evil.example' })).status, 403, 'cross-origin');
+    const bad = await call('/mandates', { citizen: ANNA, body: { agent: BERTIL, types: ['social_care_documentation'], expiresAt } });
+    t.like({ status: bad.status, ...await bad.json() as object }, { status: 400, reasons: ['consents_missing'] });
+    const made = await call('/mandates', { citizen: ANNA, body: { agent: BERTIL, types: ['social_care_documentation'], expiresAt, consents: { secrecy_waiver: true, processing: true } } });
+    t.is(made.status, 201);
+    const { id, confirmBy } = await made.json() as { id: string; confirmBy: string };
+    t.true(Date.parse(confirmBy) <= Date.parse(expiresAt), 'the yearly confirmation falls before the expiry');
+    t.is((await call(`/mandates/${id}/revoke`, { citizen: BERTIL })).status, 404, 'only the principal revokes');
+    t.is((await call(`/mandates/${id}/revoke`, { citizen: ANNA })).status, 204);
+    t.is((await call(`/mandates/${id}/revoke`, { citizen: ANNA })).status, 404, 'once');
+    t.is((await call('/mandates/not-an-id/revoke', { citizen: ANNA })).status, 404);
+    const anna = await (await call('/', { citizen: ANNA })).json() as { actedForBy: Array<{ name: string; usable: boolean; reason?: string }> };
+    t.like(anna.actedForBy.find((l) => l.name === 'Bertil Berg'), { usable: false, reason: 'mandate_revoked' });
+  } finally {
+    server.close();
+  }
 });
