@@ -31,6 +31,7 @@ import { ssoStores } from './federation/sso/stores.ts';
 import { ssoModule } from './federation/sso/module.ts';
 import { openPopulationRegister, type PopulationRegisterParts } from './citizens/register/index.ts';
 import { ProtectedIdentity } from './citizens/protectedIdentity.ts';
+import { representationModule, type RepresentationParts } from './citizens/representation/module.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -66,6 +67,8 @@ export interface Gateway {
   backchannel: BackchannelLogout;
   /** The population register behind its cache; `sandbox` lets tests change records. */
   register: PopulationRegisterParts;
+  /** Guardians and agents (absent without the registry's database, where mandates live). */
+  representation: RepresentationParts | undefined;
   close(): Promise<void>;
 }
 
@@ -141,14 +144,15 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.jwks });
     closers.push(...audit.closers);
     const jumps = ssoModule({ config, store, clock, logger, secrets });
+    const represent = db ? representationModule({ config, store, db, register: register.register, clock, logger, secrets }) : undefined;
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
-      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, protection,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, protection, representation: represent?.representation,
     });
     closers.push(...idp.closers);
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
-      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, protection })
+      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, protection, representation: represent?.representation })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
     // Not ready while the registry's database cannot answer, nor once draining.
@@ -203,6 +207,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       },
       backchannel: idp.backchannel,
       register,
+      representation: represent,
       close: closeAll,
     };
   } catch (err) {

@@ -66,6 +66,8 @@ export interface VerifiedAccessToken {
   grantId?: string;
   /** The gateway session (oidc-provider's session uid) the token was issued in; absent for client credentials. */
   sessionUid?: string;
+  /** RFC 8693 §4.1: who acts for the subject (a guardian, an agent), by their pairwise id; absent when the citizen acts. */
+  act?: { sub: string };
   /** The token itself, for the caller that must look it up again (never log it). */
   value: string;
 }
@@ -94,6 +96,8 @@ export interface StoredToken {
   rar?: unknown[];
   grantId?: string;
   sessionUid?: string;
+  /** oidc-provider's extraTokenClaims (src/citizens/representation/: `act`). */
+  extra?: { act?: { sub?: unknown } };
   isValid?: boolean;
 }
 
@@ -299,6 +303,7 @@ export async function verifyAccessToken(provider: Provider, request: ResourceReq
     ...(token.rar ? { authorizationDetails: token.rar } : {}),
     ...(token.grantId ? { grantId: token.grantId } : {}),
     ...(token.sessionUid ? { sessionUid: token.sessionUid } : {}),
+    ...(typeof token.extra?.act?.sub === 'string' ? { act: { sub: token.extra.act.sub } } : {}),
     value,
   };
 }

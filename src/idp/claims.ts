@@ -29,7 +29,8 @@ export const LOA = {
 export const scopeClaims: Record<string, Array<string | null> | null> = {
   // acr and auth_time belong in every ID token: the relying party must see how strongly and when
   // the citizen signed in (docs/domain.md, rule 1).
-  openid: ['sub', 'acr', 'auth_time', SE.authnProvider, PROTECTED_IDENTITY_CLAIM],
+  // `act` (RFC 8693 §4.1) only when someone acts for the citizen (src/citizens/representation/).
+  openid: ['sub', 'acr', 'auth_time', SE.authnProvider, PROTECTED_IDENTITY_CLAIM, 'act'],
   profile: ['given_name', 'family_name', 'name'],
   // From the population register, and never for a person with protected identity (docs/domain.md, rule 11).
   address: ['address'],

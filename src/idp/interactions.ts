@@ -19,6 +19,7 @@ import { loginPage, consentPage, type DataLine, type MethodChoice } from './view
 import { productClient, type ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
+import { html } from './views/html.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import type { HotStore } from '../store/hotStore.ts';
@@ -29,6 +30,7 @@ import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson
 import { isUnavailable } from '../unavailable.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import { registerTexts } from './views/messages/register.ts';
+import type { Representation } from '../citizens/representation/representation.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -112,6 +114,8 @@ export interface InteractionDeps {
   sso?: InteractionSso | undefined;
   /** Jumps (src/federation/sso/): a request carrying a jump ticket is signed in by it, or told why not. */
   jump?: JumpLogin | undefined;
+  /** Guardians and agents (src/citizens/representation/): the choice of whom to act for, after the e-ID. */
+  representation?: Representation | undefined;
 }
 
 export interface InteractionSso {
@@ -343,6 +347,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // The sign-in time is set here, so the upstream's session facts can be found again at logout.
     const ts = epochSeconds(clock);
     if (upstreamSession && sso) await sso.upstreamSessions.remember(accountId, ts, upstreamSession);
+    // A citizen with someone to act for (a child, a principal) chooses first (src/citizens/representation/).
+    if (identity.kind !== 'staff' && deps.representation) {
+      const choice = await deps.representation.offerChoice(details.uid, { accountId, personalNumber: identity.personalNumber, acr, amr: [entry.amr], ts });
+      if (choice) return { ok: true, redirectTo: choice };
+    }
     const redirectTo = await provider.interactionResult(ctx.req, ctx.res, {
       login: { accountId, acr, amr: [entry.amr], remember: true, ts },
     }, { mergeWithLastSubmission: false });
@@ -394,8 +403,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (details.prompt.name === 'consent') {
       const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
       const person = await signedIn(details);
+      const acting = await deps.representation?.actingLine(details.session?.uid, loc);
       ctx.body = consentPage({
-        ...(person ? { signedIn: signedInNotice(loc, person) } : {}),
+        ...(person ? { signedIn: acting ? html`${acting}${signedInNotice(loc, person)}` : signedInNotice(loc, person) } : {}),
         locale: loc,
         uid: details.uid,
         clientName,
@@ -451,6 +461,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     }
     await next();
   };
+  deps.representation?.routes(router, { provider, load, body, locale: (ctx) => locale(ctx) });
   for (const upstream of upstreams) {
     upstream.registerGlobal?.(router, kit);
     const sub = new Router();

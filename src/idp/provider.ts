@@ -37,6 +37,15 @@ export interface ProviderDeps {
   jump?: JumpLogin | undefined;
   /** Protected identity from the population register: address and contact claims, the protected_identity flag. */
   protection?: ProtectedIdentity | undefined;
+  /** Guardians and agents (src/citizens/representation/): the relation at every login reuse and token issue, and `act`. */
+  representation?: ProviderRepresentation | undefined;
+}
+
+/** What the provider asks of representation (src/citizens/representation/representation.ts). */
+export interface ProviderRepresentation {
+  loginCheck: InstanceType<typeof interactionPolicy.Check>;
+  extraTokenClaims(ctx: KoaContextWithOIDC, token: { sessionUid?: string; accountId?: string; clientId?: string }): Promise<Record<string, unknown> | undefined>;
+  actClaim(sessionUid: string | undefined, productId: string): Promise<{ sub: string } | undefined>;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -116,7 +125,7 @@ export const pairwiseSub = (salt: string, productId: string, accountId: string):
  * person in again. Two checks read the one verdict so that prompt=none answers the right OIDC Core
  * error: login_required when a new sign-in is needed, interaction_required when a confirmation is.
  */
-function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: JumpLogin): ReturnType<typeof interactionPolicy.base> {
+function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: JumpLogin, representation?: ProviderRepresentation): ReturnType<typeof interactionPolicy.base> {
   const policy = interactionPolicy.base();
   const login = policy.get('login');
   const verdicts = new WeakMap<object, Promise<ReuseVerdict | undefined>>();
@@ -162,6 +171,7 @@ function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: Jump
   login?.checks.add(new interactionPolicy.Check(SESSION_UNCONFIRMED, 'the End-User must confirm using the shared session with this client', 'interaction_required',
     refusedWith('interaction_required') as never, details as never));
   if (jump) login?.checks.add(jump.loginCheck);
+  if (representation) login?.checks.add(representation.loginCheck);
   return policy;
 }
 
@@ -259,6 +269,14 @@ export function createProvider(deps: ProviderDeps): Provider {
   const adapter = gate
     ? (name: string) => (name === 'Client' ? productClientAdapter(gate) : baseAdapter(name))
     : deps.adapter;
+
+  /** The protected-identity flag an access token carries, from the register's bounded cache. */
+  async function protectedIdentityFlag(token: { accountId?: string; kind?: string }): Promise<Record<string, true> | undefined> {
+    if (!deps.protection || !token.accountId || token.kind !== 'AccessToken') return undefined;
+    const record = await accounts.find(token.accountId);
+    if (record?.kind !== 'citizen') return undefined;
+    return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
+  }
 
   const configuration: Configuration = {
     adapter: adapter as Configuration['adapter'],
@@ -439,30 +457,33 @@ export function createProvider(deps: ProviderDeps): Provider {
       return grant;
     },
     interactions: {
-      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}, deps.jump),
+      policy: loginPolicy(config, deps.clock ?? systemClock, deps.sso ?? {}, deps.jump, deps.representation),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    async findAccount(_ctx, sub, token) {
+    async findAccount(ctx, sub, token) {
       const record = await accounts.find(sub);
       if (!record) return undefined; // identity expired with its session: fail closed
       const amr = (token as { amr?: string[] } | undefined)?.amr;
       // The register is asked whenever the account is (sign-in, token issue, userinfo), through its
       // bounded cache: what is released follows a changed protection mark within that bound.
       const protection = record.kind === 'citizen' && deps.protection ? await deps.protection.status(record.personalNumber) : undefined;
+      // Someone acting for the citizen: the ID token and userinfo name them too (`act`, RFC 8693 §4.1).
+      const sessionUid = (token as { sessionUid?: string } | undefined)?.sessionUid ?? ctx.oidc?.session?.uid;
+      const client = ctx.oidc?.client as unknown as { product_id?: string; clientId: string } | undefined;
+      const act = deps.representation && client ? await deps.representation.actClaim(sessionUid, client.product_id ?? client.clientId) : undefined;
       return {
         accountId: sub,
         async claims() {
-          return { sub, ...accountClaims(record, authnProviderFor(config, amr), protection) };
+          return { sub, ...accountClaims(record, authnProviderFor(config, amr), protection), ...(act ? { act } : {}) };
         },
       };
     },
-    // The access token (opaque: introspection shows it) carries the protected-identity flag downstream.
-    async extraTokenClaims(_ctx, token) {
-      const accountId = (token as { accountId?: string }).accountId;
-      if (!deps.protection || !accountId || token.kind !== 'AccessToken') return undefined;
-      const record = await accounts.find(accountId);
-      if (record?.kind !== 'citizen') return undefined;
-      return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
+    // Every access token of a session acting for someone re-checks the relation and carries `act`;
+    // the access token (opaque: introspection shows it) carries the protected-identity flag downstream.
+    async extraTokenClaims(ctx, token) {
+      const represented = deps.representation ? await deps.representation.extraTokenClaims(ctx, token) : undefined;
+      const flag = await protectedIdentityFlag(token as { accountId?: string; kind?: string });
+      return represented || flag ? { ...represented, ...flag } : undefined;
     },
     async renderError(ctx, out, error) {
       ctx.type = 'html';

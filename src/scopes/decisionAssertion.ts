@@ -118,6 +118,8 @@ export class DecisionSigner {
       client_id: o.clientId,
       // Only a register's "not protected" clears it; a permit that does not say counts as protected.
       protected_identity: o.protectedIdentity !== false,
+      // Someone acting for the citizen (RFC 8693 §4.1 style): the data API sees who, and by what relation.
+      ...(o.actor ? { act: { pseudonym: o.actor.pseudonym, relation: o.actor.relation } } : {}),
     };
   }
 

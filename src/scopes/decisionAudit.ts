@@ -30,6 +30,9 @@ export const decisionRecord = z.object({
   action: z.string().optional(),
   /** The citizen's keyed pseudonym (AccountStore.accountIdFor), never the personnummer. */
   citizen: z.string().optional(),
+  /** Who acted for the citizen (a guardian's or agent's pseudonym) and by what relation; absent when the citizen acted. */
+  actor: z.string().optional(),
+  relation: z.enum(['guardian', 'agent']).optional(),
 });
 export type DecisionRecord = z.output<typeof decisionRecord>;
 

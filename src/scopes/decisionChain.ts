@@ -97,6 +97,11 @@ export async function writeChainedBatches(db: Db, now: number, entries: readonly
       const inserted = (await tx.query<DecisionAuditRow>(`INSERT INTO decision_audit (decided_at, id, decision, reasons, interface, client_id, product_id,
         controller_id, dataset, action, citizen, batch) VALUES ${values.join(', ')} ON CONFLICT (decided_at, id) DO NOTHING RETURNING *`, params)).rows;
       if (!inserted.length) continue;
+      // Who acted for the citizen, beside the row (migration 008: decision_audit is migration 100's).
+      const acted = group.filter((e) => e.actor && e.relation && inserted.some((r) => r.id === e.id));
+      for (const e of acted) {
+        await tx.query('INSERT INTO decision_audit_actors (decided_at, id, actor, relation) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [e.decidedAt, e.id, e.actor, e.relation]);
+      }
       const records = inserted.map(decisionFromRow);
       const partial: Omit<DecisionBatch, 'hash'> = {
         seq: seq + 1, month, writtenAt: new Date(now).toISOString(), rows: records.length, total: total + records.length,

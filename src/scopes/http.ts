@@ -70,6 +70,8 @@ export function permitHeaders(decision: Permit) {
     'x-decision-id': decision.id,
     // Informational, as the rest: the data API reads protected_identity from the signed assertion.
     'x-protected-identity': String(o.protectedIdentity !== false),
+    // Who acted for the citizen, when someone did (src/citizens/representation/).
+    ...(o.actor ? { 'x-actor-pseudonym': o.actor.pseudonym, 'x-actor-relation': o.actor.relation } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ import { ExposureAdmin } from './exposureAdmin.ts';
 import { DecisionSigner } from './decisionAssertion.ts';
 import { pdpRouter } from './http.ts';
 import { UpstreamClient } from './upstreamClient.ts';
-import { PolicyDecisionPoint } from './pdp.ts';
+import { PolicyDecisionPoint, type PdpDeps } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
 import { fieldSet, type ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 
@@ -48,6 +48,8 @@ export interface ScopesDeps {
   keys: SigningKeys;
   /** Protected identity from the population register: permits carry it, the PEP strips address and contact. */
   protection?: ProtectedIdentity | undefined;
+  /** Guardians and agents: a token acting for someone is decided with it (denied without). */
+  representation?: PdpDeps['representation'];
 }
 
 export interface Scopes {
@@ -59,7 +61,7 @@ export interface Scopes {
 }
 
 export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
-  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys } = deps;
+  const { config, store, clock, logger, provider, accounts, registry, gate, db, keys, representation } = deps;
   // The route table can refuse the configuration; nothing is started before it has been read.
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
@@ -67,7 +69,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const signer = await gatewayEventSigner(keys.jwks, config.issuer);
   const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
-  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, protection: deps.protection });
+  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, protection: deps.protection, representation });
   // Per data set: the register's list and the data set's own, as one case-insensitive set.
   const protectedFields = new Map(config.datasets.map((d) => [d.id, fieldSet([...config.register.protectedFields, ...(d.protectedFields ?? [])])]));
   const everyField = fieldSet([...config.register.protectedFields, ...config.datasets.flatMap((d) => d.protectedFields ?? [])]);

@@ -29,6 +29,8 @@ import { AuditUnavailable, type DecisionAudit, type DecisionRecord } from './dec
 import { SUSPICIOUS_REASONS, type Containment } from './containment.ts';
 import { DEFAULT_LIMITS } from './exposureLimits.ts';
 import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
+import { REPRESENTATION_REASONS, type Relation } from '../citizens/representation/pipeline.ts';
+import { claimOf, type Representation } from '../citizens/representation/representation.ts';
 
 export interface Target {
   controller: string;
@@ -56,6 +58,8 @@ export interface Obligations {
   clientId: string;
   /** The citizen has protected identity, or the register could not say otherwise: address and contact are withheld downstream. */
   protectedIdentity?: boolean;
+  /** Who acted for the citizen (a guardian, an agent), by pseudonym and relation; absent when the citizen acted. */
+  actor?: { pseudonym: string; relation: Relation };
 }
 
 interface DecisionCommon {
@@ -90,6 +94,8 @@ export interface PdpDeps {
   catalogue: CatalogueEntry[];
   /** The population register's protection marks; without it every permit is marked protected (fail closed). */
   protection?: ProtectedIdentity | undefined;
+  /** Guardians and agents (src/citizens/representation/): without it, a token acting for someone is denied. */
+  representation?: Pick<Representation, 'forSession' | 'check'> | undefined;
 }
 
 /** 400: the target is malformed, or names what the catalogue or the registry does not know. */
@@ -100,7 +106,10 @@ const POLICY_REASONS = [
   'dataset_not_covered',
   'action_not_covered',
   'outside_token_details',
-  'representation_unavailable',
+  /** A token acting for someone, at an approval whose citizens are only the token's own subject. */
+  'representation_not_permitted',
+  /** The token acts for someone, but the session's choice is gone (signed out, or chosen again). */
+  'representation_ended',
   'cohort_unknown',
   'citizen_not_in_cohort',
   'subject_required',
@@ -108,10 +117,13 @@ const POLICY_REASONS = [
   'citizen_volume_exceeded',
 ] as const;
 /** 503: what cannot be read or recorded (the gate's registry_unavailable too): deny, fail closed. */
-const FAIL_CLOSED_REASONS = ['store_unavailable', 'audit_unavailable', 'internal_error'] as const;
+const FAIL_CLOSED_REASONS = ['store_unavailable', 'audit_unavailable', 'internal_error', 'register_unavailable', 'mandates_unavailable'] as const;
+/** 403: the representation pipeline's refusals (src/citizens/representation/pipeline.ts), but what it cannot read. */
+const REPRESENTATION_POLICY_REASONS = REPRESENTATION_REASONS.filter((r): r is Exclude<typeof r, 'register_unavailable' | 'mandates_unavailable'> =>
+  r !== 'register_unavailable' && r !== 'mandates_unavailable');
 
 /** Every reason a decision can be denied for: the target, the token and its proof, the gate, policy, rate, fail-closed. */
-export const PDP_REASONS = [...TARGET_REASONS, ...ACCESS_TOKEN_ERROR_REASONS, ...GATE_REASONS, ...POLICY_REASONS, 'rate_limited', ...FAIL_CLOSED_REASONS] as const;
+export const PDP_REASONS = [...TARGET_REASONS, ...ACCESS_TOKEN_ERROR_REASONS, ...GATE_REASONS, ...POLICY_REASONS, ...REPRESENTATION_REASONS, 'rate_limited', ...FAIL_CLOSED_REASONS] as const;
 export type PdpReason = (typeof PDP_REASONS)[number];
 export type DenyStatus = 400 | 401 | 403 | 429 | 503;
 
@@ -123,6 +135,7 @@ export const PDP_STATUS = {
   ...each(ACCESS_TOKEN_ERROR_REASONS, 401),
   ...each(GATE_REASONS, 403),
   ...each(POLICY_REASONS, 403),
+  ...each(REPRESENTATION_POLICY_REASONS, 403),
   rate_limited: 429,
   // Last, so that nothing listed above can turn a registry outage into a plain 403.
   registry_unavailable: 503,
@@ -258,7 +271,10 @@ export const citizenAllowed = check('citizen_allowed', (s: { approval: LiveAppro
   const scope = limits.citizens;
   switch (scope.mode) {
     case 'represented':
-      return 'representation_unavailable';
+      // The token's subject is the represented citizen (or the citizen acting alone); whether the
+      // actor may act for them is representation_holds' to say.
+      if (!s.token.accountId) return 'subject_required';
+      return s.token.accountId === s.pseudonym ? { limits } : 'citizen_not_token_subject';
     case 'cohort': {
       const cohort = cohortsByController(s.snapshot).get(`${s.target.controller}\u0000${scope.cohortId}`);
       if (!cohort) return 'cohort_unknown';
@@ -267,8 +283,28 @@ export const citizenAllowed = check('citizen_allowed', (s: { approval: LiveAppro
     default:
       // A client-credentials token is nobody's: it reaches citizens only through a cohort.
       if (!s.token.accountId) return 'subject_required';
+      // Someone acting for the citizen reaches their data only where the controller allows representation.
+      if (s.token.act) return 'representation_not_permitted';
       return s.token.accountId === s.pseudonym ? { limits } : 'citizen_not_token_subject';
   }
+});
+
+/**
+ * A token acting for someone (`act`): the relation is checked again, now, for this controller's data
+ * set (docs/domain.md rules 9 and 10) — guardian age and the controller's maturity policy, the agent's
+ * mandate, never the healthcare record through an agent. The actor joins the decision and its record.
+ */
+export const representationHolds = asyncCheck('representation_holds', async (s: { token: VerifiedAccessToken; target: Target; snapshot: RegistrySnapshot }, d) => {
+  if (!s.token.act) return undefined;
+  if (!d.representation) return 'representation_ended';
+  const acting = await reachable('store_unavailable', async () => d.representation?.forSession(s.token.sessionUid));
+  if (!acting || acting.subject !== s.token.accountId) return 'representation_ended';
+  const policy = s.snapshot.policies.find((p) => p.controllerId === s.target.controller);
+  const verdict = await d.representation.check(claimOf(acting), {
+    kind: 'data', controller: s.target.controller, dataset: s.target.dataset, guardianDatasets: policy?.guardianDatasets ?? [],
+  });
+  if (!verdict.ok) return refuse(verdict.reason, verdict.check);
+  return { actor: { pseudonym: acting.actor, relation: acting.relation } };
 });
 
 export const volumeWithinLimits = asyncCheck('volume_within_limits', async (s: { limits: ExposureLimits; product: Product; target: Target; pseudonym: string }, d) => {
@@ -295,6 +331,7 @@ export const decisionPipeline = Pipeline.of<DecisionInput, PdpReason, PdpDeps>()
   .then(approvalLiveForController)
   .then(datasetAndActionCovered)
   .then(citizenAllowed)
+  .then(representationHolds)
   .then(volumeWithinLimits);
 
 /** Names of the checks, in the order they run (audit_queued follows them). */
@@ -309,7 +346,7 @@ export function failClosed(logger: Logger): NonNullable<RunOptions<PdpReason>['u
   };
 }
 
-type Decided = Partial<DecisionInput & { target: Target & { action: Action }; pseudonym: string; token: VerifiedAccessToken; product: Product; controller: Controller; approval: LiveApproval }>;
+type Decided = Partial<DecisionInput & { target: Target & { action: Action }; pseudonym: string; token: VerifiedAccessToken; product: Product; controller: Controller; approval: LiveApproval; actor: Obligations['actor'] }>;
 
 export class PolicyDecisionPoint {
   readonly #d: PdpDeps;
@@ -339,6 +376,7 @@ export class PolicyDecisionPoint {
       dataset: s.target?.dataset ?? (typeof req.target.dataset === 'string' ? req.target.dataset.slice(0, 64) : undefined),
       action: s.target?.action,
       citizen: s.pseudonym,
+      ...(s.actor ? { actor: s.actor.pseudonym, relation: s.actor.relation } : {}),
     };
     let queued = true;
     try {
@@ -350,16 +388,16 @@ export class PolicyDecisionPoint {
     if (!verdict.ok) return this.#deny(id, s, product, verdict);
     // No unlogged access: a permit that cannot be recorded is not given.
     if (!queued) return this.#deny(id, s, product, { check: 'audit_queued', reason: 'audit_unavailable' });
-    const { target, pseudonym, product: permitted, token } = verdict.state;
     // Not a check: it never refuses. It says how the permitted data must be handled (the PEP strips
     // address and contact; the assertion tells the data API), and an unanswered register means protected.
+    const { target, pseudonym, product: permitted, token, actor } = verdict.state;
     const protectedIdentity = d.protection ? (await d.protection.status(target.citizen)).protected : true;
     return {
       id,
       decision: 'permit',
       reasons: ['permitted'],
       status: 200,
-      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId, protectedIdentity },
+      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId, protectedIdentity, ...(actor ? { actor } : {}) },
     };
   }
 

@@ -43,7 +43,14 @@ export const frameworkUpdate = frameworkInput.extend({ id: slug.optional() });
 export const framework = frameworkInput.extend(versioned);
 
 export const policyAcceptance = z.strictObject({ frameworkId: slug, purpose, access: z.array(datasetAccess).min(1).max(50) });
-export const policyInput = z.strictObject({ accepts: z.array(policyAcceptance).max(100) });
+export const policyInput = z.strictObject({
+  accepts: z.array(policyAcceptance).max(100),
+  /**
+   * The controller's maturity policy (docs/domain.md, rule 9): the data sets a guardian may still use for
+   * a child of 13 to 15. The assessment is the controller's; absent or empty: none.
+   */
+  guardianDatasets: z.array(slug).max(50).optional(),
+});
 export const policy = policyInput.extend({ controllerId: slug, ...versioned });
 
 /**

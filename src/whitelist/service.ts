@@ -178,7 +178,10 @@ export class RegistryService {
     this.#fieldErrors('unknown_reference', 'a policy can only accept registered frameworks', errors);
     input.accepts.forEach((a, i) => this.#fieldErrors('unknown_dataset', 'a policy names data sets and actions from the catalogue', this.catalogue.checkAccess(a.access, `accepts.${i}.access`)));
     input.accepts.forEach((a, i) => this.#checkHeld(controller, a.access, `accepts.${i}.access`));
-    return this.#announce(await this.store.putPolicy(who, controllerId, expected === 0 ? undefined : expected, input.accepts));
+    const guardian = input.guardianDatasets ?? [];
+    this.#fieldErrors('unknown_dataset', 'a guardian policy names data sets from the catalogue',
+      this.catalogue.checkAccess(guardian.map((dataset) => ({ dataset, actions: ['read' as const] })), 'guardianDatasets'));
+    return this.#announce(await this.store.putPolicy(who, controllerId, expected === 0 ? undefined : expected, input.accepts, guardian));
   }
 
   async getJumpPolicy(p: Principal, controllerId: string): Promise<JumpPolicy> {

@@ -262,7 +262,7 @@ export class RegistryStore {
    * Sets a controller's policy: the first one needs no expected version (there is nothing to
    * overwrite), every later one does. Each version is also kept in controller_policy_versions.
    */
-  putPolicy(who: AuditActor, controllerId: string, expected: number | undefined, accepts: ControllerPolicy['accepts']): Promise<Written<ControllerPolicy>> {
+  putPolicy(who: AuditActor, controllerId: string, expected: number | undefined, accepts: ControllerPolicy['accepts'], guardianDatasets: string[] = []): Promise<Written<ControllerPolicy>> {
     return this.#write(who, async (tx, now) => {
       await this.#lock(tx, CONTROLLERS, controllerId);
       const currentRow = (await tx.query<PolicyRow>('SELECT * FROM controller_policies WHERE controller_id = $1 FOR UPDATE', [controllerId])).rows[0];
@@ -271,20 +271,20 @@ export class RegistryStore {
       if (!before) {
         if (expected !== undefined && expected !== 0) throw versionConflict('policy of', controllerId, expected, 0);
         row = theRow(await tx.query<PolicyRow>(
-          'INSERT INTO controller_policies (controller_id, accepts, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING *',
-          [controllerId, JSON.stringify(accepts), now],
+          'INSERT INTO controller_policies (controller_id, accepts, guardian_datasets, created_at, updated_at) VALUES ($1, $2, $4, $3, $3) RETURNING *',
+          [controllerId, JSON.stringify(accepts), now, JSON.stringify(guardianDatasets)],
         ), 'INSERT INTO controller_policies');
       } else {
         if (expected === undefined) throw new RegistryError(428, 'precondition_required', `the policy of ${controllerId} exists: name the version you read (If-Match)`);
         if (before.version !== expected) throw versionConflict('policy of', controllerId, expected, before.version);
         row = theRow(await tx.query<PolicyRow>(
-          'UPDATE controller_policies SET accepts = $2, version = version + 1, updated_at = $3 WHERE controller_id = $1 AND version = $4 RETURNING *',
-          [controllerId, JSON.stringify(accepts), now, expected],
+          'UPDATE controller_policies SET accepts = $2, guardian_datasets = $5, version = version + 1, updated_at = $3 WHERE controller_id = $1 AND version = $4 RETURNING *',
+          [controllerId, JSON.stringify(accepts), now, expected, JSON.stringify(guardianDatasets)],
         ), 'UPDATE controller_policies');
       }
       const value = policyFromRow(row);
-      await tx.query('INSERT INTO controller_policy_versions (controller_id, version, accepts, decided_by, created_at) VALUES ($1, $2, $3, $4, $5)',
-        [controllerId, value.version, JSON.stringify(accepts), who.actor, now]);
+      await tx.query('INSERT INTO controller_policy_versions (controller_id, version, accepts, guardian_datasets, decided_by, created_at) VALUES ($1, $2, $3, $6, $4, $5)',
+        [controllerId, value.version, JSON.stringify(accepts), who.actor, now, JSON.stringify(guardianDatasets)]);
       return { value, audit: { action: 'policy.set', objectType: 'policy', objectId: controllerId, before, after: value } };
     });
   }

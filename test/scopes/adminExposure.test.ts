@@ -90,7 +90,8 @@ test.serial('a controller admin sets cohort limits with If-Match; the decision p
   t.is((await admin(op, 'DELETE', '/controllers/region-a/cohorts/diabetes', undefined, { 'if-match': '"2"' })).status, 409, 'a cohort in use stays');
 
   t.is((await admin(op, 'PUT', '/approvals/a-lim/limits', { citizens: { mode: 'represented' } }, { 'if-match': '"1"' })).status, 200);
-  t.deepEqual((await decide(gw, app, target(y))).body.reasons, ['representation_unavailable']);
+  // Representation reaches only the citizen a person's token was issued for: a service token is nobody's.
+  t.deepEqual((await decide(gw, app, target(y))).body.reasons, ['subject_required']);
 
   const audit = (await db.query<{ actor: string; action: string; object_id: string }>(`SELECT actor, action, object_id FROM audit_log ORDER BY seq`)).rows;
   t.deepEqual(audit.map((a) => `${a.actor} ${a.action} ${a.object_id}`), [

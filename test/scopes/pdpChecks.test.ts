@@ -108,7 +108,7 @@ const reasonOf = (outcome: unknown) => (outcome instanceof Refusal ? outcome.rea
 test('the pipeline runs the checks in order, audit_queued after them', (t) => {
   t.deepEqual(decisionPipeline.names, PDP_CHECKS.slice(0, -1));
   t.deepEqual(PDP_CHECKS, ['target_valid', 'token_active_and_bound', 'product_active', 'controller_known', 'approval_live_for_controller',
-    'dataset_and_action_covered', 'citizen_allowed', 'volume_within_limits', 'audit_queued']);
+    'dataset_and_action_covered', 'citizen_allowed', 'representation_holds', 'volume_within_limits', 'audit_queued']);
 });
 
 test('every reason has its status: 400 bad input, 401 token or proof, 403 policy, 429 rate, 503 fail closed', (t) => {
@@ -119,6 +119,8 @@ test('every reason has its status: 400 bad input, 401 token or proof, 403 policy
     product_unknown: 403, product_suspended: 403, no_approval: 403, suspended_by_containment: 403, controller_not_approved: 403, citizen_volume_exceeded: 403,
     rate_limited: 429,
     registry_unavailable: 503, store_unavailable: 503, audit_unavailable: 503, internal_error: 503,
+    representation_not_permitted: 403, representation_ended: 403, child_acts_alone: 403, healthcare_record_never_via_agent: 403,
+    register_unavailable: 503, mandates_unavailable: 503,
   });
 });
 
@@ -224,7 +226,7 @@ test('dataset_and_action_covered: the approval covers the data set and the actio
   t.is(datasetAndActionCovered.run({ target, approval: approved, token: narrowed([{ type: 'dataset_access', dataset: 'bookings', actions: ['write'] }]) }, d), 'outside_token_details');
 });
 
-test('citizen_allowed: the token\'s own citizen by default, a cohort\'s members with a cohort limit, nobody yet by representation', (t) => {
+test('citizen_allowed: the token\'s own citizen by default, a cohort\'s members with a cohort limit, the represented citizen only where the controller allows representation', (t) => {
   const d = depsWith();
   const anna = accounts.accountIdFor(ANNA);
   const bertil = accounts.accountIdFor(BERTIL);
@@ -241,7 +243,12 @@ test('citizen_allowed: the token\'s own citizen by default, a cohort\'s members 
   t.is(citizenAllowed.run({ approval: cohort('diabetes'), snapshot: s, target, token: service, pseudonym: bertil }, d), 'citizen_not_in_cohort');
   t.is(citizenAllowed.run({ approval: cohort('home-care'), snapshot: s, target, token: service, pseudonym: bertil }, d), 'cohort_unknown', 'another controller\'s cohort');
   t.is(citizenAllowed.run({ approval: cohort('nowhere'), snapshot: s, target, token: service, pseudonym: anna }, d), 'cohort_unknown');
-  t.is(citizenAllowed.run({ approval: live({ limits: { citizens: { mode: 'represented' } } }), snapshot: s, target, token: token(), pseudonym: anna }, d), 'representation_unavailable');
+  const represented = live({ limits: { citizens: { mode: 'represented' } } });
+  const acting = token({ act: { sub: 'pairwise-of-the-guardian' } });
+  t.like(citizenAllowed.run({ approval: represented, snapshot: s, target, token: token(), pseudonym: anna }, d), { limits: { citizens: { mode: 'represented' } } }, 'the citizen acting alone');
+  t.like(citizenAllowed.run({ approval: represented, snapshot: s, target, token: acting, pseudonym: anna }, d), { limits: { citizens: { mode: 'represented' } } }, 'someone acting for the token\'s subject');
+  t.is(citizenAllowed.run({ approval: represented, snapshot: s, target, token: acting, pseudonym: bertil }, d), 'citizen_not_token_subject', 'never anyone but the represented citizen');
+  t.is(citizenAllowed.run({ approval: live(), snapshot: s, target, token: acting, pseudonym: anna }, d), 'representation_not_permitted', 'the controller did not allow representation');
 });
 
 test('volume_within_limits: requests per second and distinct citizens per window, counted in the store', async (t) => {

@@ -31,8 +31,10 @@ export type FrameworkRow = z.input<typeof frameworkRow>;
 export const frameworkFromRow = mapperFor('frameworks', 'id', frameworkRow);
 
 const policyRow = z.object({
-  controller_id: z.string(), accepts: json(S.policyInput.shape.accepts), ...versionColumns,
-}).transform((r): ControllerPolicy => ({ controllerId: r.controller_id, accepts: r.accepts, ...versioned(r) }));
+  controller_id: z.string(), accepts: json(S.policyInput.shape.accepts), guardian_datasets: json(z.array(z.string())).optional(), ...versionColumns,
+}).transform((r): ControllerPolicy => ({
+  controllerId: r.controller_id, accepts: r.accepts, ...(r.guardian_datasets?.length ? { guardianDatasets: r.guardian_datasets } : {}), ...versioned(r),
+}));
 export type PolicyRow = z.input<typeof policyRow>;
 export const policyFromRow = mapperFor('controller_policies', 'controller_id', policyRow);
 
