@@ -249,6 +249,14 @@ export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWit
 const OAUTH_ERROR_EVENTS = ['authorization.error', 'pushed_authorization_request.error', 'grant.error', 'introspection.error', 'revocation.error',
   'userinfo.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'jwks.error', 'discovery.error'] as const;
 
+/** `protected_identity: true` for an access token of a citizen the register does not vouch for as unprotected. */
+async function protectedIdentityTokenClaims(deps: ProviderDeps, token: { kind?: string; accountId?: string }): Promise<Record<string, unknown> | undefined> {
+  if (!deps.protection || !token.accountId || token.kind !== 'AccessToken') return undefined;
+  const record = await deps.accounts.find(token.accountId);
+  if (record?.kind !== 'citizen') return undefined;
+  return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts, keys, secrets, logger } = deps;
 
@@ -457,12 +465,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       };
     },
     // The access token (opaque: introspection shows it) carries the protected-identity flag downstream.
+    // Other claims a token carries are merged beside it here.
     async extraTokenClaims(_ctx, token) {
-      const accountId = (token as { accountId?: string }).accountId;
-      if (!deps.protection || !accountId || token.kind !== 'AccessToken') return undefined;
-      const record = await accounts.find(accountId);
-      if (record?.kind !== 'citizen') return undefined;
-      return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
+      return protectedIdentityTokenClaims(deps, token);
     },
     async renderError(ctx, out, error) {
       ctx.type = 'html';
