@@ -259,6 +259,14 @@ export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWit
 const OAUTH_ERROR_EVENTS = ['authorization.error', 'pushed_authorization_request.error', 'grant.error', 'introspection.error', 'revocation.error',
   'userinfo.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'jwks.error', 'discovery.error'] as const;
 
+/** `protected_identity: true` for an access token of a citizen the register does not vouch for as unprotected. */
+async function protectedIdentityTokenClaims(deps: ProviderDeps, token: { kind?: string; accountId?: string }): Promise<Record<string, unknown> | undefined> {
+  if (!deps.protection || !token.accountId || token.kind !== 'AccessToken') return undefined;
+  const record = await deps.accounts.find(token.accountId);
+  if (record?.kind !== 'citizen') return undefined;
+  return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts, keys, secrets, logger } = deps;
 
@@ -269,14 +277,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   const adapter = gate
     ? (name: string) => (name === 'Client' ? productClientAdapter(gate) : baseAdapter(name))
     : deps.adapter;
-
-  /** The protected-identity flag an access token carries, from the register's bounded cache. */
-  async function protectedIdentityFlag(token: { accountId?: string; kind?: string }): Promise<Record<string, true> | undefined> {
-    if (!deps.protection || !token.accountId || token.kind !== 'AccessToken') return undefined;
-    const record = await accounts.find(token.accountId);
-    if (record?.kind !== 'citizen') return undefined;
-    return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
-  }
 
   const configuration: Configuration = {
     adapter: adapter as Configuration['adapter'],
@@ -482,7 +482,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // the access token (opaque: introspection shows it) carries the protected-identity flag downstream.
     async extraTokenClaims(ctx, token) {
       const represented = deps.representation ? await deps.representation.extraTokenClaims(ctx, token) : undefined;
-      const flag = await protectedIdentityFlag(token as { accountId?: string; kind?: string });
+      const flag = await protectedIdentityTokenClaims(deps, token);
       return represented || flag ? { ...represented, ...flag } : undefined;
     },
     async renderError(ctx, out, error) {

@@ -228,3 +228,12 @@ test('a test adds a person the personas lack; a bad or duplicate number is refus
   t.throws(() => register.add(ANNA), { message: /already/ });
   t.throws(() => register.update('191212121212', { givenName: 'x' }), { message: /no such person/ });
 });
+
+test('the sandbox may run without a register too (source none): every lookup is unavailable', async (t) => {
+  const config = loadConfig({ env: { GATEWAY__register__source: 'none' } });
+  t.deepEqual(productionProblems(config, facts), []);
+  const parts = openPopulationRegister(config, new ManualClock());
+  t.is(parts.sandbox, undefined);
+  await t.throwsAsync(parts.register.lookup(ANNA), { instanceOf: RegisterUnavailable });
+  t.is(parts.cache.size, 0, 'an unanswered question is not cached');
+});
