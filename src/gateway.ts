@@ -11,6 +11,7 @@ import { createHotStore } from './store/index.ts';
 import type { HotStore } from './store/hotStore.ts';
 import { loadSecrets, loadSigningKeys, type SigningKeys } from './idp/keys.ts';
 import { hsmSigningKeys } from './idp/keys/module.ts';
+import type { SigningKeySet } from './idp/keys/signer.ts';
 import { idpModule } from './idp/module.ts';
 import { outerApp, type Mount } from './http/app.ts';
 import { createOps } from './http/ops.ts';
@@ -63,6 +64,8 @@ export interface Gateway {
   drain(options: { delayMs: number; timeoutMs: number }): Promise<void>;
   /** Back-channel logout delivery and its recorded outcomes (issue 11). */
   backchannel: BackchannelLogout;
+  /** The key set the gateway signs with and /jwks publishes (in process, or in an HSM). */
+  signingKeys: SigningKeySet;
   close(): Promise<void>;
 }
 
@@ -198,6 +201,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         await closeAll();
       },
       backchannel: idp.backchannel,
+      signingKeys: keys.signers,
       close: closeAll,
     };
   } catch (err) {
