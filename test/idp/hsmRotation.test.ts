@@ -123,6 +123,7 @@ if (missing) {
 
       t.deepEqual(failures, [], 'no request failed while the key changed');
       t.true(light > 10, `light requests ran throughout (${light})`);
+      t.log(`during the rotation: ${idTokens.length} sign-ins (${idTokens.filter((x) => x.kid === oldKid).length} old kid, ${idTokens.filter((x) => x.kid === newKid).length} new), ${light} rounds of /jwks + logout token + decision assertion + discovery, ${failures.length} failures`);
       t.true(idTokens.some((x) => x.kid === oldKid) && idTokens.some((x) => x.kid === newKid), 'ID tokens before and after the switch');
       const published = firstPublished.get(newKid);
       const signed = firstSigned.get(newKid);
@@ -135,6 +136,10 @@ if (missing) {
       const during = await publishedKids();
       t.true(during.kids.includes(oldKid) && during.kids.includes(newKid), 'both kids published while the old one retires');
       await t.notThrowsAsync(jwtVerify(old, createLocalJWKSet(during.keys), { issuer: gw.url, audience: client.config.client_id }));
+      // oidc-provider itself still recognises what the old key signed (its verification slots): logout with it as the hint.
+      t.is((await fetch(`${gw.url}/session/end?id_token_hint=${old}`)).status, 200, 'an id_token_hint of the retiring key is accepted');
+      const forged = `${old.split('.').slice(0, 2).join('.')}.${idTokens.find((x) => x.kid === newKid)?.token.split('.')[2] ?? ''}`;
+      t.is((await fetch(`${gw.url}/session/end?id_token_hint=${forged}`)).status, 400, 'a hint whose signature is not its key\'s is refused');
       const status = await keysCommand('status') as Array<{ kid: string; stage: string; retires?: string }>;
       t.deepEqual(status.map((k) => [k.kid, k.stage]), [[oldKid, 'retiring'], [newKid, 'active']]);
       if (Date.now() < Date.parse(status[0]?.retires ?? '') - 2000) t.deepEqual(await keysCommand('prune'), { destroyed: [] }, 'a retiring key is not destroyed');
