@@ -49,10 +49,28 @@ if (missing) {
     t.regex(err?.message ?? '', /keys init/);
   });
 
+  test.serial('a wrong PIN is refused at start, and the PIN appears in no message', async (t) => {
+    await cli('init');
+    const err = await t.throwsAsync(startTestGateway({ clients: [client.config], overrides: { keys: { signer: 'pkcs11', pkcs11: { ...token.pkcs11, pin: '999999' } } } }));
+    t.regex(err?.message ?? '', /login to the token failed/);
+    t.false((err?.message ?? '').includes('999999'));
+    const wrongToken = await t.throwsAsync(startTestGateway({ clients: [client.config], overrides: { keys: { signer: 'pkcs11', pkcs11: { ...token.pkcs11, tokenLabel: 'no-such-token' } } } }));
+    t.regex(wrongToken?.message ?? '', /no token labelled "no-such-token"/);
+    const missingModule = await t.throwsAsync(startTestGateway({ clients: [client.config], overrides: { keys: { signer: 'pkcs11', pkcs11: { ...token.pkcs11, module: '/nonexistent/libpkcs11.so' } } } }));
+    t.regex(missingModule?.message ?? '', /cannot load \/nonexistent\/libpkcs11\.so/);
+  });
+
+  test.serial('the keys CLI refuses bad input with the usage exit code', async (t) => {
+    t.is((await cli('rotate', '--publish-seconds', 'soon')).code, 2);
+    t.is((await cli('explode')).code, 2);
+    t.is((await cli()).code, 2);
+    t.is((await cli('status', 'extra')).code, 2);
+    t.is((await cli('activate')).code, 6, 'nothing published to activate');
+  });
+
   test.serial('keys init makes one active ES256 key and the audit key in the token; a second init is refused', async (t) => {
-    const first = await cli('init');
-    t.is(first.code, 0, first.err.join('\n'));
-    const made = JSON.parse(first.out[0] ?? '{}') as { kid: string; stage: string };
+    const status0 = JSON.parse((await cli('status')).out[0] ?? '[]') as Array<{ kid: string; stage: string }>;
+    const made = { kid: status0[0]?.kid ?? '', stage: status0[0]?.stage };
     t.is(made.stage, 'active');
     const again = await cli('init');
     t.is(again.code, 6, 'conflict: the ring exists');
@@ -107,17 +125,13 @@ if (missing) {
     const verified = await jwtVerify(logout, jwks, { typ: 'logout+jwt', issuer: gw.url, audience: client.config.client_id });
     t.is(verified.payload.sid, 'sid-1');
 
-    // The PDP's signer over the same key set as the gateway's (what scopes/module.ts builds).
-    const set = new Pkcs11KeySet(loadConfig({ env: token.env }).keys.pkcs11, systemClock);
-    try {
-      const signer = new DecisionSigner({ jwks: set, issuer: gw.url, lifetimeSeconds: 5, clock: systemClock });
-      const permit = { id: 'decision-1', obligations: { controller: 'region-x', dataset: 'bookings', action: 'read', citizenPseudonym: 'ps-1', product: 'product-hsm', clientId: 'hsm-rp' } } as unknown as Permit;
-      const assertion = signer.sign(permit, { method: 'GET', path: '/bookings', query: '', audience: 'https://api.example.test' });
-      const claims = await jwtVerify(assertion, jwks, { typ: DECISION_ASSERTION_TYPE, issuer: gw.url, audience: 'https://api.example.test' });
-      t.is(claims.payload.jti, 'decision-1');
-    } finally {
-      await set.close();
-    }
+    // The PDP's signer over the gateway's key set (what scopes/module.ts builds).
+    t.true(gw.signingKeys instanceof Pkcs11KeySet);
+    const signer = new DecisionSigner({ jwks: gw.signingKeys, issuer: gw.url, lifetimeSeconds: 5, clock: systemClock });
+    const permit = { id: 'decision-1', obligations: { controller: 'region-x', dataset: 'bookings', action: 'read', citizenPseudonym: 'ps-1', product: 'product-hsm', clientId: 'hsm-rp' } } as unknown as Permit;
+    const assertion = signer.sign(permit, { method: 'GET', path: '/bookings', query: '', audience: 'https://api.example.test' });
+    const claims = await jwtVerify(assertion, jwks, { typ: DECISION_ASSERTION_TYPE, issuer: gw.url, audience: 'https://api.example.test' });
+    t.is(claims.payload.jti, 'decision-1');
 
     await gw.audit.checkpointer.checkpoint();
     const auditKeys = await (await fetch(`${gw.url}/audit/jwks`)).json() as { keys: JWK[] };
