@@ -18,7 +18,7 @@ import { createPrivateKey, createPublicKey, type JsonWebKey as NodeJwk } from 'n
 import { createLocalJWKSet, jwtVerify, errors, type JWK, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.ts';
 import { asKeySet, preferredSigningKey } from '../idp/keys.ts';
-import type { Signer, SigningKeySet } from '../idp/keys/signer.ts';
+import { asBuffer, type Signer, type SigningKeySet } from '../idp/keys/signer.ts';
 import type { Permit } from './pdp.ts';
 import { canonicalQuery } from './routeTable.ts';
 
@@ -119,7 +119,7 @@ export class DecisionSigner {
       this.#header = { signer, encoded: b64url(JSON.stringify({ alg: signer.alg, kid: signer.kid, typ: DECISION_ASSERTION_TYPE })) };
     }
     const input = `${this.#header.encoded}.${b64url(JSON.stringify(this.claims(permit, request)))}`;
-    return `${input}.${Buffer.from(signer.sign(Buffer.from(input))).toString('base64url')}`;
+    return `${input}.${asBuffer(signer.sign(Buffer.from(input))).toString('base64url')}`;
   }
 }
 

@@ -47,6 +47,8 @@ export class Pkcs11KeySet implements SigningKeySet {
   readonly #timer: NodeJS.Timeout;
   #ring: RingRecord = { version: 1, keys: [] };
   #text = '';
+  /** The active signer until the ring's next planned change (activation or retirement): active() is on the PDP's hot path. */
+  #activeCache: { signer: Signer; until: number } | undefined;
 
   constructor(o: Pkcs11Config, clock: Clock, logger?: Logger) {
     this.#o = o;
@@ -96,13 +98,19 @@ export class Pkcs11KeySet implements SigningKeySet {
     const before = activeEntry(this.#ring, this.#clock.now())?.kid;
     this.#ring = ring;
     this.#text = text;
+    this.#activeCache = undefined;
     this.#logger?.info({ keys: publishedEntries(ring, this.#clock.now()).map((k) => k.kid), active: activeEntry(ring, this.#clock.now())?.kid, was: before }, 'key ring read');
   }
 
   active(): Signer {
-    const entry = activeEntry(this.#ring, this.#clock.now());
+    const now = this.#clock.now();
+    const cached = this.#activeCache;
+    if (cached && now < cached.until) return cached.signer;
+    const entry = activeEntry(this.#ring, now);
     const signer = entry && this.#signers.get(entry.kid);
     if (!signer) throw new Error('keys.pkcs11: no active signing key in the key ring');
+    const changes = this.#ring.keys.flatMap((k) => [Date.parse(k.activateAt), k.retireAt ? Date.parse(k.retireAt) : Infinity]).filter((t) => t > now);
+    this.#activeCache = { signer, until: Math.min(Infinity, ...changes) };
     return signer;
   }
 

@@ -33,7 +33,12 @@ export interface SigningKeySet {
   close(): Promise<void>;
 }
 
-const b64url = (value: string | Uint8Array) => Buffer.from(value).toString('base64url');
+const b64url = (value: string | Uint8Array) => (typeof value === 'string' ? Buffer.from(value) : asBuffer(value)).toString('base64url');
+
+/** A view of the bytes as a Buffer, without copying (a signature is usually a Buffer already). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** A compact JWS: the header gets the signer's alg and kid (after `fields`, so they cannot be overridden). */
 export function signCompact(signer: Signer, payload: object, fields: Record<string, unknown> = {}): string {
