@@ -9,8 +9,8 @@
 // `sign` is synchronous on purpose: decision assertions are signed on the PDP's hot path, where a
 // promise per decision is measurable, and a PKCS#11 C_Sign on one session must not interleave with
 // another operation on that session anyway (one C_SignInit + C_Sign in one turn of the event loop).
-import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, constants, type KeyObject, type JsonWebKey as NodeJwk } from 'node:crypto';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { createHash, createPublicKey, sign as nodeSign, constants, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 
 export type SignerAlg = 'ES256' | 'ES384' | 'PS256' | 'EdDSA';
 
@@ -51,18 +51,6 @@ export function digestFor(alg: SignerAlg, data: Uint8Array): Buffer {
   return createHash(alg === 'ES384' ? 'sha384' : 'sha256').update(data).digest();
 }
 
-function algOfJwk(jwk: JWK): SignerAlg | undefined {
-  const stated = (['ES256', 'ES384', 'PS256', 'EdDSA'] as const).find((a) => a === jwk.alg);
-  if (stated) return stated;
-  if (jwk.alg === 'Ed25519') return 'EdDSA';
-  if (jwk.alg) return undefined;
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  if (jwk.kty === 'EC' && jwk.crv === 'P-384') return 'ES384';
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
-  if (jwk.kty === 'RSA') return 'PS256';
-  return undefined;
-}
-
 /** A signer on a private key in this process (node:crypto on a KeyObject made once). */
 export class InProcessSigner implements Signer {
   readonly kid: string;
@@ -75,15 +63,6 @@ export class InProcessSigner implements Signer {
     this.kid = kid;
     this.alg = alg;
     this.publicJwk = { ...(createPublicKey(key).export({ format: 'jwk' }) as JWK), kid, alg, use: 'sig' };
-  }
-
-  /** From a private JWK (its kid, else its thumbprint). */
-  static async fromJwk(jwk: JWK, alg?: SignerAlg): Promise<InProcessSigner> {
-    const chosen = alg ?? algOfJwk(jwk);
-    if (!chosen) throw new Error(`signing key ${jwk.kid ?? ''}: no usable algorithm (ES256, ES384, PS256 or EdDSA)`);
-    const key = createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' });
-    const kid = jwk.kid ?? await calculateJwkThumbprint(createPublicKey(key).export({ format: 'jwk' }) as JWK);
-    return new InProcessSigner(key, kid, chosen);
   }
 
   sign(data: Uint8Array): Uint8Array {
