@@ -11,6 +11,10 @@ command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 if [ -z "${DATABASE_URL:-}" ] && ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 # nginx: the PDP's auth_request example is tested against Debian's nginx (issue 4).
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+# SoftHSM2: the PKCS#11 signing tests keep the gateway's keys in a throwaway SoftHSM token (issue 14);
+# opensc brings pkcs11-tool, which the operations runbook uses to inspect a token.
+[ -e /usr/lib/softhsm/libsofthsm2.so ] || command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null 2>&1; then need+=(chromium); fi
 
 [ ${#need[@]} -eq 0 ] && exit 0

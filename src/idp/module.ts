@@ -12,6 +12,7 @@ import { createAdapterFactory } from './adapter.ts';
 import { interactionRouter, type UpstreamRoutes } from './interactions.ts';
 import type { Secrets, SigningKeys } from './keys.ts';
 import { createProvider, type ProviderSso } from './provider.ts';
+import { jwksMount } from './keys/module.ts';
 import type { Clock } from '../clock.ts';
 import { BackchannelLogout } from '../federation/sso/backchannel.ts';
 import { RememberedConsents } from '../federation/sso/consent.ts';
@@ -67,7 +68,7 @@ export function idpModule(deps: IdpDeps): Idp {
   const accounts = new AccountStore(store, secrets.accountKey, Math.max(config.ttl.session, config.ttl.refreshToken));
   const { clock } = deps;
   const backchannel = new BackchannelLogout({
-    issuer: config.issuer, signingKeys: deps.keys.jwks.keys, store, clock, logger, ...config.sessions.backchannel,
+    issuer: config.issuer, signingKeys: deps.keys.signers, store, clock, logger, ...config.sessions.backchannel,
   });
   const consents = config.sessions.rememberConsent ? new RememberedConsents(store, config.ttl.session) : undefined;
   const { upstreamSessions, signedOut } = deps.sso;
@@ -88,6 +89,7 @@ export function idpModule(deps: IdpDeps): Idp {
     upstreamSessions,
     signedOut,
     mounts: [
+      ...jwksMount(deps.keys),
       { name: 'interactions', under: ['/interaction'], paths: deps.upstreamPaths, routes: interactions.routes() },
       { name: 'signed-out page', under: [SIGNED_OUT_PATH], routes: signedOutRouter(signedOut).routes() },
     ],

@@ -281,7 +281,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: adapter as Configuration['adapter'],
     clients: deps.clients.map(toClientMetadata),
-    jwks: keys.jwks as Configuration['jwks'],
+    // Keys in an HSM: external signing keys over the gateway's key set (src/idp/keys/providerKeys.ts).
+    jwks: (keys.provider ? { keys: keys.provider } : keys.jwks) as Configuration['jwks'],
     cookies: {
       keys: secrets.cookieKeys,
       long: { httpOnly: true, sameSite: 'lax' },
@@ -339,6 +340,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     } as Configuration['enabledJWA'],
     features: {
       devInteractions: { enabled: false },
+      ...(keys.provider ? { externalSigningSupport: { enabled: true, ack: 'experimental-01' } } : {}),
       fapi: { enabled: true, profile: '2.0' },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       dPoP: { enabled: true },

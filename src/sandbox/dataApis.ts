@@ -10,7 +10,7 @@
 // Nothing else a caller sends counts: X-Controller, X-Dataset, X-Citizen and the like are ignored.
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
-import type { JSONWebKeySet } from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import { AssertionRefused, DECISION_ASSERTION_HEADER, DecisionVerifier, type AssertionProblem, type DecisionAssertionClaims } from '../scopes/decisionAssertion.ts';
@@ -53,8 +53,8 @@ export interface DataApiOptions {
   registry: RegistryCache | undefined;
   /** The gateway: the assertion's issuer; these APIs are `<issuer>/sandbox/data` (its audience). */
   issuer: string;
-  /** The gateway's public keys, as /jwks serves them. */
-  jwks: JSONWebKeySet;
+  /** The gateway's public keys, as /jwks serves them (or a lookup that follows a key rotation). */
+  jwks: JSONWebKeySet | JWTVerifyGetKey;
   clock: Clock;
   /**
    * The population register: like a real API that holds them, these answer with the citizen's address

@@ -9,7 +9,7 @@ import type { HotStore } from '../store/hotStore.ts';
 import type { Mount } from '../http/app.ts';
 import type { Federation } from '../federation/module.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
-import { publicJwks } from '../scopes/decisionAssertion.ts';
+import { createLocalJWKSet } from 'jose';
 import { dataApiRouter } from './dataApis.ts';
 import type { PopulationRegister } from '../citizens/register/register.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './demoRp.ts';
@@ -83,7 +83,7 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
     ...simulatorPages.map((routes) => ({ name: 'e-ID simulator pages', under: ['/sandbox'], routes })),
     ...(demoRp ? [{ name: 'demo relying party', under: ['/sandbox/rp'], routes: demoRpRouter({ issuer: config.issuer, key: demoRp.key, store, logger, pep: Boolean(pep) }).routes() }] : []),
     ...(deps.demoApps?.length ? [{ name: 'shared sign-in demo apps', under: ['/sandbox/apps'], routes: demoAppsRouter(deps.demoApps, config.issuer, store, clock, logger).routes() }] : []),
-    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter({ registry: pep, issuer: config.issuer, jwks: publicJwks(deps.keys.jwks), clock: deps.clock, register: deps.register }).routes() }] : []),
+    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter({ registry: pep, issuer: config.issuer, jwks: (header, token) => createLocalJWKSet(deps.keys.signers.publicJwks())(header, token), clock: deps.clock, register: deps.register }).routes() }] : []),
   ];
 }
 

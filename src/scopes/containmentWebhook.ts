@@ -5,8 +5,9 @@
 // over a JSON body: one call of a JWT library verifies it, with no canonical form of the body to
 // agree on. Delivery is retried with exponential back-off, a bounded number of times.
 import { randomUUID } from 'node:crypto';
-import { importJWK, SignJWT, type JWK } from 'jose';
-import { preferredSigningKey } from '../idp/keys.ts';
+import type { JWK } from 'jose';
+import { asKeySet } from '../idp/keys.ts';
+import { signCompact, type SigningKeySet } from '../idp/keys/signer.ts';
 
 /** The JWS `typ` of a containment event (RFC 8725 §3.11: explicit typing, so it passes for no other token). */
 export const CONTAINMENT_EVENT_TYP = 'containment-event+jwt';
@@ -38,20 +39,13 @@ export interface EventSigner {
  * Signs with the first of the gateway's signing keys (ES256 where there is one: the key oidc-provider
  * prefers too). The key's kid goes in the header, so a receiver picks the key from /jwks.
  */
-export async function gatewayEventSigner(jwks: { keys: JWK[] }, issuer: string): Promise<EventSigner> {
-  const { jwk, alg } = preferredSigningKey(jwks);
-  if (!jwk.kid) throw new Error('keys.jwksFile: no signing key with a kid for containment webhooks');
-  const key = await importJWK(jwk, alg);
-  const kid = jwk.kid;
+export async function gatewayEventSigner(jwks: { keys: JWK[] } | SigningKeySet, issuer: string): Promise<EventSigner> {
+  const keys = asKeySet(jwks);
   return {
     async sign(event, nowMs) {
-      return new SignJWT({ ...event })
-        .setProtectedHeader({ alg, kid, typ: CONTAINMENT_EVENT_TYP })
-        .setIssuer(issuer)
-        .setAudience(event.controllerId)
-        .setIssuedAt(Math.floor(nowMs / 1000))
-        .setJti(randomUUID())
-        .sign(key);
+      return signCompact(keys.active(), {
+        ...event, iss: issuer, aud: event.controllerId, iat: Math.floor(nowMs / 1000), jti: randomUUID(),
+      }, { typ: CONTAINMENT_EVENT_TYP });
     },
   };
 }

@@ -14,10 +14,11 @@
 //
 // Signing is synchronous node:crypto on a KeyObject made once: the decision path is hot, and an ES256
 // signature with a cached key costs tens of microseconds, without jose's per-call key import and promise.
-import { createPrivateKey, createPublicKey, sign, constants, type KeyObject, type JsonWebKey as NodeJwk } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey as NodeJwk } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, errors, type JWK, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.ts';
-import { preferredSigningKey, type SigningAlg as Alg } from '../idp/keys.ts';
+import { asKeySet, preferredSigningKey } from '../idp/keys.ts';
+import { asBuffer, type Signer, type SigningKeySet } from '../idp/keys/signer.ts';
 import type { Permit } from './pdp.ts';
 import { canonicalQuery } from './routeTable.ts';
 
@@ -80,18 +81,16 @@ export function publicJwks(jwks: { keys: JWK[] }): JSONWebKeySet {
 const b64url = (text: string) => Buffer.from(text).toString('base64url');
 
 export class DecisionSigner {
-  readonly #key: KeyObject;
-  readonly #alg: Alg;
-  readonly #header: string;
+  readonly #keys: SigningKeySet;
+  /** The encoded header of the signer last used: made again only when a rotation changes the key. */
+  #header: { signer: Signer; encoded: string } | undefined;
   readonly #issuer: string;
   readonly #lifetimeSeconds: number;
   readonly #clock: Clock;
 
-  constructor(o: { jwks: { keys: JWK[] }; issuer: string; lifetimeSeconds: number; clock: Clock }) {
-    const { jwk, alg } = assertionKey(o.jwks);
-    this.#key = createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' });
-    this.#alg = alg;
-    this.#header = b64url(JSON.stringify({ alg, kid: jwk.kid, typ: DECISION_ASSERTION_TYPE }));
+  /** `jwks`: the gateway's key set (its active key signs), or a private JWKS (its preferred key signs). */
+  constructor(o: { jwks: { keys: JWK[] } | SigningKeySet; issuer: string; lifetimeSeconds: number; clock: Clock }) {
+    this.#keys = asKeySet(o.jwks);
     this.#issuer = o.issuer;
     this.#lifetimeSeconds = o.lifetimeSeconds;
     this.#clock = o.clock;
@@ -124,14 +123,12 @@ export class DecisionSigner {
   }
 
   sign(permit: Permit, request: PermittedRequest): string {
-    const input = `${this.#header}.${b64url(JSON.stringify(this.claims(permit, request)))}`;
-    const data = Buffer.from(input);
-    const signature = this.#alg === 'ES256'
-      ? sign('sha256', data, { key: this.#key, dsaEncoding: 'ieee-p1363' })
-      : this.#alg === 'PS256'
-        ? sign('sha256', data, { key: this.#key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })
-        : sign(null, data, this.#key);
-    return `${input}.${signature.toString('base64url')}`;
+    const signer = this.#keys.active();
+    if (this.#header?.signer !== signer) {
+      this.#header = { signer, encoded: b64url(JSON.stringify({ alg: signer.alg, kid: signer.kid, typ: DECISION_ASSERTION_TYPE })) };
+    }
+    const input = `${this.#header.encoded}.${b64url(JSON.stringify(this.claims(permit, request)))}`;
+    return `${input}.${asBuffer(signer.sign(Buffer.from(input))).toString('base64url')}`;
   }
 }
 

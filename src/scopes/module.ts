@@ -66,7 +66,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const routes = new RouteTable(config.pdp.routes.length ? config.pdp.routes : config.mode === 'sandbox' ? sandboxRoutes(config.issuer) : []);
   const audit = new DecisionAudit({ store, db, clock, logger, ...config.pdp.audit });
   await audit.maintain();
-  const signer = await gatewayEventSigner(keys.jwks, config.issuer);
+  const signer = await gatewayEventSigner(keys.signers, config.issuer);
   const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
   const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, protection: deps.protection, representation });
@@ -79,7 +79,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
     issuer: config.issuer,
     publicOrigin: config.pdp.publicOrigin ?? config.issuer,
     routes,
-    signer: new DecisionSigner({ jwks: keys.jwks, issuer: config.issuer, lifetimeSeconds: config.pdp.assertionLifetimeSeconds, clock }),
+    signer: new DecisionSigner({ jwks: keys.signers, issuer: config.issuer, lifetimeSeconds: config.pdp.assertionLifetimeSeconds, clock }),
     upstream,
     retryAfterSeconds: config.pdp.retryAfterSeconds,
     protectedFields: (dataset) => protectedFields.get(dataset) ?? everyField,

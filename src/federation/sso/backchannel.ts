@@ -13,8 +13,9 @@
 // Retries live in the instance that ended the session: an instance that stops mid-retry drops the
 // rest (the token would be stale by then anyway; products also expire their sessions).
 import { randomUUID } from 'node:crypto';
-import { SignJWT, importJWK, type JWK } from 'jose';
-import { preferredSigningKey } from '../../idp/keys.ts';
+import type { JWK } from 'jose';
+import { asKeySet } from '../../idp/keys.ts';
+import { signCompact, type SigningKeySet } from '../../idp/keys/signer.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
@@ -50,8 +51,8 @@ export interface LogoutTarget {
 
 export interface BackchannelOptions {
   issuer: string;
-  /** The provider's signing keys (private JWKs); the ES256 one signs, as ID tokens are signed. */
-  signingKeys: JWK[];
+  /** The gateway's signing keys (or a private JWKS): the active one signs, as ID tokens are signed. */
+  signingKeys: JWK[] | SigningKeySet;
   store: HotStore;
   clock: Clock;
   logger: Logger;
@@ -71,34 +72,27 @@ export class BackchannelLogout {
   readonly #o: BackchannelOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #running = new Set<Promise<void>>();
-  #key: Promise<{ key: CryptoKey | Uint8Array; kid: string | undefined; alg: string }> | undefined;
+  readonly #keys: SigningKeySet;
   #closed = false;
 
   constructor(options: BackchannelOptions) {
     this.#o = options;
-  }
-
-  #signingKey() {
-    this.#key ??= (async () => {
-      const { jwk, alg } = preferredSigningKey({ keys: this.#o.signingKeys });
-      return { key: await importJWK(jwk, alg), kid: jwk.kid, alg };
-    })();
-    return this.#key;
+    this.#keys = asKeySet(Array.isArray(options.signingKeys) ? { keys: options.signingKeys } : options.signingKeys);
   }
 
   /** The logout token for one product (exported for the receiver tests). */
   async logoutToken(target: LogoutTarget): Promise<string> {
-    const { key, kid, alg } = await this.#signingKey();
     const now = Math.floor(this.#o.clock.now() / 1000);
-    return new SignJWT({ events: { [BACKCHANNEL_EVENT]: {} }, ...(target.sid ? { sid: target.sid } : {}) })
-      .setProtectedHeader({ alg, typ: 'logout+jwt', ...(kid ? { kid } : {}) })
-      .setIssuer(this.#o.issuer)
-      .setAudience(target.clientId)
-      .setSubject(target.sub)
-      .setIssuedAt(now)
-      .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
-      .setJti(randomUUID())
-      .sign(key);
+    return signCompact(this.#keys.active(), {
+      events: { [BACKCHANNEL_EVENT]: {} },
+      ...(target.sid ? { sid: target.sid } : {}),
+      iss: this.#o.issuer,
+      aud: target.clientId,
+      sub: target.sub,
+      iat: now,
+      exp: now + LOGOUT_TOKEN_TTL_SECONDS,
+      jti: randomUUID(),
+    }, { typ: 'logout+jwt' });
   }
 
   /** Starts delivery to one product and returns at once with the delivery's id; never throws. */
