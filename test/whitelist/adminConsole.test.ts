@@ -135,7 +135,7 @@ test.serial('form posts without the CSRF token, with a wrong one, or from anothe
   const version = /name="version" value="(\d+)"/.exec(confirm.text)![1]!;
   const noToken = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen' } });
   t.is(noToken.status, 403, 'revoking needs the token too');
-  const revoked = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen', csrf: csrfOf(confirm.text) } });
+  const revoked = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen', csrf: csrfOf(confirm.text), reason: 'Testet städar' } });
   t.is(revoked.status, 302);
   t.deepEqual((await regionSandboxApprovals(ua, 'bokningsappen')).map((a) => a.status), ['revoked']);
 });
@@ -150,15 +150,15 @@ test.serial('a stale version is refused with "someone else changed this", and an
   const versionA = /name="version" value="(\d+)"/.exec(confirmA.text)![1]!;
 
   const tomas = await staffSession('tomas');
-  const refused = await tomas.request(`/admin/approvals/${approval!.id}/revoke?lang=en`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf((await tomas.request('/admin/?lang=en')).text) } });
+  const refused = await tomas.request(`/admin/approvals/${approval!.id}/revoke?lang=en`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf((await tomas.request('/admin/?lang=en')).text), reason: 'Fel kommun' } });
   t.is(refused.status, 403);
   t.regex(refused.text, /data-code="outside_controller"/);
   t.regex(refused.text, /You administer another data controller/);
 
   const confirmB = await other.request(`/admin/products/min-vardplan/approvals/${approval!.id}/revoke`);
-  const byOther = await other.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: /name="version" value="(\d+)"/.exec(confirmB.text)![1]!, productId: 'min-vardplan', csrf: csrfOf(confirmB.text) } });
+  const byOther = await other.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: /name="version" value="(\d+)"/.exec(confirmB.text)![1]!, productId: 'min-vardplan', csrf: csrfOf(confirmB.text), reason: 'Ersatt' } });
   t.is(byOther.status, 302);
-  const stale = await sara.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf(confirmA.text) } });
+  const stale = await sara.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf(confirmA.text), reason: 'Gammal sida' } });
   t.is(stale.status, 412);
   t.regex(stale.text, /data-code="version_conflict"/);
   t.regex(stale.text, /Någon annan har ändrat det här|Someone else changed this/);

@@ -17,7 +17,7 @@ export function sayCode(locale: Locale, prefix: string, code: string, params?: R
   return key in consoleTexts.texts[locale] ? say(locale, key as ConsoleKey, params) : undefined;
 }
 
-export const statusName = (locale: Locale, status: string): string => sayCode(locale, 'status', status) ?? status;
+export const statusName = (locale: Locale, status: string | undefined): string => sayCode(locale, 'status', String(status ?? '')) ?? String(status ?? '');
 export const roleName = (locale: Locale, role: string): string => sayCode(locale, 'role', role) ?? role;
 export const basisName = (locale: Locale, basis: string): string => sayCode(locale, 'basis', basis) ?? basis;
 export const actionName = (locale: Locale, action: string): string => sayCode(locale, 'action', action) ?? action;
