@@ -305,6 +305,10 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     ctx.body = signedOutPage(view(ctx));
   });
 
+  // The role screens (screens.ts) first: /products/new must not be read as the product "new".
+  roleScreens(router, { requireSession, requireCsrf, body, showProblem, names, catalogue: deps.catalogue ?? [], upstreams: deps.upstreams ?? [], acrValues: deps.acrValues ?? [],
+    staffNames: deps.staffNames ?? (async () => new Map()), now: () => clock.now(), logger });
+
   // --- Products ---
   router.get('/products/:id', requireSession, async (ctx) => {
     const { api, view: v, session } = stateOf(ctx);
@@ -514,7 +518,5 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     ctx.body = controllerPage(v, controller, policy, names, jump, flashOf(ctx, v.locale));
   });
 
-  roleScreens(router, { requireSession, requireCsrf, body, showProblem, names, catalogue: deps.catalogue ?? [], upstreams: deps.upstreams ?? [], acrValues: deps.acrValues ?? [],
-    staffNames: deps.staffNames ?? (async () => new Map()), now: () => clock.now(), logger });
   return router;
 }
