@@ -389,6 +389,12 @@ export const consoleMessages: KeysOf<typeof sv> = {
   'problem.store_unavailable.text': 'The registry\'s database does not answer right now. Try again in a while. Nothing was changed.',
   'problem.audit_unavailable.title': 'The history is not available',
   'problem.audit_unavailable.text': 'The history cannot be read right now. Try again in a while.',
+  'problem.bad_request.title': 'The request could not be read',
+  'problem.bad_request.text': 'The registry could not read what was sent. Reload the page and try again.',
+  'problem.payload_too_large.title': 'Too much at once',
+  'problem.payload_too_large.text': 'What was sent is larger than the registry accepts. Split the change.',
+  'problem.unsupported_media_type.title': 'The wrong format',
+  'problem.unsupported_media_type.text': 'The registry only accepts changes in JSON.',
   'problem.sign_in_failed.title': 'Sign-in failed',
   'problem.sign_in_failed.text': 'The sign-in could not be completed. Try again.',
 };

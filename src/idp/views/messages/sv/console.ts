@@ -401,6 +401,12 @@ export const consoleMessages = {
   'problem.store_unavailable.text': 'Registrets databas svarar inte just nu. Försök igen om en stund. Ingenting har ändrats.',
   'problem.audit_unavailable.title': 'Historiken är inte tillgänglig',
   'problem.audit_unavailable.text': 'Historiken kan inte läsas just nu. Försök igen om en stund.',
+  'problem.bad_request.title': 'Begäran kunde inte läsas',
+  'problem.bad_request.text': 'Registret kunde inte läsa det som skickades. Ladda om sidan och försök igen.',
+  'problem.payload_too_large.title': 'För mycket på en gång',
+  'problem.payload_too_large.text': 'Det som skickades är större än registret tar emot. Dela upp ändringen.',
+  'problem.unsupported_media_type.title': 'Fel format',
+  'problem.unsupported_media_type.text': 'Registret tar bara emot ändringar i JSON.',
   'problem.sign_in_failed.title': 'Inloggningen misslyckades',
   'problem.sign_in_failed.text': 'Inloggningen kunde inte slutföras. Försök igen.',
 } as const;
