@@ -182,9 +182,19 @@ test.serial('Chromium: operator registers and activates, certifier certifies, co
   await sara.click('#review');
   await sara.waitForSelector('#what-changes');
   t.regex(await text(sara, '#what-changes'), /Region Sandbox börjar dela bokningar \(läsa\) med Promenadappen/);
-  await checkHere(t, sara, 'approve confirmation');
+  await checkHere(t, sara, 'approve confirmation (sv)');
+  // The same confirmation in English (a page rendered by a POST: reached again through the form).
+  await sara.goto(`${gw.url}/admin/products/promenadappen/approve?lang=en`);
+  await sara.check('#access-bookings-read');
+  await sara.click('#review');
+  await sara.waitForSelector('#what-changes');
+  t.is(await sara.getAttribute('html', 'lang'), 'en');
+  t.regex(await text(sara, '#what-changes'), /Region Sandbox will start sharing bookings \(read\) with Promenadappen/);
+  await checkHere(t, sara, 'approve confirmation (en)');
   await sara.click('#confirm');
   await sara.waitForURL(/\/admin\/products\/promenadappen\?done=approved$/);
+  t.regex(await text(sara, '#notice'), /The approval is saved/);
+  await sara.goto(`${gw.url}/admin/products/promenadappen?lang=sv`);
   t.regex(await text(sara, '#live-access'), /Region Sandbox: bokningar \(läsa\)/);
   await sara.goto(`${gw.url}/admin/pending`);
   t.is(await sara.locator('#pending-promenadappen').count(), 0, 'decided: no longer waiting');
@@ -234,10 +244,21 @@ test.serial('Chromium: operator registers and activates, certifier certifies, co
   await sara.goto(`${gw.url}/admin/products/stegraknaren`);
   t.regex(await text(sara, '#approve-later'), /först när den är aktiv/);
   // The policy change goes through a confirmation (a POST page, checked as it is).
-  await sara.goto(`${gw.url}/admin/controllers/region-sandbox/policy`);
-  await sara.click('#review');
-  await sara.waitForSelector('#what-changes');
-  await checkHere(t, sara, 'policy confirmation');
+  for (const lang of ['en', 'sv'] as const) {
+    await sara.goto(`${gw.url}/admin/controllers/region-sandbox/policy?lang=${lang}`);
+    await sara.click('#review');
+    await sara.waitForSelector('#what-changes');
+    await checkHere(t, sara, `policy confirmation (${lang})`);
+    await sara.goto(`${gw.url}/admin/controllers/region-sandbox/jump-policy?lang=${lang}`);
+    await sara.click('#review');
+    await sara.waitForSelector('#what-changes');
+    await checkHere(t, sara, `jump-policy confirmation (${lang})`);
+  }
+  // Saving the jump policy as it is: the change goes through, and the controller page says so.
+  await sara.click('#confirm');
+  await sara.waitForURL(/\/admin\/controllers\/region-sandbox\?done=jumpPolicy$/);
+  t.regex(await text(sara, '#notice'), /Hopp-policyn är sparad/);
+  t.is(await sara.locator('#jump-policy').count(), 1);
   await sara.click('#logout');
   await sara.waitForURL(/\/session\/end/);
   await sara.click('button[name=logout][value=yes]');
