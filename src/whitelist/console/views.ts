@@ -19,7 +19,7 @@ export const TIME_ZONE = 'Europe/Stockholm';
 
 // Tables need more room than the sign-in pages' column; at 375 px a table scrolls inside its own
 // focusable region, never the page. The danger style marks what removes, stops or ends something.
-const wide = raw(`<style>main{max-width:68rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #cfd6e0;vertical-align:top}
+const wide = raw(`<style>main{max-width:68rem}main p,main li,main dd,legend,label{overflow-wrap:break-word}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #cfd6e0;vertical-align:top}
 .table{overflow-x:auto;max-width:100%;position:relative}nav.console{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin-bottom:1.5rem}nav.console form{margin-left:auto}
 .warn{color:#8a3b00;font-weight:600}.bad{color:#a4161a;font-weight:600}.ok{color:#1e5e2a}fieldset{border:1px solid #cfd6e0;border-radius:.4rem;margin-top:1rem;min-width:0}
 fieldset label{display:inline;font-weight:400;margin:0 1rem 0 .25rem}input[type=checkbox],input[type=radio]{width:auto}
