@@ -415,3 +415,65 @@ test.serial('the pending list shows a controller admin only their own controller
   t.false(ids.includes('demo-rp'), 'shared automatically by the policy: decided');
   t.true(ids.includes('stegraknaren'), 'a suspended product that asks for our data still waits for a decision');
 });
+
+test.serial('the operator registers a framework and assigns and removes a role; the certifier withdraws with a reason; the admin saves a policy; each is in the history', async (t) => {
+  const olof = await staffSession('olof');
+  const frameworks = await olof.request('/admin/frameworks?lang=en');
+  const fw = await olof.request('/admin/frameworks', { form: { csrf: csrfOf(frameworks.text), id: 'vardtrygg', name: 'Vårdtrygg', description: 'Ett testramverk' } });
+  t.is(fw.status, 302, fw.text.slice(0, 300));
+  t.regex((await olof.request('/admin/frameworks?lang=en')).text, /id="framework-vardtrygg"/);
+  const again = await olof.request('/admin/frameworks?lang=en', { form: { csrf: csrfOf(frameworks.text), id: 'vardtrygg', name: 'Vårdtrygg' } });
+  t.is(again.status, 400);
+  t.regex(again.text, /There is already an entry with the same identity/);
+
+  const roles = await olof.request('/admin/roles?lang=en');
+  const assigned = await olof.request('/admin/roles', { form: { csrf: csrfOf(roles.text), hsaId: 'SE5560000001-CB02', role: 'certifier', scope: 'vardtrygg' } });
+  t.is(assigned.status, 302, assigned.text.slice(0, 300));
+  const after = await olof.request('/admin/roles?lang=en');
+  const rid = /<tr id="role-([^"]+)"><td>SE5560000001-CB02<\/td>/.exec(after.text)?.[1];
+  t.truthy(rid);
+  const badScope = await olof.request('/admin/roles?lang=en', { form: { csrf: csrfOf(roles.text), hsaId: 'SE5560000001-CB03', role: 'certifier', scope: 'no-such-framework' } });
+  t.is(badScope.status, 400);
+  t.regex(badScope.text, /a certification body has a framework[^<]*\(invalid_scope\)/);
+  const confirm = await olof.request(`/admin/roles/${rid}/remove?lang=en`);
+  t.regex(confirm.text, /SE5560000001-CB02 loses the role Certification body \(vardtrygg\)/);
+  const first = await olof.request(`/admin/roles/${rid}/remove?lang=en`, { form: { csrf: csrfOf(confirm.text), version: '1' } });
+  t.is(first.status, 200, 'without confirmed=yes the post only shows the confirmation');
+  t.regex((await olof.request('/admin/roles?lang=en')).text, new RegExp(`id="role-${rid}"`));
+  const removed = await olof.request(`/admin/roles/${rid}/remove`, { form: { csrf: csrfOf(confirm.text), version: '1', confirmed: 'yes' } });
+  t.is(removed.status, 302, removed.text.slice(0, 300));
+  t.notRegex((await olof.request('/admin/roles?lang=en')).text, new RegExp(`id="role-${rid}"`));
+
+  const maria = await staffSession('maria');
+  const demo = await maria.request('/admin/products/demo-rp?lang=en');
+  const withdrawHref = /href="(\/admin\/products\/demo-rp\/certifications\/[^"]+\/withdraw)"/.exec(demo.text)?.[1];
+  t.truthy(withdrawHref);
+  const withdrawPage = await maria.request(`${withdrawHref}?lang=en`);
+  t.regex(withdrawPage.text, /Automatic sharing that rests on it ends within a second/);
+  const action = /<form method="post" action="([^"]+)"/.exec(withdrawPage.text.replace(/<form method="post" action="\/admin\/logout">/, ''))?.[1] ?? '';
+  const fields = { csrf: csrfOf(withdrawPage.text), version: /name="version" value="(\d+)"/.exec(withdrawPage.text)![1]!, productId: 'demo-rp', confirmed: 'yes' };
+  const noReason = await maria.request(`${action}?lang=en`, { form: fields });
+  t.is(noReason.status, 400);
+  t.regex(noReason.text, /Write a reason/);
+  const withdrawn = await maria.request(action, { form: { ...fields, reason: 'Testbädden stängd' } });
+  t.is(withdrawn.status, 302, withdrawn.text.slice(0, 300));
+  t.regex((await maria.request('/admin/products/demo-rp?lang=en')).text, /data-state="withdrawn"/);
+
+  // Region Sandbox's policy: drop its only line (danger), confirm, and the product loses the automatic sharing.
+  const sara = await staffSession('sara');
+  const edit = await sara.request('/admin/controllers/region-sandbox/policy?lang=en');
+  const review = await sara.request('/admin/controllers/region-sandbox/policy?lang=en', { form: { csrf: csrfOf(edit.text) } });
+  t.is(review.status, 200);
+  t.regex(review.text, /policy is replaced by one that accepts no trust framework/);
+  t.regex(review.text, /id="confirm" class="danger"/);
+  const accepts = /name="accepts" value="([^"]*)"/.exec(review.text)![1]!;
+  const version = /name="version" value="(\d+)"/.exec(review.text)![1]!;
+  const saved = await sara.request('/admin/controllers/region-sandbox/policy', { form: { csrf: csrfOf(review.text), accepts: accepts.replace(/&quot;/g, '"'), version, confirmed: 'yes' } });
+  t.is(saved.status, 302, saved.text.slice(0, 300));
+  t.regex((await sara.request('/admin/controllers/region-sandbox?lang=en')).text, /The policy accepts no trust framework/);
+
+  const history = await olof.request('/admin/audit?action=role&lang=en');
+  t.regex(history.text, /Olof Olsson \(SE5565594230-OP01\) \(Federation operator\) removed a role/);
+  const certHistory = await olof.request('/admin/audit?productId=demo-rp&action=certification&lang=en');
+  t.regex(certHistory.text, /withdrew a certification[\s\S]*Reason: Testbädden stängd/);
+});

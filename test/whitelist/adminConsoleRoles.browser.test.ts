@@ -99,6 +99,14 @@ test.serial('Chromium: operator registers and activates, certifier certifies, co
   await olof.fill('#jwks', jwks);
   await olof.check('#method-bankid');
   await olof.check('#ask-bookings-read');
+  // Keys that are not a JWKS: the form comes back with the problem in words, the fields kept.
+  await olof.fill('#jwks', 'not json');
+  await olof.click('#register');
+  await olof.waitForSelector('#form-errors');
+  t.regex(await text(olof, '#form-errors'), /JWKS i JSON/);
+  t.is(await olof.inputValue('#name'), 'Promenadappen');
+  await checkHere(t, olof, 'register a product: errors');
+  await olof.fill('#jwks', jwks);
   await olof.click('#register');
   await olof.waitForURL(/\/admin\/products\/promenadappen\?done=registered$/);
   t.regex(await text(olof, '#notice'), /Produkten är registrerad/);
@@ -230,6 +238,17 @@ test.serial('Chromium: operator registers and activates, certifier certifies, co
   await sara.click('#product-history');
   await sara.waitForSelector('#audit');
   t.regex(await text(sara, '#audit'), /återkallade ett godkännande[\s\S]*Anledning: Produkten behöver inte våra bokningar/);
+
+  // A containment suspension at Region Sandbox: listed on the product page, lifted through a confirmation.
+  const suspension = await gw.pdp!.containment.trip({ productId: 'demo-rp', clientId: 'demo-rp', controllerId: 'region-sandbox', reason: 'suspicious_denials' });
+  t.truthy(suspension);
+  await sara.goto(`${gw.url}/admin/products/demo-rp?lang=sv`);
+  t.regex(await text(sara, '#suspensions'), /Region Sandbox stängde av produkten/);
+  await checkPage(t, sara, 'lift a suspension: confirmation', `${gw.url}${await sara.getAttribute(`#lift-${suspension!.id}`, 'href') ?? ''}`);
+  await sara.click('#confirm');
+  await sara.waitForURL(/\/admin\/products\/demo-rp\?done=lifted$/);
+  t.regex(await text(sara, '#notice'), /Avstängningen är hävd/);
+  t.is(await sara.locator('#suspensions').count(), 0);
 
   // The controller administrator's other screens.
   for (const path of ['/admin/controllers/region-sandbox', '/admin/controllers/region-sandbox/policy', '/admin/controllers/region-sandbox/jump-policy',
