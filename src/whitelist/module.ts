@@ -17,6 +17,7 @@ import { adminApiRouter } from './api/router.ts';
 import { RegistryStore } from './store.ts';
 import type { ExposureAdmin } from '../scopes/exposureAdmin.ts';
 import { adminConsoleRouter } from './console/router.ts';
+import { HSA_ID } from '../idp/accounts.ts';
 import { ProductGate } from './productGate.ts';
 import { RegistryCache, type RegistrySource } from './registryCache.ts';
 import { openRegistry, openRegistryDb, type Registry } from './registry.ts';
@@ -121,6 +122,13 @@ export async function whitelistModule(deps: WhitelistDeps): Promise<Whitelist> {
               under: ['/admin'],
               routes: adminConsoleRouter({
                 issuer: config.issuer, key: consoleKey, store, clock, logger, sessionTtlSeconds: config.admin.console.sessionTtl, catalogue: config.datasets,
+                upstreams: Object.keys(config.loa.providers),
+                acrValues: [...new Set(Object.values(config.loa.providers).flatMap((p) => [p.acr, ...Object.values(p.levels ?? {})]))],
+                // The staff directory: the accounts of staff who have signed in here (an HSA-id that is not an account is shown as itself).
+                staffNames: async (hsaIds) => new Map((await Promise.all(hsaIds.filter((id) => HSA_ID.test(id)).map(async (id) => {
+                  const account = await accounts.find(accounts.staffAccountIdFor(id)).catch(() => undefined);
+                  return account?.kind === 'staff' ? [[id, account.name] as const] : [];
+                }))).flat()),
               }).routes(),
             }]
           : []),

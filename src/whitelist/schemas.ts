@@ -98,7 +98,11 @@ export const productInput = z.strictObject({
   requestedAccess: z.array(datasetAccess).min(1).max(50),
 });
 export const productUpdate = productInput.extend({ id: slug.optional() });
-export const productStatusInput = z.strictObject({ status: productStatus });
+/** Why a change was made, in the words of the person who made it: kept in the change's audit entry (`after.reason`). */
+export const reason = z.string().trim().min(1).max(500);
+export const productStatusInput = z.strictObject({ status: productStatus, reason: reason.optional() });
+/** Revoking an approval or withdrawing a certification: the reason is optional for programs, the console asks for it. */
+export const reasonedAction = z.strictObject({ reason: reason.optional() });
 export const product = productInput.extend({ status: productStatus, ...versioned });
 
 export const certificationInput = z.strictObject({
@@ -181,5 +185,20 @@ export const approvalQuery = z.strictObject({ controllerId: slug.optional(), pro
 export const auditQuery = z.strictObject({
   objectType: auditEntry.shape.objectType.optional(),
   objectId: z.string().max(64).optional(),
+  /** Who acted: an HSA-id, a client_id or `system`. */
+  actor: z.string().min(1).max(128).optional(),
+  /** The action, or the start of one: `approval` finds approval.grant, approval.revoke and approval.limits. */
+  action: z.string().regex(/^[a-z_.]{1,64}$/, 'an action such as approval.revoke, or its start').optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  /** A product's whole history: its own entries and those of its certifications, approvals (their limits included) and suspensions. */
+  productId: slug.optional(),
   limit: z.coerce.number().int().min(1).max(5000).optional(),
+});
+
+/** A product that asks for data a controller holds and that the controller has not decided on (no approval of its own, no automatic sharing). */
+export const pendingProduct = z.object({
+  productId: z.string(), name: z.string(), supplierName: z.string(), supplierOrgNumber: z.string(), purpose: z.string(), status: productStatus,
+  asks: z.array(datasetAccess).describe('what the product asks for of the data sets this controller holds'),
+  registeredAt: instant,
 });

@@ -283,12 +283,36 @@ export class RegistryService {
     return { productId: id, revision: snapshot.revision, approvals: live.approvals, lapses: live.lapses };
   }
 
-  async setProductStatus(p: Principal, id: string, expected: number, status: Product['status']): Promise<Product> {
+  /**
+   * "Väntar på mitt beslut": products that ask for data the controller holds and that it has not
+   * decided on — no approval of its own (live, expired or revoked: a revoked one is a "no") and no
+   * automatic sharing by its policy right now. Retired products wait for nobody.
+   */
+  async pendingFor(p: Principal, controllerId: string): Promise<Array<z.output<typeof S.pendingProduct>>> {
+    this.#authorize(p, 'registry.read');
+    if (!isOperator(p) && p !== SYSTEM && !scopesOf(p, 'controller_admin').includes(controllerId)) {
+      throw new RegistryError(403, 'outside_controller', `${p.actor} administers no controller ${JSON.stringify(controllerId)}`);
+    }
+    const snapshot = await this.store.snapshot();
+    const controller = snapshot.controllers.find((c) => c.id === controllerId);
+    if (!controller) throw notFound('controller', controllerId);
+    const decided = new Set(snapshot.approvals.filter((a) => a.controllerId === controllerId).map((a) => a.productId));
+    const now = this.#now();
+    return snapshot.products.flatMap((product) => {
+      if (product.status === 'retired' || decided.has(product.id)) return [];
+      const asks = product.requestedAccess.filter((a) => controller.datasets.includes(a.dataset));
+      if (!asks.length) return [];
+      if (liveApprovals(snapshot, product, now, this.catalogue.list()).approvals.some((a) => a.controllerId === controllerId)) return [];
+      return [{ productId: product.id, name: product.name, supplierName: product.supplierName, supplierOrgNumber: product.supplierOrgNumber, purpose: product.purpose, status: product.status, asks, registeredAt: product.createdAt }];
+    });
+  }
+
+  async setProductStatus(p: Principal, id: string, expected: number, status: Product['status'], reason?: string): Promise<Product> {
     const who = this.#authorize(p, 'product.status');
     const product = await this.#requireProduct(id);
     if (product.status === 'retired') throw new RegistryError(409, 'invalid_transition', `product ${id} is retired; a retired product does not come back`);
     if (product.status === status) throw new RegistryError(409, 'invalid_transition', `product ${id} is already ${status}`);
-    return this.#announce(await this.store.setProductStatus(who, id, expected, status));
+    return this.#announce(await this.store.setProductStatus(who, id, expected, status, reason));
   }
 
   // --- certifications ----------------------------------------------------------------------------
@@ -319,11 +343,11 @@ export class RegistryService {
     return this.#announce(await this.store.createCertification(who, input));
   }
 
-  async withdrawCertification(p: Principal, id: string, expected: number): Promise<Certification> {
+  async withdrawCertification(p: Principal, id: string, expected: number, reason?: string): Promise<Certification> {
     const c = await this.store.getCertification(id);
     if (!c) throw notFound('certification', id);
     const who = this.#authorize(p, 'certification.withdraw', { frameworkId: c.frameworkId });
-    return this.#announce(await this.store.withdrawCertification(who, id, expected));
+    return this.#announce(await this.store.withdrawCertification(who, id, expected, reason));
   }
 
   // --- approvals ---------------------------------------------------------------------------------
@@ -385,11 +409,11 @@ export class RegistryService {
     }
   }
 
-  async revokeApproval(p: Principal, id: string, expected: number): Promise<Approval> {
+  async revokeApproval(p: Principal, id: string, expected: number, reason?: string): Promise<Approval> {
     const a = await this.store.getApproval(id);
     if (!a) throw notFound('approval', id);
     const who = this.#authorize(p, 'approval.revoke', { controllerId: a.controllerId });
-    return this.#announce(await this.store.revokeApproval(who, id, expected));
+    return this.#announce(await this.store.revokeApproval(who, id, expected, reason));
   }
 
   // --- roles -------------------------------------------------------------------------------------
@@ -423,16 +447,26 @@ export class RegistryService {
   // --- audit -------------------------------------------------------------------------------------
 
   /** Operators read everything; a controller admin the entries of its controllers, their policies and approvals. */
-  async listAudit(p: Principal, query: Omit<AuditQuery, 'objects'>): Promise<AuditEntry[]> {
+  async listAudit(p: Principal, query: Omit<AuditQuery, 'objects'> & { productId?: string | undefined }): Promise<AuditEntry[]> {
     this.#authorize(p, 'registry.read');
-    if (p === SYSTEM || isOperator(p)) return this.store.listAudit(clean(query));
+    const { productId, ...rest } = query;
+    // A product's history: its own entries and those about it (certifications, approvals and their limits).
+    const about = productId === undefined ? undefined : [
+      { objectType: 'product' as const, objectId: productId },
+      ...(await this.store.listCertifications({ productId })).map((c) => ({ objectType: 'certification' as const, objectId: c.id })),
+      ...(await this.store.listApprovals({ productId })).map((a) => ({ objectType: 'approval' as const, objectId: a.id })),
+    ];
+    const key = (o: { objectType: string; objectId: string }) => `${o.objectType}|${o.objectId}`;
+    if (p === SYSTEM || isOperator(p)) return this.store.listAudit(clean({ ...rest, ...(about ? { objects: about } : {}) }));
+    query = rest;
     const controllers = scopesOf(p, 'controller_admin');
     if (!controllers.length) throw new RegistryError(403, 'forbidden_role', 'the audit trail is visible to operators and controller admins');
     const approvals = await this.store.listApprovals();
     const objects = [
       ...controllers.flatMap((id) => [{ objectType: 'controller' as const, objectId: id }, { objectType: 'policy' as const, objectId: id }, { objectType: 'jump_policy' as const, objectId: id }]),
       ...approvals.filter((a) => controllers.includes(a.controllerId)).map((a) => ({ objectType: 'approval' as const, objectId: a.id })),
-    ].filter((o) => (!query.objectType || o.objectType === query.objectType) && (!query.objectId || o.objectId === query.objectId));
+    ].filter((o) => (!query.objectType || o.objectType === query.objectType) && (!query.objectId || o.objectId === query.objectId))
+      .filter((o) => !about || about.some((a) => key(a) === key(o)));
     return this.store.listAudit({ ...clean(query), objects });
   }
 }

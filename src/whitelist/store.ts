@@ -68,8 +68,18 @@ export interface AuditQuery {
   objectId?: string;
   /** Entries whose object is any of these (type, id) pairs; used to limit a controller admin's view. */
   objects?: Array<{ objectType: AuditEntry['objectType']; objectId: string }>;
+  /** Entries by this actor (HSA-id, client_id or `system`). */
+  actor?: string;
+  /** Entries whose action is this one or starts with it and a dot (`approval` finds approval.revoke). */
+  action?: string;
+  /** Entries at or after `from` and before `to` (ISO instants). */
+  from?: string;
+  to?: string;
   limit?: number;
 }
+
+/** A change's reason, kept in its audit entry next to the object as it became (`after.reason`). */
+const withReason = <T extends object>(value: T, reason: string | undefined): T | (T & { reason: string }) => (reason ? { ...value, reason } : value);
 
 export class RegistryStore {
   readonly db: Db;
@@ -197,6 +207,10 @@ export class RegistryStore {
     const params: unknown[] = [];
     if (query.objectType) { params.push(query.objectType); where.push(`object_type = $${params.length}`); }
     if (query.objectId) { params.push(query.objectId); where.push(`object_id = $${params.length}`); }
+    if (query.actor) { params.push(query.actor); where.push(`actor = $${params.length}`); }
+    if (query.action) { params.push(query.action, `${query.action.replace(/[\\%_]/g, (c) => `\\${c}`)}.%`); where.push(`(action = $${params.length - 1} OR action LIKE $${params.length})`); }
+    if (query.from) { params.push(query.from); where.push(`at >= $${params.length}`); }
+    if (query.to) { params.push(query.to); where.push(`at < $${params.length}`); }
     if (query.objects) {
       if (query.objects.length === 0) return [];
       params.push(query.objects.map((o) => `${o.objectType}|${o.objectId}`));
@@ -343,14 +357,14 @@ export class RegistryStore {
     }));
   }
 
-  setProductStatus(who: AuditActor, id: string, expected: number, status: Product['status']): Promise<Written<Product>> {
+  setProductStatus(who: AuditActor, id: string, expected: number, status: Product['status'], reason?: string): Promise<Written<Product>> {
     return this.#write(who, async (tx, now) => {
       const before = await this.#lock(tx, PRODUCTS, id, expected);
       const value = productFromRow(theRow(await tx.query<ProductRow>(
         'UPDATE products SET status = $2, version = version + 1, updated_at = $3 WHERE id = $1 AND version = $4 RETURNING *',
         [id, status, now, expected],
       ), 'UPDATE products'));
-      return { value, audit: { action: `product.status.${status}`, objectType: 'product', objectId: id, before, after: value } };
+      return { value, audit: { action: `product.status.${status}`, objectType: 'product', objectId: id, before, after: withReason(value, reason) } };
     });
   }
 
@@ -366,7 +380,7 @@ export class RegistryStore {
     }));
   }
 
-  withdrawCertification(who: AuditActor, id: string, expected: number): Promise<Written<Certification>> {
+  withdrawCertification(who: AuditActor, id: string, expected: number, reason?: string): Promise<Written<Certification>> {
     return this.#write(who, async (tx, now) => {
       const before = await this.#lock(tx, CERTIFICATIONS, id, expected);
       if (before.status === 'withdrawn') throw new RegistryError(409, 'already_withdrawn', `certification ${id} is already withdrawn`);
@@ -374,7 +388,7 @@ export class RegistryStore {
         `UPDATE certifications SET status = 'withdrawn', version = version + 1, updated_at = $2 WHERE id = $1 AND version = $3 RETURNING *`,
         [id, now, expected],
       ), 'UPDATE certifications'));
-      return { value, audit: { action: 'certification.withdraw', objectType: 'certification', objectId: id, before, after: value } };
+      return { value, audit: { action: 'certification.withdraw', objectType: 'certification', objectId: id, before, after: withReason(value, reason) } };
     });
   }
 
@@ -392,7 +406,7 @@ export class RegistryStore {
   }
 
   /** A revoked row with basis `certification` also blocks the policy's automatic approval (model.ts). */
-  revokeApproval(who: AuditActor, id: string, expected: number): Promise<Written<Approval>> {
+  revokeApproval(who: AuditActor, id: string, expected: number, reason?: string): Promise<Written<Approval>> {
     return this.#write(who, async (tx, now) => {
       const before = await this.#lock(tx, APPROVALS, id, expected);
       if (before.status === 'revoked') throw new RegistryError(409, 'already_revoked', `approval ${id} is already revoked`);
@@ -400,7 +414,7 @@ export class RegistryStore {
         `UPDATE approvals SET status = 'revoked', revoked_at = $2, version = version + 1, updated_at = $2 WHERE id = $1 AND version = $3 RETURNING *`,
         [id, now, expected],
       ), 'UPDATE approvals'));
-      return { value, audit: { action: 'approval.revoke', objectType: 'approval', objectId: id, before, after: value } };
+      return { value, audit: { action: 'approval.revoke', objectType: 'approval', objectId: id, before, after: withReason(value, reason) } };
     });
   }
 

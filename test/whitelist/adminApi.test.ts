@@ -317,7 +317,7 @@ test.serial('the OpenAPI document is valid JSON, OpenAPI 3.1, and lists every pa
     '/frameworks': ['get', 'post'], '/frameworks/{id}': ['get', 'put'], '/products': ['get', 'post'], '/products/{id}': ['get', 'put'],
     '/products/{id}/status': ['post'], '/products/{id}/access': ['get'], '/certifications': ['get', 'post'], '/certifications/{id}': ['get'],
     '/certifications/{id}/withdraw': ['post'], '/approvals': ['get', 'post'], '/approvals/{id}': ['get'], '/approvals/{id}/revoke': ['post'],
-    '/roles': ['get', 'post'], '/roles/{id}': ['delete'], '/audit': ['get'], '/controllers/{id}/jump-policy': ['get', 'put'],
+    '/roles': ['get', 'post'], '/roles/{id}': ['delete'], '/audit': ['get'], '/controllers/{id}/jump-policy': ['get', 'put'], '/controllers/{id}/pending': ['get'],
     // The exposure resources are routes of the same table where the decision point runs (here it does).
     '/approvals/{id}/limits': ['get', 'put'], '/controllers/{id}/cohorts': ['get', 'post'], '/controllers/{id}/cohorts/{cohortId}': ['get', 'put', 'delete'],
     '/suspensions': ['get'], '/suspensions/{id}/report': ['get'], '/suspensions/{id}/lift': ['post'],

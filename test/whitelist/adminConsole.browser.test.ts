@@ -79,6 +79,7 @@ test.serial('Chromium: sara approves Bokningsappen for Region Sandbox, sees it, 
   await page.waitForSelector('#what-changes');
   t.regex(await page.textContent('#what-changes') ?? '', /Region Sandbox slutar dela bokningar \(läsa\) med Bokningsappen/);
   await axe('revoke confirmation');
+  await page.fill('#reason', 'Granskningen gäller inte längre');
   await page.click('#confirm');
   await page.waitForURL(/\/admin\/products\/bokningsappen\?done=revoked$/);
   t.regex(await page.textContent('#notice') ?? '', /Godkännandet är återkallat/);

@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { browserThroughBankId, browserThroughSaml } from '../helpers/signIn.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
+import { STAFF, callApi, staffToken } from '../helpers/adminApi.ts';
 
 const ANNA = '198003121236';
 
@@ -135,7 +136,7 @@ test.serial('form posts without the CSRF token, with a wrong one, or from anothe
   const version = /name="version" value="(\d+)"/.exec(confirm.text)![1]!;
   const noToken = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen' } });
   t.is(noToken.status, 403, 'revoking needs the token too');
-  const revoked = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen', csrf: csrfOf(confirm.text) } });
+  const revoked = await ua.request(`/admin/approvals/${made[0]!.id}/revoke`, { form: { version, productId: 'bokningsappen', csrf: csrfOf(confirm.text), reason: 'Testet städar' } });
   t.is(revoked.status, 302);
   t.deepEqual((await regionSandboxApprovals(ua, 'bokningsappen')).map((a) => a.status), ['revoked']);
 });
@@ -150,15 +151,15 @@ test.serial('a stale version is refused with "someone else changed this", and an
   const versionA = /name="version" value="(\d+)"/.exec(confirmA.text)![1]!;
 
   const tomas = await staffSession('tomas');
-  const refused = await tomas.request(`/admin/approvals/${approval!.id}/revoke?lang=en`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf((await tomas.request('/admin/?lang=en')).text) } });
+  const refused = await tomas.request(`/admin/approvals/${approval!.id}/revoke?lang=en`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf((await tomas.request('/admin/?lang=en')).text), reason: 'Fel kommun' } });
   t.is(refused.status, 403);
   t.regex(refused.text, /data-code="outside_controller"/);
   t.regex(refused.text, /You administer another data controller/);
 
   const confirmB = await other.request(`/admin/products/min-vardplan/approvals/${approval!.id}/revoke`);
-  const byOther = await other.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: /name="version" value="(\d+)"/.exec(confirmB.text)![1]!, productId: 'min-vardplan', csrf: csrfOf(confirmB.text) } });
+  const byOther = await other.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: /name="version" value="(\d+)"/.exec(confirmB.text)![1]!, productId: 'min-vardplan', csrf: csrfOf(confirmB.text), reason: 'Ersatt' } });
   t.is(byOther.status, 302);
-  const stale = await sara.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf(confirmA.text) } });
+  const stale = await sara.request(`/admin/approvals/${approval!.id}/revoke`, { form: { version: versionA, productId: 'min-vardplan', csrf: csrfOf(confirmA.text), reason: 'Gammal sida' } });
   t.is(stale.status, 412);
   t.regex(stale.text, /data-code="version_conflict"/);
   t.regex(stale.text, /Någon annan har ändrat det här|Someone else changed this/);
@@ -312,4 +313,167 @@ test.serial('a token the API no longer accepts ends the console session with a "
   const next = await ua.request('/admin/');
   t.is(next.status, 302);
   t.regex(next.location ?? '', /\/admin\/login/);
+});
+
+// --- The role screens (issue 15): what each role may not do, CSRF on every new form, reasons ---
+
+test.serial('a controller admin cannot approve for another controller, a certifier cannot approve, and neither changes anything', async (t) => {
+  const head = () => gw.registryDb!.store.revision();
+  const before = await head();
+  const tomas = await staffSession('tomas');
+  const tomasCsrf = csrfOf((await tomas.request('/admin/?lang=en')).text);
+  const forRegion = await tomas.request('/admin/products/bokningsappen/approve?lang=en', { form: approveForm(tomasCsrf) });
+  t.is(forRegion.status, 403);
+  t.regex(forRegion.text, /data-code="outside_controller"/);
+  t.regex(forRegion.text, /You administer another data controller/);
+  t.regex(forRegion.text, /<small class="code">[^<]*outside_controller/, 'the code is kept small');
+
+  const maria = await staffSession('maria');
+  const form = await maria.request('/admin/products/bokningsappen/approve?lang=en');
+  t.is(form.status, 403, 'no approve form for a certifier');
+  t.regex(form.text, /data-code="forbidden_role"/);
+  const posted = await maria.request('/admin/products/bokningsappen/approve?lang=en', { form: approveForm(csrfOf((await maria.request('/admin/?lang=en')).text)) });
+  t.is(posted.status, 403);
+  t.regex(posted.text, /data-code="forbidden_role"/);
+  t.notRegex((await maria.request('/admin/products/bokningsappen?lang=en')).text, /id="approve"/);
+  const pending = await maria.request('/admin/pending?lang=en');
+  t.is(pending.status, 403, 'no pending list for a certifier');
+  t.is(await head(), before, 'nothing was written');
+});
+
+test.serial('every form of the role screens needs the CSRF token; a status change, a revocation and a withdrawal need a reason', async (t) => {
+  const head = () => gw.registryDb!.store.revision();
+  const olof = await staffSession('olof');
+  const product = await olof.request('/admin/products/min-vardplan?lang=en');
+  t.regex(product.text, /id="status-active"/);
+  const before = await head();
+  const posts: Array<[string, Record<string, string>]> = [
+    ['/admin/products', { id: 'csrf-app', name: 'X' }],
+    ['/admin/products/min-vardplan/status', { to: 'active', version: '1', reason: 'x', confirmed: 'yes' }],
+    ['/admin/frameworks', { id: 'csrf-fw', name: 'X' }],
+    ['/admin/roles', { hsaId: 'SE5560000001-CB02', role: 'operator' }],
+  ];
+  for (const [path, fields] of posts) {
+    const none = await olof.request(`${path}?lang=en`, { form: fields });
+    t.is(none.status, 403, path);
+    t.regex(none.text, /data-code="csrf"/, path);
+    const wrong = await olof.request(`${path}?lang=en`, { form: { ...fields, csrf: 'forged' } });
+    t.is(wrong.status, 403, path);
+  }
+  t.is(await head(), before, 'no form without the token changed anything');
+
+  // The status change: a GET confirmation, then a POST that needs a reason.
+  const confirm = await olof.request('/admin/products/min-vardplan/status?to=active&lang=en');
+  t.is(confirm.status, 200);
+  t.regex(confirm.text, /Min vårdplan is activated/);
+  const version = /name="version" value="(\d+)"/.exec(confirm.text)![1]!;
+  const noReason = await olof.request('/admin/products/min-vardplan/status?lang=en', { form: { csrf: csrfOf(confirm.text), to: 'active', version, confirmed: 'yes' } });
+  t.is(noReason.status, 400);
+  t.regex(noReason.text, /Write a reason/);
+  t.is(await head(), before, 'no reason, no change');
+  const retire = await olof.request('/admin/products/min-vardplan/status?to=retired&lang=en');
+  t.regex(retire.text, /cannot be undone/);
+  t.regex(retire.text, /id="confirm" class="danger"/, 'retiring looks destructive');
+  const done = await olof.request('/admin/products/min-vardplan/status', { form: { csrf: csrfOf(confirm.text), to: 'active', version, confirmed: 'yes', reason: 'Granskad' } });
+  t.is(done.status, 302, done.text.slice(0, 300));
+  t.is(done.location, `${gw.url}/admin/products/min-vardplan?done=status`);
+
+  // The reason is in the audit entry, and the API finds it by action, actor and product.
+  const api = await staffToken(gw, STAFF.OLOF);
+  const found = await callApi(gw, api, 'GET', `/admin/api/v1/audit?action=product.status&actor=${STAFF.OLOF}&productId=min-vardplan`);
+  t.is(found.status, 200);
+  t.deepEqual(found.body.items.map((e: { action: string; after: { reason?: string } }) => [e.action, e.after.reason]), [['product.status.active', 'Granskad']]);
+  const later = await callApi(gw, api, 'GET', `/admin/api/v1/audit?productId=min-vardplan&from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
+  t.deepEqual(later.body.items, [], 'nothing after the time given');
+
+  // A revocation without a reason is refused by the console.
+  const sara = await staffSession('sara');
+  const approved = await sara.request('/admin/products/min-vardplan/approve', { form: { ...approveForm(csrfOf((await sara.request('/admin/')).text)), access: 'care-plans:read' } });
+  t.is(approved.status, 302, approved.text.slice(0, 300));
+  const [approval] = (await regionSandboxApprovals(sara, 'min-vardplan')).filter((a) => a.status === 'active');
+  const revokePage = await sara.request(`/admin/products/min-vardplan/approvals/${approval!.id}/revoke?lang=en`);
+  t.regex(revokePage.text, /<textarea id="reason" name="reason" required/);
+  const noRevokeReason = await sara.request(`/admin/approvals/${approval!.id}/revoke?lang=en`, { form: { csrf: csrfOf(revokePage.text), version: /name="version" value="(\d+)"/.exec(revokePage.text)![1]!, productId: 'min-vardplan' } });
+  t.is(noRevokeReason.status, 400);
+  t.regex(noRevokeReason.text, /Write a reason/);
+  t.deepEqual((await regionSandboxApprovals(sara, 'min-vardplan')).filter((a) => a.id === approval!.id).map((a) => a.status), ['active']);
+});
+
+test.serial('the pending list shows a controller admin only their own controller, and the API refuses another controller\'s', async (t) => {
+  const tomas = await staffSession('tomas');
+  const page = await tomas.request('/admin/pending?lang=en');
+  t.is(page.status, 200);
+  t.regex(page.text, /id="pending-sandvik-kommun"/);
+  t.notRegex(page.text, /id="pending-region-sandbox"/);
+  const api = await staffToken(gw, STAFF.TOMAS);
+  const other = await callApi(gw, api, 'GET', '/admin/api/v1/controllers/region-sandbox/pending');
+  t.is(other.status, 403);
+  t.regex(other.body.type, /outside_controller/);
+  const sara = await callApi(gw, await staffToken(gw, STAFF.SARA), 'GET', '/admin/api/v1/controllers/region-sandbox/pending');
+  t.is(sara.status, 200);
+  const ids = sara.body.items.map((p: { productId: string }) => p.productId);
+  t.false(ids.includes('demo-rp'), 'shared automatically by the policy: decided');
+  t.true(ids.includes('stegraknaren'), 'a suspended product that asks for our data still waits for a decision');
+});
+
+test.serial('the operator registers a framework and assigns and removes a role; the certifier withdraws with a reason; the admin saves a policy; each is in the history', async (t) => {
+  const olof = await staffSession('olof');
+  const frameworks = await olof.request('/admin/frameworks?lang=en');
+  const fw = await olof.request('/admin/frameworks', { form: { csrf: csrfOf(frameworks.text), id: 'vardtrygg', name: 'Vårdtrygg', description: 'Ett testramverk' } });
+  t.is(fw.status, 302, fw.text.slice(0, 300));
+  t.regex((await olof.request('/admin/frameworks?lang=en')).text, /id="framework-vardtrygg"/);
+  const again = await olof.request('/admin/frameworks?lang=en', { form: { csrf: csrfOf(frameworks.text), id: 'vardtrygg', name: 'Vårdtrygg' } });
+  t.is(again.status, 400);
+  t.regex(again.text, /There is already an entry with the same identity/);
+
+  const roles = await olof.request('/admin/roles?lang=en');
+  const assigned = await olof.request('/admin/roles', { form: { csrf: csrfOf(roles.text), hsaId: 'SE5560000001-CB02', role: 'certifier', scope: 'vardtrygg' } });
+  t.is(assigned.status, 302, assigned.text.slice(0, 300));
+  const after = await olof.request('/admin/roles?lang=en');
+  const rid = /<tr id="role-([^"]+)"><td>SE5560000001-CB02<\/td>/.exec(after.text)?.[1];
+  t.truthy(rid);
+  const badScope = await olof.request('/admin/roles?lang=en', { form: { csrf: csrfOf(roles.text), hsaId: 'SE5560000001-CB03', role: 'certifier', scope: 'no-such-framework' } });
+  t.is(badScope.status, 400);
+  t.regex(badScope.text, /a certification body has a framework[^<]*\(invalid_scope\)/);
+  const confirm = await olof.request(`/admin/roles/${rid}/remove?lang=en`);
+  t.regex(confirm.text, /SE5560000001-CB02 loses the role Certification body \(vardtrygg\)/);
+  const first = await olof.request(`/admin/roles/${rid}/remove?lang=en`, { form: { csrf: csrfOf(confirm.text), version: '1' } });
+  t.is(first.status, 200, 'without confirmed=yes the post only shows the confirmation');
+  t.regex((await olof.request('/admin/roles?lang=en')).text, new RegExp(`id="role-${rid}"`));
+  const removed = await olof.request(`/admin/roles/${rid}/remove`, { form: { csrf: csrfOf(confirm.text), version: '1', confirmed: 'yes' } });
+  t.is(removed.status, 302, removed.text.slice(0, 300));
+  t.notRegex((await olof.request('/admin/roles?lang=en')).text, new RegExp(`id="role-${rid}"`));
+
+  const maria = await staffSession('maria');
+  const demo = await maria.request('/admin/products/demo-rp?lang=en');
+  const withdrawHref = /href="(\/admin\/products\/demo-rp\/certifications\/[^"]+\/withdraw)"/.exec(demo.text)?.[1];
+  t.truthy(withdrawHref);
+  const withdrawPage = await maria.request(`${withdrawHref}?lang=en`);
+  t.regex(withdrawPage.text, /Automatic sharing that rests on it ends within a second/);
+  const action = /<form method="post" action="([^"]+)"/.exec(withdrawPage.text.replace(/<form method="post" action="\/admin\/logout">/, ''))?.[1] ?? '';
+  const fields = { csrf: csrfOf(withdrawPage.text), version: /name="version" value="(\d+)"/.exec(withdrawPage.text)![1]!, productId: 'demo-rp', confirmed: 'yes' };
+  const noReason = await maria.request(`${action}?lang=en`, { form: fields });
+  t.is(noReason.status, 400);
+  t.regex(noReason.text, /Write a reason/);
+  const withdrawn = await maria.request(action, { form: { ...fields, reason: 'Testbädden stängd' } });
+  t.is(withdrawn.status, 302, withdrawn.text.slice(0, 300));
+  t.regex((await maria.request('/admin/products/demo-rp?lang=en')).text, /data-state="withdrawn"/);
+
+  // Region Sandbox's policy: drop its only line (danger), confirm, and the product loses the automatic sharing.
+  const sara = await staffSession('sara');
+  const edit = await sara.request('/admin/controllers/region-sandbox/policy?lang=en');
+  const review = await sara.request('/admin/controllers/region-sandbox/policy?lang=en', { form: { csrf: csrfOf(edit.text) } });
+  t.is(review.status, 200);
+  t.regex(review.text, /policy is replaced by one that accepts no trust framework/);
+  t.regex(review.text, /id="confirm" class="danger"/);
+  const accepts = /name="accepts" value="([^"]*)"/.exec(review.text)![1]!;
+  const version = /name="version" value="(\d+)"/.exec(review.text)![1]!;
+  const saved = await sara.request('/admin/controllers/region-sandbox/policy', { form: { csrf: csrfOf(review.text), accepts: accepts.replace(/&quot;/g, '"'), version, confirmed: 'yes' } });
+  t.is(saved.status, 302, saved.text.slice(0, 300));
+  t.regex((await sara.request('/admin/controllers/region-sandbox?lang=en')).text, /The policy accepts no trust framework/);
+
+  const history = await olof.request('/admin/audit?action=role&lang=en');
+  t.regex(history.text, /Olof Olsson \(SE5565594230-OP01\) \(Federation operator\) removed a role/);
+  const certHistory = await olof.request('/admin/audit?productId=demo-rp&action=certification&lang=en');
+  t.regex(certHistory.text, /withdrew a certification[\s\S]*Reason: Testbädden stängd/);
 });

@@ -14,7 +14,11 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { parseConfig, productionProblems } from '../../src/config.ts';
 import { adminClients } from '../../src/whitelist/adminClients.ts';
 import { readApproveForm } from '../../src/whitelist/console/router.ts';
-import { certificationWarning, approveConfirmPage, revokeConfirmPage, problemPage, liveAccessOf } from '../../src/whitelist/console/views.ts';
+import { certificationWarning, approveConfirmPage, revokeConfirmPage, problemPage, liveAccessOf, approveOffer, certificationState, confirmPage, localTime } from '../../src/whitelist/console/views.ts';
+import { problemWords } from '../../src/whitelist/console/words.ts';
+import { stockholmMidnight } from '../../src/whitelist/console/screens.ts';
+import { RULE_REASONS } from '../../src/whitelist/authorization.ts';
+import { readFileSync } from 'node:fs';
 import { ConsoleSessions, safeReturnTo, sameSecret } from '../../src/whitelist/console/session.ts';
 import { AdminApiProblem, problemFromBody, listOf } from '../../src/whitelist/adminApiClient.ts';
 import { parseDataset, exitCodeFor, EXIT } from '../../src/whitelist/cli.ts';
@@ -223,4 +227,67 @@ test('under an https issuer the session cookie is Secure (also behind a proxy th
     server.close();
     await store.close();
   }
+});
+
+// --- Issue 15: the console's words, times and truthful states ---
+
+test('every reason code the registry, its API or the console can answer has a sentence in Swedish and English', (t) => {
+  const sources = ['src/whitelist/service.ts', 'src/whitelist/store.ts', 'src/whitelist/errors.ts', 'src/whitelist/api/router.ts', 'src/whitelist/api/principal.ts',
+    'src/whitelist/api/concerns.ts', 'src/scopes/exposureAdmin.ts', 'src/whitelist/console/router.ts', 'src/whitelist/console/screens.ts'];
+  const codes = new Set<string>(RULE_REASONS);
+  for (const file of sources) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:RegistryError\(\d+, |invalid\(|#fieldErrors\(|AdminApiProblem\(\d+, |code: )'([a-z_]+)'/g)) codes.add(m[1]!);
+    for (const m of text.matchAll(/'(payload_too_large|bad_request|invalid_redirect_uri|invalid_jwks|invalid_client_metadata)'/g)) codes.add(m[1]!);
+  }
+  t.true(codes.size > 30, `found ${codes.size} codes`);
+  for (const code of codes) {
+    for (const locale of ['sv', 'en'] as const) {
+      const words = problemWords(locale, code);
+      t.truthy(words, `${code} has no ${locale} sentence`);
+      t.notRegex(words?.text ?? '', /\{\w+\}/, `${code}: a placeholder is left`);
+    }
+  }
+  // The code is kept, small, beside the sentence.
+  const page = problemPage({ locale: 'sv', path: '/admin/x' }, new AdminApiProblem(403, 'own_product', 'Forbidden', 'SE5591234567-LV01 is the supplier of product demo-rp'));
+  t.regex(page, /Din organisation är leverantör av produkten/);
+  t.regex(page, /<small class="code">Felkod: own_product \(HTTP 403\)<\/small>/);
+  t.regex(page, /<details><summary>/, 'the machine text is behind a click, for support');
+});
+
+test('times are shown in Swedish time, and a calendar day starts at Stockholm midnight', (t) => {
+  t.is(stockholmMidnight('2026-07-01'), '2026-06-30T22:00:00.000Z', 'summer time: UTC+2');
+  t.is(stockholmMidnight('2026-12-01'), '2026-11-30T23:00:00.000Z', 'winter time: UTC+1');
+  t.regex(localTime('2026-07-01T10:30:00Z', 'sv'), /12:30/);
+  t.regex(localTime('2026-12-01T10:30:00Z', 'en'), /11:30/);
+  t.is(localTime(undefined, 'sv'), '–');
+});
+
+test('truthful states: approve is not offered for a retired product and says "once active" otherwise; an expired certification reads Utgången', (t) => {
+  t.is(approveOffer({ status: 'active' } as Product), 'now');
+  t.is(approveOffer({ status: 'registered' } as Product), 'later');
+  t.is(approveOffer({ status: 'suspended' } as Product), 'later');
+  t.is(approveOffer({ status: 'retired' } as Product), 'never');
+  t.is(certificationState(cert(NOW - DAY), NOW, 'sv'), 'Utgången');
+  t.is(certificationState(cert(NOW - DAY), NOW, 'en'), 'Expired');
+  t.is(certificationState(cert(NOW + DAY), NOW, 'sv'), 'Giltig');
+  t.is(certificationState(cert(NOW + DAY, 'withdrawn'), NOW, 'en'), 'Withdrawn');
+  const view = { locale: 'en' as const, path: '/admin/x', csrf: 'tok' };
+  const later = approveConfirmPage(view, { ...product, status: 'suspended' }, region, { controllerId: 'region-sandbox', purpose: 'self-care', basis: 'own_review', access: [{ dataset: 'bookings', actions: ['read'] }] });
+  t.regex(later, /takes effect only once the product is active/);
+  const now = approveConfirmPage(view, { ...product, status: 'active' }, region, { controllerId: 'region-sandbox', purpose: 'self-care', basis: 'own_review', access: [{ dataset: 'bookings', actions: ['read'] }] });
+  t.regex(now, /as soon as you confirm/);
+});
+
+test('a confirmation works without JavaScript: a plain form that posts the same fields again with confirmed=yes, the danger style when it removes something', (t) => {
+  const view = { locale: 'sv' as const, path: '/admin/x', csrf: 'tok' };
+  const page = confirmPage(view, { title: 'T', sentences: ['Rollen tas bort.'], action: '/admin/roles/r1/remove', fields: { version: '3', many: ['a', 'b'] }, button: 'Ta bort', danger: true, reason: true, back: '/admin/roles' });
+  t.regex(page, /<form method="post" action="\/admin\/roles\/r1\/remove">/);
+  t.regex(page, /name="csrf" value="tok"/);
+  t.regex(page, /name="confirmed" value="yes"/);
+  t.regex(page, /name="version" value="3"/);
+  t.is([...page.matchAll(/name="many"/g)].length, 2);
+  t.regex(page, /<button type="submit" id="confirm" class="danger">Ta bort<\/button>/);
+  t.regex(page, /<textarea id="reason" name="reason" required/);
+  t.notRegex(page, /<script/);
 });

@@ -7,6 +7,7 @@
 import test from 'ava';
 import type { Gateway } from '../../src/gateway.ts';
 import { adminConsoleRouter } from '../../src/whitelist/console/router.ts';
+import { routes } from '../../src/whitelist/api/routes.ts';
 import { startTestGateway, makeTestClient } from '../helpers/gateway.ts';
 import { STAFF, callApi, clientCredentials, staffToken, type Caller } from '../helpers/adminApi.ts';
 import { browserThroughSaml } from '../helpers/signIn.ts';
@@ -67,7 +68,7 @@ const revoke: Post = async (ua, productId) => {
   const approval = await regionApproval(productId);
   if (!approval) throw new Error(`no active approval of ${productId} at region-sandbox`);
   const confirm = await ua.request(`/admin/products/${productId}/approvals/${approval.id}/revoke?lang=en`);
-  return ua.request(`/admin/approvals/${approval.id}/revoke?lang=en`, { form: { csrf: csrfOf(confirm.text), version: String(approval.version), productId } });
+  return ua.request(`/admin/approvals/${approval.id}/revoke?lang=en`, { form: { csrf: csrfOf(confirm.text), version: String(approval.version), productId, reason: 'Separation of duties test' } });
 };
 const stopAutomatic: Post = async (ua, productId) => {
   const confirm = await ua.request(`/admin/products/${productId}/automatic/region-sandbox/stop?lang=en`);
@@ -79,12 +80,24 @@ const stopAutomatic: Post = async (ua, productId) => {
  * Every POST of the console: what it changes through the API (tried below), or why it changes nothing
  * in the registry. A new form post fails the first test until it is placed here.
  */
-const POSTS: Record<string, { changes: Post } | { changesNothing: string }> = {
+const POSTS: Record<string, { changes: Post } | { changesNothing: string } | { viaApi: string }> = {
   '/admin/logout': { changesNothing: 'ends the console session and the gateway\'s SSO session' },
   '/admin/products/:id/approve/review': { changesNothing: 'renders the confirmation page of an approval, which posts to /approve' },
   '/admin/products/:id/automatic/:controllerId/stop': { changes: stopAutomatic },
   '/admin/products/:id/approve': { changes: approve },
   '/admin/approvals/:aid/revoke': { changes: revoke },
+  // The role screens: each is one call of the admin API route named, whose separation-of-duties case
+  // (own product refused, another organisation's made) is in test/whitelist/separationOfDuties.test.ts.
+  '/admin/products': { viaApi: 'post /products' },
+  '/admin/products/:id/status': { viaApi: 'post /products/{id}/status' },
+  '/admin/products/:id/certify': { viaApi: 'post /certifications' },
+  '/admin/certifications/:cid/withdraw': { viaApi: 'post /certifications/{id}/withdraw' },
+  '/admin/frameworks': { viaApi: 'post /frameworks' },
+  '/admin/roles': { viaApi: 'post /roles' },
+  '/admin/roles/:rid/remove': { viaApi: 'delete /roles/{id}' },
+  '/admin/controllers/:id/policy': { viaApi: 'put /controllers/{id}/policy' },
+  '/admin/controllers/:id/jump-policy': { viaApi: 'put /controllers/{id}/jump-policy' },
+  '/admin/suspensions/:sid/lift': { viaApi: 'post /suspensions/{id}/lift' },
 };
 
 test('every form post of the console is either tried here or said to change nothing', (t) => {
@@ -92,6 +105,13 @@ test('every form post of the console is either tried here or said to change noth
   const router = adminConsoleRouter({ issuer: 'http://127.0.0.1:1', key: unused as never, store: unused as never, clock: { now: () => Date.now() }, logger: unused as never, sessionTtlSeconds: 60 });
   const posts = router.stack.filter((layer) => layer.methods.includes('POST')).map((layer) => String(layer.path)).sort();
   t.deepEqual(posts, Object.keys(POSTS).sort());
+  // A console post that goes through an API route: that route exists and declares what it concerns.
+  for (const entry of Object.values(POSTS)) {
+    if (!('viaApi' in entry)) continue;
+    const row = routes.find((r) => `${r.method} ${r.path}` === entry.viaApi);
+    t.truthy(row, entry.viaApi);
+    t.is(typeof row?.concerns, 'function', `${entry.viaApi} declares its concerns`);
+  }
 });
 
 test.serial('each console form post that changes something is refused for the person\'s own product and made for another organisation\'s', async (t) => {

@@ -83,7 +83,8 @@ function readIfMatch(ctx: Context, rule: RouteSpec['ifMatch']): number | undefin
   return Number(match[1]);
 }
 
-const isEmptyObject = (schema: z.ZodType) => schema instanceof z.ZodObject && Object.keys(schema.shape).length === 0;
+/** An action whose body may be left out: an object schema with nothing required (`{}` or `{ reason? }`). */
+const mayBeEmpty = (schema: z.ZodType) => schema instanceof z.ZodObject && schema.safeParse({}).success;
 const hasBody = (ctx: Context) => Number(ctx.get('content-length') || 0) > 0 || Boolean(ctx.get('transfer-encoding'));
 
 const DEFAULT_JSON_LIMIT = '64kb';
@@ -186,7 +187,7 @@ export function adminApiRouter(deps: AdminApiDeps): Router {
       const principal = ctx.state.principal as Principal;
       const params = ctx.state.params as Record<string, string>;
       // No body at all is an empty object for the actions that take none (revoke, withdraw, lift).
-      const raw = hasBody(ctx) ? (ctx.request as unknown as { body?: unknown }).body : route.body && isEmptyObject(route.body) ? {} : undefined;
+      const raw = hasBody(ctx) ? (ctx.request as unknown as { body?: unknown }).body : route.body && mayBeEmpty(route.body) ? {} : undefined;
       const body = route.body ? parse(route.body, raw, 'body') : undefined;
       const query = route.query ? parse(route.query, { ...ctx.query }, 'query') : undefined;
       const expected = route.ifMatch ? readIfMatch(ctx, route.ifMatch) : undefined;

@@ -5,7 +5,7 @@
 import { exposureRoutes } from '../../scopes/adminRoutes.ts';
 import * as S from '../schemas.ts';
 import { aboutNoProduct, approvalNamed, certificationNamed, controllerChange, jumpPolicyChange, policyChange, productNamed, productReferenced, productReplaced } from './concerns.ts';
-import { emptyAction, items, object, routesOf, type RouteSpec } from './route.ts';
+import { items, object, routesOf, type RouteSpec } from './route.ts';
 
 export { API_BASE, type Answer, type Call, type RouteSpec } from './route.ts';
 
@@ -31,6 +31,9 @@ export const registryRoutes: RouteSpec[] = [
     who: 'controller_admin of this controller', body: S.policyInput, response: S.policy, status: 200, ifMatch: 'optional',
     concerns: async (s, c) => policyChange(s, c.params.id, c.body.accepts),
     handle: async (s, c) => object(await s.putPolicy(c.principal, c.params.id, c.expected, c.body)) }),
+  route({ method: 'get', path: '/controllers/{id}/pending', summary: 'Products waiting for this controller\'s decision: they ask for data it holds, it has not approved or refused them, and its policy does not share with them',
+    who: 'operator; controller_admin of this controller', response: S.listOf(S.pendingProduct), status: 200,
+    handle: async (s, c) => items(await s.pendingFor(c.principal, c.params.id)) }),
   route({ method: 'get', path: '/controllers/{id}/jump-policy', summary: 'The controller\'s jump policy: which sessions made elsewhere it trusts for its approved products', who: 'any role',
     response: S.jumpPolicy, status: 200,
     handle: async (s, c) => object(await s.getJumpPolicy(c.principal, c.params.id)) }),
@@ -62,9 +65,9 @@ export const registryRoutes: RouteSpec[] = [
   route({ method: 'put', path: '/products/{id}', summary: 'Replace a product\'s registration (not its status)', who: 'operator', body: S.productUpdate, response: S.product, status: 200, ifMatch: 'required',
     concerns: async (s, c) => productReplaced(s, c.params.id, c.body.supplierOrgNumber),
     handle: async (s, c) => object(await s.updateProduct(c.principal, c.params.id, c.expected, c.body)) }),
-  route({ method: 'post', path: '/products/{id}/status', summary: 'Activate, suspend or retire a product', who: 'operator', body: S.productStatusInput, response: S.product, status: 200, ifMatch: 'required',
+  route({ method: 'post', path: '/products/{id}/status', summary: 'Activate, suspend or retire a product (the reason is kept in the audit entry)', who: 'operator', body: S.productStatusInput, response: S.product, status: 200, ifMatch: 'required',
     concerns: async (s, c) => productNamed(s, c.params.id),
-    handle: async (s, c) => object(await s.setProductStatus(c.principal, c.params.id, c.expected, c.body.status)) }),
+    handle: async (s, c) => object(await s.setProductStatus(c.principal, c.params.id, c.expected, c.body.status, c.body.reason)) }),
 
   route({ method: 'get', path: '/certifications', summary: 'List certifications', who: 'any role (supplier: its own products)', query: S.certificationQuery, response: S.listOf(S.certification), status: 200,
     handle: async (s, c) => items(await s.listCertifications(c.principal, c.query)) }),
@@ -73,9 +76,9 @@ export const registryRoutes: RouteSpec[] = [
     handle: async (s, c) => { const v = await s.issueCertification(c.principal, c.body); return { ...object(v, 201), location: `/certifications/${v.id}` }; } }),
   route({ method: 'get', path: '/certifications/{id}', summary: 'One certification', who: 'any role (supplier: its own products)', response: S.certification, status: 200,
     handle: async (s, c) => object(await s.getCertification(c.principal, c.params.id)) }),
-  route({ method: 'post', path: '/certifications/{id}/withdraw', summary: 'Withdraw a certification', who: 'certifier of that framework', body: emptyAction, response: S.certification, status: 200, ifMatch: 'required',
+  route({ method: 'post', path: '/certifications/{id}/withdraw', summary: 'Withdraw a certification (the reason is kept in the audit entry)', who: 'certifier of that framework', body: S.reasonedAction, response: S.certification, status: 200, ifMatch: 'required',
     concerns: async (s, c) => certificationNamed(s, c.params.id),
-    handle: async (s, c) => object(await s.withdrawCertification(c.principal, c.params.id, c.expected)) }),
+    handle: async (s, c) => object(await s.withdrawCertification(c.principal, c.params.id, c.expected, c.body.reason)) }),
 
   route({ method: 'get', path: '/approvals', summary: 'List approvals', who: 'operator; controller_admin (own controller); supplier (own products)', query: S.approvalQuery, response: S.listOf(S.approval), status: 200,
     handle: async (s, c) => items(await s.listApprovals(c.principal, c.query)) }),
@@ -84,9 +87,9 @@ export const registryRoutes: RouteSpec[] = [
     handle: async (s, c) => { const v = await s.grantApproval(c.principal, c.body); return { ...object(v, 201), location: `/approvals/${v.id}` }; } }),
   route({ method: 'get', path: '/approvals/{id}', summary: 'One approval', who: 'as GET /approvals', response: S.approval, status: 200,
     handle: async (s, c) => object(await s.getApproval(c.principal, c.params.id)) }),
-  route({ method: 'post', path: '/approvals/{id}/revoke', summary: 'Revoke an approval', who: 'controller_admin of that controller', body: emptyAction, response: S.approval, status: 200, ifMatch: 'required',
+  route({ method: 'post', path: '/approvals/{id}/revoke', summary: 'Revoke an approval (the reason is kept in the audit entry)', who: 'controller_admin of that controller', body: S.reasonedAction, response: S.approval, status: 200, ifMatch: 'required',
     concerns: async (s, c) => approvalNamed(s, c.params.id),
-    handle: async (s, c) => object(await s.revokeApproval(c.principal, c.params.id, c.expected)) }),
+    handle: async (s, c) => object(await s.revokeApproval(c.principal, c.params.id, c.expected, c.body.reason)) }),
 
   route({ method: 'get', path: '/roles', summary: 'List role assignments', who: 'operator', response: S.listOf(S.roleAssignment), status: 200,
     handle: async (s, c) => items(await s.listRoles(c.principal)) }),

@@ -13,7 +13,10 @@ import { localeOf, type Locale } from '../../idp/views/i18n.ts';
 import { SE } from '../../idp/claims.ts';
 import { dpopHandleFor, issuerDiscovery, newKeyPair, type ClientKey } from '../../idp/ownClients.ts';
 import { AdminApiClient, AdminApiProblem, lapsesOf } from '../adminApiClient.ts';
-import { ACTIONS, type Action, type Approval, type Certification, type Controller, type ControllerPolicy, type DatasetAccess, type Product, type AuditEntry } from '../model.ts';
+import {
+  ACTIONS, type Action, type Approval, type Certification, type Controller, type ControllerPolicy, type DatasetAccess, type JumpPolicy, type Product, type AuditEntry,
+  type RoleAssignment, type Suspension, type TrustFramework,
+} from '../model.ts';
 import { ADMIN_CONSOLE_CLIENT_ID, ADMIN_CONSOLE_SCOPE } from '../adminClients.ts';
 import { ConsoleSessions, safeReturnTo, sameSecret, type ConsoleSession, type StaffSummary } from './session.ts';
 import {
@@ -21,7 +24,8 @@ import {
   productPage, revokeConfirmPage, signedOutPage, stopAutomaticConfirmPage, type ApproveInput, type ConsoleView,
 } from './views.ts';
 import type { DatasetConfig } from '../../config.ts';
-import { catalogueNames, defaultDatasetNames } from './words.ts';
+import { catalogueNames, defaultDatasetNames, say, sayCode } from './words.ts';
+import { roleScreens } from './screens.ts';
 
 export interface ConsoleDeps {
   issuer: string;
@@ -32,6 +36,11 @@ export interface ConsoleDeps {
   sessionTtlSeconds: number;
   /** The data-set catalogue (config `datasets`): names, sensitivity and the actions each allows. */
   catalogue?: DatasetConfig[];
+  /** The configured upstreams (loa.providers keys) and the levels of assurance they yield, for the product and jump-policy forms. */
+  upstreams?: string[];
+  acrValues?: string[];
+  /** The staff directory: names of the people behind HSA-ids, where one is known (for the audit overview). */
+  staffNames?: (hsaIds: string[]) => Promise<Map<string, string>>;
 }
 
 /** An access token this close to its end is renewed (through SSO) before the next page, not after a 401. */
@@ -39,28 +48,28 @@ const TOKEN_MARGIN_MS = 15_000;
 const AUDIT_TYPES = new Set(['controller', 'framework', 'policy', 'product', 'certification', 'approval', 'role']);
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const flashes: Record<string, Record<Locale, string>> = {
-  approved: { sv: 'Godkännandet är sparat.', en: 'The approval is saved.' },
-  stopped: { sv: 'Den automatiska delningen är stoppad.', en: 'The automatic sharing is stopped.' },
-  revoked: { sv: 'Godkännandet är återkallat.', en: 'The approval is revoked.' },
+/** The "done" message of a page reached after a change (?done=approved), from the catalogue. */
+const flashOf = (ctx: Context, locale: Locale): string | undefined => {
+  const done = one(ctx.query.done);
+  return /^[A-Za-z]{1,32}$/.test(done) ? sayCode(locale, 'done', done) : undefined;
 };
 
-interface ConsoleState {
+export interface ConsoleState {
   session: ConsoleSession;
   api: AdminApiClient;
   view: ConsoleView;
 }
 
-const stateOf = (ctx: Context): ConsoleState => ctx.state.console as ConsoleState;
-const form = (ctx: Context): Record<string, unknown> => ((ctx.request as { body?: Record<string, unknown> }).body ?? {});
-const one = (v: unknown): string => (Array.isArray(v) ? String(v[0] ?? '') : typeof v === 'string' ? v : '').trim();
-const many = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
+export const stateOf = (ctx: Context): ConsoleState => ctx.state.console as ConsoleState;
+export const form = (ctx: Context): Record<string, unknown> => ((ctx.request as { body?: Record<string, unknown> }).body ?? {});
+export const one = (v: unknown): string => (Array.isArray(v) ? String(v[0] ?? '') : typeof v === 'string' ? v : '').trim();
+export const many = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
 /**
  * A path parameter of the matched route. The router only matches a path that has it, so a missing one
  * means a link that names nothing: "not found" for the person, as for an id that cannot name anything.
  */
-const pathParam = (ctx: { params: Record<string, string> }, name: string): string => {
+export const pathParam = (ctx: { params: Record<string, string> }, name: string): string => {
   const value = ctx.params[name];
   if (value === undefined) throw new AdminApiProblem(404, 'not_found', 'Not found');
   return value;
@@ -68,31 +77,30 @@ const pathParam = (ctx: { params: Record<string, string> }, name: string): strin
 
 /** The form's approval, checked for shape; the API decides whether it is allowed. */
 export function readApproveForm(body: Record<string, unknown>, locale: Locale): { input?: ApproveInput; errors: string[] } {
-  const sv = locale === 'sv';
   const errors: string[] = [];
   const controllerId = one(body.controllerId);
   const purpose = one(body.purpose);
   const basis = one(body.basis);
   const reviewer = one(body.reviewer);
   const expiresAt = one(body.expiresAt);
-  if (!ID.test(controllerId)) errors.push(sv ? 'Välj en personuppgiftsansvarig.' : 'Choose a data controller.');
-  if (!ID.test(purpose)) errors.push(sv ? 'Välj ett ändamål.' : 'Choose a purpose.');
+  if (!ID.test(controllerId)) errors.push(say(locale, 'errChooseController'));
+  if (!ID.test(purpose)) errors.push(say(locale, 'errChoosePurpose'));
   const byDataset = new Map<string, Set<Action>>();
   for (const item of many(body.access)) {
     const [dataset, action] = item.split(':');
     if (!dataset || !ID.test(dataset) || !ACTIONS.includes(action as Action)) {
-      errors.push(sv ? `Okänt val: ${item}` : `Unknown choice: ${item}`);
+      errors.push(say(locale, 'errUnknownChoice', { item }));
       continue;
     }
     const set = byDataset.get(dataset) ?? new Set<Action>();
     set.add(action as Action);
     byDataset.set(dataset, set);
   }
-  if (!byDataset.size) errors.push(sv ? 'Välj minst en datamängd och vad produkten får göra med den.' : 'Choose at least one data set and what the product may do with it.');
-  if (basis !== 'own_review' && basis !== 'trusted_reviewer') errors.push(sv ? 'Välj grund för godkännandet.' : 'Choose the basis of the approval.');
-  if (basis === 'trusted_reviewer' && !reviewer) errors.push(sv ? 'Ange vem som granskade produkten.' : 'Name who reviewed the product.');
-  if (reviewer.length > 200) errors.push(sv ? 'Granskarens namn är för långt.' : 'The reviewer\'s name is too long.');
-  if (expiresAt && !/^\d{4}-\d{2}-\d{2}$/.test(expiresAt)) errors.push(sv ? 'Datumet ska skrivas ÅÅÅÅ-MM-DD.' : 'Write the date as YYYY-MM-DD.');
+  if (!byDataset.size) errors.push(say(locale, 'errChooseData'));
+  if (basis !== 'own_review' && basis !== 'trusted_reviewer') errors.push(say(locale, 'errChooseBasis'));
+  if (basis === 'trusted_reviewer' && !reviewer) errors.push(say(locale, 'errReviewer'));
+  if (reviewer.length > 200) errors.push(say(locale, 'errReviewerLong'));
+  if (expiresAt && !/^\d{4}-\d{2}-\d{2}$/.test(expiresAt)) errors.push(say(locale, 'errDate'));
   if (errors.length) return { errors };
   const access: DatasetAccess[] = [...byDataset].map(([dataset, actions]) => ({ dataset, actions: ACTIONS.filter((a) => actions.has(a)) }));
   return {
@@ -138,7 +146,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
   // An id that cannot name anything (a path of dots, a NUL byte) is "not found" for the person who
   // followed the link, as the registry would say of an id it does not hold; the admin API's own
   // answer for such a path is a 400, meant for programs.
-  for (const name of ['id', 'controllerId', 'aid', 'pid']) {
+  for (const name of ['id', 'controllerId', 'aid', 'pid', 'cid', 'sid', 'rid']) {
     router.param(name, (value, ctx, next) => (NAMEABLE.test(value) ? next() : showProblem(ctx, new AdminApiProblem(404, 'not_found', 'Not found'))));
   }
 
@@ -190,7 +198,7 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     const certs = new Map<string, Certification[]>();
     for (const c of all) certs.set(c.productId, [...(certs.get(c.productId) ?? []), c]);
     ctx.type = 'html';
-    ctx.body = productListPage(v, products.sort((a, b) => a.name.localeCompare(b.name)), certs, clock.now(), flashes[one(ctx.query.done)]?.[v.locale]);
+    ctx.body = productListPage(v, products.sort((a, b) => a.name.localeCompare(b.name)), certs, clock.now(), flashOf(ctx, v.locale));
   });
 
   // --- Sign-in, callback, logout ---
@@ -297,6 +305,10 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     ctx.body = signedOutPage(view(ctx));
   });
 
+  // The role screens (screens.ts) first: /products/new must not be read as the product "new".
+  roleScreens(router, { requireSession, requireCsrf, body, showProblem, names, catalogue: deps.catalogue ?? [], upstreams: deps.upstreams ?? [], acrValues: deps.acrValues ?? [],
+    staffNames: deps.staffNames ?? (async () => new Map()), now: () => clock.now(), logger });
+
   // --- Products ---
   router.get('/products/:id', requireSession, async (ctx) => {
     const { api, view: v, session } = stateOf(ctx);
@@ -306,13 +318,15 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       if (err instanceof AdminApiProblem) return err;
       throw err;
     });
-    const [certifications, approvals, access, controllers] = await Promise.all([
+    const sees = (role: string) => session.staff.roles.some((r) => r.role === role);
+    const [certifications, approvals, access, controllers, suspensions] = await Promise.all([
       api.list<Certification>('/certifications', { productId: id }),
       soft(api.list<Approval>('/approvals', { productId: id })),
       soft(api.get(`/products/${encodeURIComponent(id)}/access`).then((r) => r.body)),
       soft(api.list<Controller>('/controllers')),
+      sees('operator') || sees('controller_admin') ? soft(api.list<Suspension>('/suspensions')) : Promise.resolve([] as Suspension[]),
     ]);
-    const flash = flashes[one(ctx.query.done)]?.[v.locale];
+    const flash = flashOf(ctx, v.locale);
     ctx.type = 'html';
     ctx.body = productPage(v, {
       product,
@@ -322,7 +336,9 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       lapses: access instanceof AdminApiProblem ? [] : lapsesOf(access),
       controllers: new Map(Array.isArray(controllers) ? controllers.map((c) => [c.id, c]) : []),
       administers: administered(session),
-      operator: session.staff.roles.some((r) => r.role === 'operator'),
+      operator: sees('operator'),
+      certifies: session.staff.roles.flatMap((r) => (r.role === 'certifier' && r.scope ? [r.scope] : [])),
+      suspensions: Array.isArray(suspensions) ? suspensions.filter((x) => x.productId === id) : [],
       now: clock.now(),
       datasetNames: names,
       ...(flash ? { flash } : {}),
@@ -416,13 +432,18 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     const approvalId = pathParam(ctx, 'aid');
     const productId = one(form(ctx).productId);
     const version = one(form(ctx).version);
+    const reason = one(form(ctx).reason);
     const back = ID.test(productId) ? `/admin/products/${encodeURIComponent(productId)}/approvals/${encodeURIComponent(approvalId)}/revoke` : '/admin/';
     if (!/^\d+$/.test(version)) {
       showProblem(ctx, new AdminApiProblem(428, 'precondition_required', 'Precondition required'), back);
       return;
     }
+    if (!reason || reason.length > 500) {
+      showProblem(ctx, { status: 400, code: 'validation', title: 'Bad request', detail: say(stateOf(ctx).view.locale, 'errReason') }, back);
+      return;
+    }
     try {
-      await api.post(`/approvals/${encodeURIComponent(approvalId)}/revoke`, {}, version);
+      await api.post(`/approvals/${encodeURIComponent(approvalId)}/revoke`, { reason }, version);
     } catch (err) {
       if (err instanceof AdminApiProblem) {
         logger.info({ reason: err.code, status: err.status }, 'admin console: revoke refused');
@@ -465,18 +486,14 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
     ctx.redirect(`/admin/products/${encodeURIComponent(productId)}?done=stopped`);
   });
 
-  // --- Audit trail, controllers ---
+  // --- Audit trail (old links: /admin/audit/<type>/<id> is the overview searched for that object), controllers ---
   router.get('/audit/:type/:id', requireSession, async (ctx) => {
-    const { api, view: v } = stateOf(ctx);
     const type = pathParam(ctx, 'type');
-    const id = pathParam(ctx, 'id');
     if (!AUDIT_TYPES.has(type)) {
       showProblem(ctx, new AdminApiProblem(404, 'not_found', 'Not found'));
       return;
     }
-    const entries = await api.list<AuditEntry>('/audit', { objectType: type, objectId: id });
-    ctx.type = 'html';
-    ctx.body = auditPage(v, type, id, entries);
+    ctx.redirect(`/admin/audit?objectType=${encodeURIComponent(type)}&objectId=${encodeURIComponent(pathParam(ctx, 'id'))}`);
   });
 
   router.get('/controllers', requireSession, async (ctx) => {
@@ -493,8 +510,12 @@ export function adminConsoleRouter(deps: ConsoleDeps): Router {
       if (err instanceof AdminApiProblem) return err.status === 404 ? undefined : err;
       throw err;
     });
+    const jump = await api.get<JumpPolicy>(`/controllers/${id}/jump-policy`).then((r) => r.body, (err: unknown) => {
+      if (err instanceof AdminApiProblem) return err.status === 404 ? undefined : err;
+      throw err;
+    });
     ctx.type = 'html';
-    ctx.body = controllerPage(v, controller, policy, names);
+    ctx.body = controllerPage(v, controller, policy, names, jump, flashOf(ctx, v.locale));
   });
 
   return router;
