@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { action } from './whitelist/schemas.ts';
+import { DEFAULT_PROTECTED_FIELDS } from './citizens/protectedIdentity.ts';
 
 const url = z.url({ protocol: /^https?$/ });
 // Environment values arrive as strings; z.coerce.boolean would read "false" as true.
@@ -48,10 +49,12 @@ const datasetSchema = z.object({
   }).describe('What people read on the consent page and in the console.'),
   sensitivity: z.enum(['low', 'medium', 'high']).describe('How much harm a leak does; the console shows it beside every approval.'),
   actions: z.array(action).min(1).describe('What an approval of this data set may allow.'),
+  protectedFields: z.array(z.string().min(1).max(100)).max(200).optional()
+    .describe('Response fields (names, at any depth) the enforcement proxy removes for a person with protected identity, besides `register.protectedFields`.'),
 });
 
 export const defaultDatasets: Array<z.infer<typeof datasetSchema>> = [
-  { id: 'bookings', names: { sv: 'Bokningar', en: 'Bookings' }, sensitivity: 'medium', actions: ['read', 'write'] },
+  { id: 'bookings', names: { sv: 'Bokningar', en: 'Bookings' }, sensitivity: 'medium', actions: ['read', 'write'], protectedFields: ['smsReminderTo'] },
   { id: 'vaccinations', names: { sv: 'Vaccinationer', en: 'Vaccinations' }, sensitivity: 'high', actions: ['read'] },
   { id: 'lab-results', names: { sv: 'Provsvar', en: 'Lab results' }, sensitivity: 'high', actions: ['read'] },
   { id: 'home-care-decisions', names: { sv: 'Biståndsbeslut om hemtjänst', en: 'Home-care decisions' }, sensitivity: 'high', actions: ['read'] },
@@ -369,6 +372,8 @@ export const configSchema = z.object({
       .describe('How long a register answer is used before it is asked for again, seconds; at most 24 h (a changed protection mark takes effect within this bound). The cache is per process.'),
     cacheMaxEntries: z.coerce.number().int().min(1).max(10_000_000).default(100_000)
       .describe('Most people the register cache holds per process; the oldest answer goes first.'),
+    protectedFields: z.array(z.string().min(1).max(100)).min(1).max(200).default([...DEFAULT_PROTECTED_FIELDS])
+      .describe('Address and contact fields (names, matched at any depth, case-insensitively) the enforcement proxy removes from every data API response about a person with protected identity; each data set may add its own (`datasets[].protectedFields`).'),
   }).prefault({}).describe('The population register (Navet / the PU-service) and its cache.'),
   // --- end population register ---
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)

@@ -31,6 +31,7 @@ import { ssoStores } from './federation/sso/stores.ts';
 import { ssoModule } from './federation/sso/module.ts';
 import { openPopulationRegister, type PopulationRegisterParts } from './citizens/register/index.ts';
 import { representationModule, type RepresentationParts } from './citizens/representation/module.ts';
+import { ProtectedIdentity } from './citizens/protectedIdentity.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -127,6 +128,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
 
     const sso = ssoStores(store, config);
     const register = openPopulationRegister(config, clock);
+    const protection = new ProtectedIdentity(register.register);
     const federation = await federationModule({ config, store, clock, logger, sso });
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
@@ -147,12 +149,12 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     if (registryDb && config.registry.seed) await represent?.seedSandbox();
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
-      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, representation: represent?.representation,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, representation: represent?.representation, protection,
     });
     closers.push(...idp.closers);
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
-      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, representation: represent?.representation })
+      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, representation: represent?.representation, protection })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
     // Not ready while the registry's database cannot answer, nor once draining.
@@ -168,7 +170,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ...idp.mounts,
       ...federation.mounts,
       ...jumps.mounts({ provider, gate, registry }),
-      ...sandboxModule({ config, store, logger, clock, keys, federation, demoRp, demoApps: whitelist.registryDb ? demoApps : undefined, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns }),
+      ...sandboxModule({ config, store, logger, clock, keys, federation, demoRp, demoApps: whitelist.registryDb ? demoApps : undefined, pep: scopes ? registry : undefined, adminConsole: whitelist.consoleRuns, register: register.register }),
       ...(scopes?.mounts ?? []),
       ...audit.mounts,
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),

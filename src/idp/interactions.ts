@@ -30,6 +30,7 @@ import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson
 import { isUnavailable } from '../unavailable.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import type { Representation } from '../citizens/representation/representation.ts';
+import { registerTexts } from './views/messages/register.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -157,6 +158,10 @@ const scopeText: Record<string, Record<Locale, string>> = {
   offline_access: { sv: 'fortsatt åtkomst när du inte använder appen', en: 'continued access when you are not using the app' },
   [SE.naturalPersonNumberScope]: { sv: 'ditt personnummer', en: 'your personal identity number' },
   [SE.naturalPersonOrgIdScope]: { sv: 'ditt namn, ditt HSA-id och din organisation', en: 'your name, your HSA-id and your organisation' },
+  // From the population register; never released for a person with protected identity.
+  address: { sv: registerTexts.say('sv', 'scopeAddress'), en: registerTexts.say('en', 'scopeAddress') },
+  email: { sv: registerTexts.say('sv', 'scopeEmail'), en: registerTexts.say('en', 'scopeEmail') },
+  phone: { sv: registerTexts.say('sv', 'scopePhone'), en: registerTexts.say('en', 'scopePhone') },
 };
 
 const levelWords: Record<number, Record<Locale, string>> = {

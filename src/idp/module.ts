@@ -20,6 +20,7 @@ import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages,
 import type { SsoStores } from '../federation/sso/stores.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import type { Representation } from '../citizens/representation/representation.ts';
+import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -43,6 +44,8 @@ export interface IdpDeps {
   jump?: JumpLogin | undefined;
   /** Guardians and agents (src/citizens/representation/). */
   representation?: Representation | undefined;
+  /** Protected identity from the population register (claims and the access token's flag). */
+  protection?: ProtectedIdentity | undefined;
 }
 
 export interface Idp {
@@ -70,7 +73,7 @@ export function idpModule(deps: IdpDeps): Idp {
   const { upstreamSessions, signedOut } = deps.sso;
   const provider = createProvider({
     config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,
-    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump, representation: deps.representation,
+    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump, representation: deps.representation, protection: deps.protection,
   });
   provider.use(afterEndSession({ provider, providers: config.loa.providers, pages: signedOut, upstreams: deps.upstreamLogouts ?? [], logger, consents }));
   const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));

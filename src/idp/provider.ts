@@ -5,7 +5,8 @@ import Provider, { type Configuration, type KoaContextWithOIDC, type ClientMetad
 import type { Config, ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { AccountStore } from './accounts.ts';
-import { accountClaims, scopeClaims } from './claims.ts';
+import { accountClaims, scopeClaims, PROTECTED_IDENTITY_CLAIM } from './claims.ts';
+import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 import { knownAcrs, loaRank } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { decideReuse, promptNoneError, signedInClients, type JumpVerdict, type ReuseVerdict } from '../federation/sso/session.ts';
@@ -36,6 +37,8 @@ export interface ProviderDeps {
   jump?: JumpLogin | undefined;
   /** Guardians and agents (src/citizens/representation/): the relation at every login reuse and token issue, and `act`. */
   representation?: ProviderRepresentation | undefined;
+  /** Protected identity from the population register: address and contact claims, the protected_identity flag. */
+  protection?: ProtectedIdentity | undefined;
 }
 
 /** What the provider asks of representation (src/citizens/representation/representation.ts). */
@@ -256,6 +259,14 @@ export function liveAuthorizationDetails(gate: ProductGate): (ctx: KoaContextWit
 const OAUTH_ERROR_EVENTS = ['authorization.error', 'pushed_authorization_request.error', 'grant.error', 'introspection.error', 'revocation.error',
   'userinfo.error', 'end_session.error', 'end_session_confirm.error', 'end_session_success.error', 'jwks.error', 'discovery.error'] as const;
 
+/** `protected_identity: true` for an access token of a citizen the register does not vouch for as unprotected. */
+async function protectedIdentityTokenClaims(deps: ProviderDeps, token: { kind?: string; accountId?: string }): Promise<Record<string, unknown> | undefined> {
+  if (!deps.protection || !token.accountId || token.kind !== 'AccessToken') return undefined;
+  const record = await deps.accounts.find(token.accountId);
+  if (record?.kind !== 'citizen') return undefined;
+  return (await deps.protection.status(record.personalNumber)).protected ? { [PROTECTED_IDENTITY_CLAIM]: true } : undefined;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, accounts, keys, secrets, logger } = deps;
 
@@ -453,6 +464,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       const record = await accounts.find(sub);
       if (!record) return undefined; // identity expired with its session: fail closed
       const amr = (token as { amr?: string[] } | undefined)?.amr;
+      // The register is asked whenever the account is (sign-in, token issue, userinfo), through its
+      // bounded cache: what is released follows a changed protection mark within that bound.
+      const protection = record.kind === 'citizen' && deps.protection ? await deps.protection.status(record.personalNumber) : undefined;
       // Someone acting for the citizen: the ID token and userinfo name them too (`act`, RFC 8693 §4.1).
       const sessionUid = (token as { sessionUid?: string } | undefined)?.sessionUid ?? ctx.oidc?.session?.uid;
       const client = ctx.oidc?.client as unknown as { product_id?: string; clientId: string } | undefined;
@@ -460,12 +474,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       return {
         accountId: sub,
         async claims() {
-          return { sub, ...accountClaims(record, authnProviderFor(config, amr)), ...(act ? { act } : {}) };
+          return { sub, ...accountClaims(record, authnProviderFor(config, amr), protection), ...(act ? { act } : {}) };
         },
       };
     },
-    // Every access token of a session acting for someone re-checks the relation and carries `act`.
-    ...(deps.representation ? { extraTokenClaims: deps.representation.extraTokenClaims.bind(deps.representation) } : {}),
+    // The access token (opaque: introspection shows it) carries the protected-identity flag downstream,
+    // and, for a session acting for someone, `act` (the relation checked again at every issue and refresh).
+    async extraTokenClaims(ctx, token) {
+      const acting = deps.representation ? await deps.representation.extraTokenClaims(ctx, token as { sessionUid?: string; accountId?: string; clientId?: string }) : undefined;
+      const flagged = await protectedIdentityTokenClaims(deps, token);
+      return acting || flagged ? { ...flagged, ...acting } : undefined;
+    },
     async renderError(ctx, out, error) {
       ctx.type = 'html';
       // An outage is logged once, by the error events below; the page says to try again.

@@ -15,6 +15,7 @@ import type { Clock } from '../clock.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import { AssertionRefused, DECISION_ASSERTION_HEADER, DecisionVerifier, type AssertionProblem, type DecisionAssertionClaims } from '../scopes/decisionAssertion.ts';
 import { sandboxDataAudience } from '../scopes/routeTable.ts';
+import type { PopulationRegister } from '../citizens/register/register.ts';
 
 const DATASETS = ['bookings', 'vaccinations', 'lab-results', 'home-care-decisions'] as const;
 
@@ -34,13 +35,13 @@ const date = (next: () => number, future: boolean) => {
   return d.toISOString().slice(0, 10);
 };
 
-function items(dataset: (typeof DATASETS)[number], controller: { id: string; name: string }, citizen: string): Array<Record<string, unknown>> {
+function items(dataset: (typeof DATASETS)[number], controller: { id: string; name: string }, citizen: string, phone: string | undefined): Array<Record<string, unknown>> {
   const next = seeded(dataset, controller.id, citizen);
   const n = 1 + (next() % 3);
   return Array.from({ length: n }, (_, i) => {
     const base = { id: `${controller.id}-${dataset}-${createHash('sha256').update(`${citizen}${i}`).digest('hex').slice(0, 8)}`, controller };
     switch (dataset) {
-      case 'bookings': return { ...base, date: date(next, true), unit: pick(next, ['Vårdcentralen Sandviken', 'Hemtjänsten Norr', 'Tandvården City']), what: pick(next, ['Besök hos sjuksköterska', 'Läkarbesök', 'Uppföljning']) };
+      case 'bookings': return { ...base, date: date(next, true), unit: pick(next, ['Vårdcentralen Sandviken', 'Hemtjänsten Norr', 'Tandvården City']), what: pick(next, ['Besök hos sjuksköterska', 'Läkarbesök', 'Uppföljning']), ...(phone ? { smsReminderTo: phone } : {}) };
       case 'vaccinations': return { ...base, date: date(next, false), vaccine: pick(next, ['Influensa', 'Covid-19', 'Pneumokocker', 'TBE']) };
       case 'lab-results': return { ...base, date: date(next, false), test: pick(next, ['P-Glukos', 'B-Hb', 'HbA1c']), value: String(40 + (next() % 60)) };
       default: return { ...base, date: date(next, false), decision: pick(next, ['Hemtjänst 10 h/månad', 'Trygghetslarm', 'Matdistribution']) };
@@ -55,6 +56,12 @@ export interface DataApiOptions {
   /** The gateway's public keys, as /jwks serves them. */
   jwks: JSONWebKeySet;
   clock: Clock;
+  /**
+   * The population register: like a real API that holds them, these answer with the citizen's address
+   * and contact (whoever they are), so the enforcement proxy's removal of them for a protected person
+   * shows (src/citizens/protectedIdentity.ts).
+   */
+  register?: PopulationRegister | undefined;
 }
 
 /** 401: no assertion the gateway issued; 403: one it issued, but not for this request (or used already). */
@@ -92,7 +99,13 @@ export function dataApiRouter(o: DataApiOptions): Router {
     }
     const known = o.registry ? (await o.registry.snapshot().catch(() => undefined))?.controllers.find((c) => c.id === controllerId) : undefined;
     const controller = { id: controllerId, name: known?.name ?? controllerId };
-    ctx.body = { controller, dataset, items: items(dataset, controller, citizen) };
+    const person = await o.register?.lookup(citizen).catch(() => undefined);
+    const patient = person ? {
+      ...(person.address ? { address: person.address } : {}),
+      ...(person.contact?.email ? { email: person.contact.email } : {}),
+      ...(person.contact?.phoneNumber ? { phoneNumber: person.contact.phoneNumber } : {}),
+    } : undefined;
+    ctx.body = { controller, dataset, ...(patient ? { patient } : {}), items: items(dataset, controller, citizen, person?.contact?.phoneNumber) };
   });
   return router;
 }

@@ -11,6 +11,7 @@ import type { Federation } from '../federation/module.ts';
 import type { RegistryCache } from '../whitelist/registryCache.ts';
 import { publicJwks } from '../scopes/decisionAssertion.ts';
 import { dataApiRouter } from './dataApis.ts';
+import type { PopulationRegister } from '../citizens/register/register.ts';
 import { demoRpClient, demoRpKey, demoRpRouter } from './demoRp.ts';
 import { landingRouter } from './landing.ts';
 import Router from '@koa/router';
@@ -54,6 +55,8 @@ export interface SandboxDeps {
   demoApps?: DemoApp[] | undefined;
   /** The registry, when the decision point runs: the mock data APIs answer from it, the demo app calls them through the PEP. */
   pep: RegistryCache | undefined;
+  /** The population register: the mock data APIs answer with the citizen's address and contact from it. */
+  register?: PopulationRegister | undefined;
   adminConsole: boolean;
 }
 
@@ -80,7 +83,7 @@ export function sandboxModule(deps: SandboxDeps): Mount[] {
     ...simulatorPages.map((routes) => ({ name: 'e-ID simulator pages', under: ['/sandbox'], routes })),
     ...(demoRp ? [{ name: 'demo relying party', under: ['/sandbox/rp'], routes: demoRpRouter({ issuer: config.issuer, key: demoRp.key, store, logger, pep: Boolean(pep) }).routes() }] : []),
     ...(deps.demoApps?.length ? [{ name: 'shared sign-in demo apps', under: ['/sandbox/apps'], routes: demoAppsRouter(deps.demoApps, config.issuer, store, clock, logger).routes() }] : []),
-    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter({ registry: pep, issuer: config.issuer, jwks: publicJwks(deps.keys.jwks), clock: deps.clock }).routes() }] : []),
+    ...(pep ? [{ name: 'mock data APIs', under: ['/sandbox/data'], routes: dataApiRouter({ registry: pep, issuer: config.issuer, jwks: publicJwks(deps.keys.jwks), clock: deps.clock, register: deps.register }).routes() }] : []),
   ];
 }
 

@@ -55,6 +55,11 @@ export interface DecisionAssertionClaims {
   /** The product's registry id. */
   product: string;
   client_id: string;
+  /**
+   * True for a citizen with protected identity, or one the population register could not vouch for:
+   * the data API must not release their address or contact (docs/security-model.md, "Protected identity").
+   */
+  protected_identity: boolean;
 }
 
 /** The key that signs decisions: the gateway's preferred signing key (src/idp/keys.ts). */
@@ -111,6 +116,8 @@ export class DecisionSigner {
       citizen_pseudonym: o.citizenPseudonym,
       product: o.product,
       client_id: o.clientId,
+      // Only a register's "not protected" clears it; a permit that does not say counts as protected.
+      protected_identity: o.protectedIdentity !== false,
       // Someone acting for the citizen (RFC 8693 §4.1 style): the data API sees who, and by what relation.
       ...(o.actor ? { act: { pseudonym: o.actor.pseudonym, relation: o.actor.relation } } : {}),
     };

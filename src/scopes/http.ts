@@ -20,6 +20,7 @@ import type { Decision, DecisionRequest, Permit, PolicyDecisionPoint } from './p
 import { DECISION_ASSERTION_HEADER, type DecisionSigner } from './decisionAssertion.ts';
 import { UpstreamTimeout, type UpstreamClient } from './upstreamClient.ts';
 import { RouteTable, isRefusal, pathOf, queryOf, upstreamUrl, type QueryRefusal, type RouteTarget } from './routeTable.ts';
+import { stripFields } from '../citizens/protectedIdentity.ts';
 
 export interface PdpHttpOptions {
   pdp: PolicyDecisionPoint;
@@ -34,6 +35,8 @@ export interface PdpHttpOptions {
   retryAfterSeconds: number;
   mtlsCertificateHeader?: string | undefined;
   logger: Logger;
+  /** Response fields removed for a citizen with protected identity, per data set (lower-case names). */
+  protectedFields: (dataset: string) => ReadonlySet<string>;
 }
 
 /** Larger Authorization or DPoP headers are not tokens or proofs we issue or accept. */
@@ -65,6 +68,8 @@ export function permitHeaders(decision: Permit) {
     'x-citizen-pseudonym': o.citizenPseudonym,
     'x-product': o.product,
     'x-decision-id': decision.id,
+    // Informational, as the rest: the data API reads protected_identity from the signed assertion.
+    'x-protected-identity': String(o.protectedIdentity !== false),
     // Who acted for the citizen, when someone did (src/citizens/representation/).
     ...(o.actor ? { 'x-actor-pseudonym': o.actor.pseudonym, 'x-actor-relation': o.actor.relation } : {}),
   };
@@ -125,7 +130,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
       target: target as DecisionRequest['target'],
     });
     if (decision.decision === 'permit') {
-      ctx.body = { decision: 'permit', reasons: decision.reasons, decisionId: decision.id, obligations: { headers: permitHeaders(decision) } };
+      ctx.body = { decision: 'permit', reasons: decision.reasons, decisionId: decision.id, obligations: { headers: permitHeaders(decision), protectedIdentity: decision.obligations.protectedIdentity !== false } };
       return;
     }
     // A policy deny is a well-formed answer to a well-formed question: 200 with decision "deny".
@@ -221,22 +226,84 @@ export function upstreamHeaders(incoming: Record<string, string | string[] | und
 
 async function forward(ctx: Context, url: URL, decision: Permit, assertion: string, o: PdpHttpOptions): Promise<void> {
   const hasBody = !['GET', 'HEAD'].includes(ctx.method);
+  const withheld = decision.obligations.protectedIdentity !== false;
+  const headers = upstreamHeaders(ctx.headers, assertion, hasBody);
+  // The answer about a protected person is read and filtered here, so it is asked for unencoded.
+  if (withheld) headers['accept-encoding'] = 'identity';
   let res: IncomingMessage;
   try {
-    res = await o.upstream.send(url, ctx.method, upstreamHeaders(ctx.headers, assertion, hasBody), hasBody ? ctx.req : undefined);
+    res = await o.upstream.send(url, ctx.method, headers, hasBody ? ctx.req : undefined);
   } catch (err) {
     const timeout = err instanceof UpstreamTimeout;
     o.logger.warn({ upstream: url.origin, reason: timeout ? 'timeout' : 'unreachable', code: (err as NodeJS.ErrnoException).code }, 'PEP upstream failed');
     return sendProblem(ctx, { status: timeout ? 504 : 502, type: timeout ? 'upstream_timeout' : 'upstream_unreachable', title: 'The data API did not answer' });
   }
-  ctx.status = res.statusCode ?? 502;
   const connection = String(res.headers.connection ?? '').toLowerCase().split(/\s*,\s*/);
-  for (const [k, v] of Object.entries(res.headers)) {
-    if (v === undefined || NOT_RETURNED.has(k) || connection.includes(k)) continue;
-    ctx.set(k, v);
-  }
+  const passOn = () => {
+    ctx.status = res.statusCode ?? 502;
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v === undefined || NOT_RETURNED.has(k) || connection.includes(k)) continue;
+      ctx.set(k, v);
+    }
+  };
   ctx.set('x-controller', decision.obligations.controller);
   ctx.set('x-decision-id', decision.id);
+  if (withheld) return withholdContact(ctx, res, o.protectedFields(decision.obligations.dataset), o.logger, passOn);
+  passOn();
   // Streamed through: the proxy never holds a whole response (the timeout covers the headers).
   ctx.body = res;
+}
+
+/** The most of a response about a protected person the proxy reads to filter it. */
+export const MAX_FILTERED_BODY = 8 * 1024 * 1024;
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json(?:\s*;|$)/i;
+
+/**
+ * A response about a person with protected identity: read whole, its address and contact fields
+ * removed, and sent on. What cannot be filtered is not sent: a body that is not JSON, is encoded,
+ * does not parse or is too large gets a 502 (fail closed), never the unfiltered bytes.
+ */
+async function withholdContact(ctx: Context, res: IncomingMessage, fields: ReadonlySet<string>, logger: Logger, passOn: () => void): Promise<void> {
+  ctx.set('x-protected-identity', 'true');
+  // Nothing of the upstream's answer, headers included, goes out until it has been filtered.
+  const unfilterable = (why: string) => {
+    res.destroy();
+    logger.warn({ reason: why }, 'PEP: response about a protected person cannot be filtered; not sent');
+    sendProblem(ctx, { status: 502, type: 'protected_identity_unfilterable', title: 'The data API\'s answer cannot be filtered',
+      detail: `address and contact are withheld for this person, and this answer cannot be filtered (${why})` });
+  };
+  const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') return unfilterable('encoded');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_FILTERED_BODY) return unfilterable('too large');
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return unfilterable('interrupted');
+  }
+  if (size === 0) {
+    passOn();
+    const status = ctx.status;
+    ctx.body = '';
+    ctx.status = status;
+    return;
+  }
+  if (!JSON_TYPE.test(String(res.headers['content-type'] ?? ''))) return unfilterable('not JSON');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return unfilterable('malformed JSON');
+  }
+  const { value } = stripFields(parsed, fields);
+  passOn();
+  // The body changes: validators and digests of the upstream's body would describe another one.
+  for (const h of ['etag', 'content-md5', 'digest', 'repr-digest', 'content-digest', 'content-range', 'accept-ranges']) ctx.remove(h);
+  const status = ctx.status;
+  ctx.body = JSON.stringify(value);
+  ctx.status = status;
 }

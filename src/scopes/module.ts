@@ -21,6 +21,7 @@ import { pdpRouter } from './http.ts';
 import { UpstreamClient } from './upstreamClient.ts';
 import { PolicyDecisionPoint, type PdpDeps } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
+import { fieldSet, type ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 
 /** The decision point's parts, for tests and the admin API. */
 export interface PdpParts {
@@ -47,6 +48,8 @@ export interface ScopesDeps {
   keys: SigningKeys;
   /** Guardians and agents: a token acting for someone is decided with it (denied without). */
   representation?: PdpDeps['representation'];
+  /** Protected identity from the population register: permits carry it, the PEP strips address and contact. */
+  protection?: ProtectedIdentity | undefined;
 }
 
 export interface Scopes {
@@ -66,7 +69,10 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const signer = await gatewayEventSigner(keys.jwks, config.issuer);
   const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
-  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, representation });
+  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, protection: deps.protection, representation });
+  // Per data set: the register's list and the data set's own, as one case-insensitive set.
+  const protectedFields = new Map(config.datasets.map((d) => [d.id, fieldSet([...config.register.protectedFields, ...(d.protectedFields ?? [])])]));
+  const everyField = fieldSet([...config.register.protectedFields, ...config.datasets.flatMap((d) => d.protectedFields ?? [])]);
   const upstream = new UpstreamClient({ timeoutMs: config.pdp.upstreamTimeoutMs, tls: config.pdp.upstreamTls });
   const decisions = pdpRouter({
     pdp: decisionPoint,
@@ -76,6 +82,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
     signer: new DecisionSigner({ jwks: keys.jwks, issuer: config.issuer, lifetimeSeconds: config.pdp.assertionLifetimeSeconds, clock }),
     upstream,
     retryAfterSeconds: config.pdp.retryAfterSeconds,
+    protectedFields: (dataset) => protectedFields.get(dataset) ?? everyField,
     mtlsCertificateHeader: config.mtls.enabled ? config.mtls.certificateHeader : undefined,
     logger,
   });

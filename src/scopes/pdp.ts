@@ -30,6 +30,7 @@ import { SUSPICIOUS_REASONS, type Containment } from './containment.ts';
 import { DEFAULT_LIMITS } from './exposureLimits.ts';
 import { REPRESENTATION_REASONS, type Relation } from '../citizens/representation/pipeline.ts';
 import { claimOf, type Representation } from '../citizens/representation/representation.ts';
+import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 
 export interface Target {
   controller: string;
@@ -57,6 +58,8 @@ export interface Obligations {
   clientId: string;
   /** Who acted for the citizen (a guardian, an agent), by pseudonym and relation; absent when the citizen acted. */
   actor?: { pseudonym: string; relation: Relation };
+  /** The citizen has protected identity, or the register could not say otherwise: address and contact are withheld downstream. */
+  protectedIdentity?: boolean;
 }
 
 interface DecisionCommon {
@@ -91,6 +94,8 @@ export interface PdpDeps {
   catalogue: CatalogueEntry[];
   /** Guardians and agents (src/citizens/representation/): without it, a token acting for someone is denied. */
   representation?: Pick<Representation, 'forSession' | 'check'> | undefined;
+  /** The population register's protection marks; without it every permit is marked protected (fail closed). */
+  protection?: ProtectedIdentity | undefined;
 }
 
 /** 400: the target is malformed, or names what the catalogue or the registry does not know. */
@@ -395,12 +400,15 @@ export class PolicyDecisionPoint {
     // No unlogged access: a permit that cannot be recorded is not given.
     if (!queued) return this.#deny(id, s, product, { check: 'audit_queued', reason: 'audit_unavailable' });
     const { target, pseudonym, product: permitted, token, actor } = verdict.state;
+    // Not a check: it never refuses. It says how the permitted data must be handled (the PEP strips
+    // address and contact; the assertion tells the data API), and an unanswered register means protected.
+    const protectedIdentity = d.protection ? (await d.protection.status(target.citizen)).protected : true;
     return {
       id,
       decision: 'permit',
       reasons: ['permitted'],
       status: 200,
-      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId, ...(actor ? { actor } : {}) },
+      obligations: { controller: target.controller, dataset: target.dataset, action: target.action, citizenPseudonym: pseudonym, product: permitted.id, clientId: token.clientId, protectedIdentity, ...(actor ? { actor } : {}) },
     };
   }
 

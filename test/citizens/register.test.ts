@@ -4,7 +4,7 @@
 import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { ConfigError, loadConfig, parseConfig, productionProblems } from '../../src/config.ts';
-import { ageOn, parseIdentityNumber } from '../../src/personnummer.ts';
+import { ageOn, luhnCheckDigit, parseIdentityNumber } from '../../src/personnummer.ts';
 import { CachedRegister, MAX_REGISTER_AGE_SECONDS } from '../../src/citizens/register/cache.ts';
 import { SandboxRegister } from '../../src/citizens/register/sandbox.ts';
 import { isProtected, RegisterUnavailable } from '../../src/citizens/register/register.ts';
@@ -205,4 +205,35 @@ test('a production gateway configured with the sandbox register does not start',
   const config = loadConfig({ env: { NODE_ENV: 'production', GATEWAY__register__source: 'sandbox' }, overrides: { http: { port: 0 } } });
   const err = await t.throwsAsync(startGateway(config, { issuerFromListen: true }), { instanceOf: ConfigError });
   t.true((err as ConfigError).problems.some((p) => p.startsWith('register.source')));
+});
+
+test('a death registered is seen within the bound, and can be undone in the sandbox', async (t) => {
+  const { register, sandbox, clock } = cached(120);
+  t.is((await register.lookup(ANNA))?.deceased, undefined);
+  sandbox.update(ANNA, { deceased: '2026-11-30' });
+  clock.advance(120_000);
+  t.is((await register.lookup(ANNA))?.deceased, '2026-11-30');
+  sandbox.update(ANNA, { deceased: null });
+  clock.advance(120_000);
+  t.is((await register.lookup(ANNA))?.deceased, undefined);
+});
+
+test('a test adds a person the personas lack; a bad or duplicate number is refused', async (t) => {
+  const register = SandboxRegister.fromFile();
+  const young = `20141212123${luhnCheckDigit('141212123')}`;
+  register.add(young, 'Ung', 'Person', { protection: 'skyddad-folkbokforing' });
+  const added = await register.lookup(young);
+  t.like(added, { birthDate: '2014-12-12', givenName: 'Ung', protection: 'skyddad-folkbokforing', guardians: [], custodyOf: [] });
+  t.throws(() => register.add(`20141212123${(luhnCheckDigit('141212123') + 1) % 10}`), { message: /not a valid/ });
+  t.throws(() => register.add(ANNA), { message: /already/ });
+  t.throws(() => register.update('191212121212', { givenName: 'x' }), { message: /no such person/ });
+});
+
+test('the sandbox may run without a register too (source none): every lookup is unavailable', async (t) => {
+  const config = loadConfig({ env: { GATEWAY__register__source: 'none' } });
+  t.deepEqual(productionProblems(config, facts), []);
+  const parts = openPopulationRegister(config, new ManualClock());
+  t.is(parts.sandbox, undefined);
+  await t.throwsAsync(parts.register.lookup(ANNA), { instanceOf: RegisterUnavailable });
+  t.is(parts.cache.size, 0, 'an unanswered question is not cached');
 });

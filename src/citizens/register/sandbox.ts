@@ -92,6 +92,21 @@ export class SandboxRegister implements PopulationRegister {
     return record ? structuredClone(record) : undefined;
   }
 
+  /**
+   * Registers a person the personas do not have (a test's citizen of a given age, a cohort member);
+   * birth date and kind from the number, nothing protected unless `change` says so.
+   */
+  add(personalNumber: string, givenName = 'Testperson', surname = 'Sandlåda', change: RecordChange = {}): void {
+    const id = parseIdentityNumber(personalNumber);
+    if (!id) throw new Error('not a valid personnummer or samordningsnummer');
+    if (this.#records.has(id.value)) throw new Error('that person is in the sandbox register already');
+    this.#records.set(id.value, {
+      personalNumber: id.value, coordinationNumber: id.kind === 'samordningsnummer', birthDate: id.birthDate,
+      givenName, surname, name: `${givenName} ${surname}`, guardians: [], custodyOf: [],
+    });
+    this.update(id.value, change);
+  }
+
   /** Changes a person's record as the register would (a protection mark set, a birth date, a death). */
   update(personalNumber: string, change: RecordChange): void {
     const record = this.#get(personalNumber);
