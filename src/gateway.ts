@@ -150,6 +150,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     closers.push(...audit.closers);
     const jumps = ssoModule({ config, store, clock, logger, secrets });
     const represent = db ? representationModule({ config, store, db, register: register.register, clock, logger, secrets }) : undefined;
+    // The sandbox's own registry only (as its seed): a test's registry brings its own content.
+    if (registryDb && config.registry.seed) await represent?.seedSandbox();
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
       clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, protection, representation: represent?.representation,

@@ -18,6 +18,7 @@ import type { HotStore } from '../store/hotStore.ts';
 import { html, page, type Html } from '../idp/views/html.ts';
 import { localeOf } from '../idp/views/i18n.ts';
 import { SE } from '../idp/claims.ts';
+import { actingForFromClaims } from '../citizens/representation/views.ts';
 import { dpopHandleFor, issuerDiscovery, newKeyPair, sandboxClientKey, type ClientKey, type StoredKeyPair } from '../idp/ownClients.ts';
 
 export type DemoAppId = 'portal' | 'region' | 'municipal';
@@ -219,8 +220,8 @@ ${received.length
     }
     const c = s.value.claims;
     const others = d.all.filter((a) => a.spec.id !== spec.id);
-    const shown = ['sub', 'acr', 'amr', 'auth_time', SE.authnProvider, SE.personalIdentityNumber, 'name', 'sid'];
-    await render(ctx, html`<div class="card"><p id="where">${sv ? 'Du är på' : 'You are at'} <code>${ctx.path}</code></p>
+    const shown = ['sub', 'act', 'acr', 'amr', 'auth_time', SE.authnProvider, SE.personalIdentityNumber, 'name', 'sid'];
+    await render(ctx, html`${actingForFromClaims(localeOf(ctx), c, d.clock.now()) ?? html``}<div class="card"><p id="where">${sv ? 'Du är på' : 'You are at'} <code>${ctx.path}</code></p>
 ${s.value.launch ? html`<p id="launch-context">${sv ? 'Startkontext' : 'Launch context'}: <code>${JSON.stringify(s.value.launch)}</code></p>` : html``}
 <h2>${sv ? 'ID-token' : 'ID token'}</h2><dl class="claims" id="id-token-claims">${shown.filter((k) => c[k] !== undefined).map((k) => html`<dt>${k}</dt><dd data-claim="${k}">${typeof c[k] === 'object' ? JSON.stringify(c[k]) : String(c[k])}</dd>`)}</dl></div>
 <div class="card"><h2>${sv ? 'Gå vidare utan ny inloggning' : 'Go on without signing in again'}</h2>

@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { html, page } from '../idp/views/html.ts';
 import { localeOf } from '../idp/views/i18n.ts';
 import { SE } from '../idp/claims.ts';
+import { actingForFromClaims } from '../citizens/representation/views.ts';
 import { dpopHandleFor, issuerDiscovery, sandboxClientKey, type ClientKey } from '../idp/ownClients.ts';
 
 export const DEMO_RP_CLIENT_ID = 'sandbox-demo-rp';
@@ -147,11 +148,14 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
       const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, String(claims.sub), { DPoP });
       const citizen = typeof claims[SE.personalIdentityNumber] === 'string' ? claims[SE.personalIdentityNumber] as string : undefined;
       const data = opts.pep && citizen ? renderData(await fetchThroughPep(opts.issuer, config, tokens.access_token, citizen, DPoP), sv) : '';
+      // The age as of the sign-in (the demo app has no clock of its own; auth_time is the gateway's).
+      const auth = (c: Record<string, unknown>) => (typeof c.auth_time === 'number' ? c.auth_time * 1000 : 0);
       const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`);
       ctx.body = page({
         locale: localeOf(ctx),
         title: sv ? 'Inloggad' : 'Signed in',
         body: html`<h1>${sv ? 'Du är inloggad i demoappen' : 'You are signed in to the demo app'}</h1>
+${actingForFromClaims(localeOf(ctx), claims, auth(claims)) ?? html``}
 <div class="card"><h2>${sv ? 'ID-token' : 'ID token'}</h2><dl class="claims" id="id-token-claims">${rows(claims)}</dl></div>
 <div class="card"><h2>Userinfo</h2><dl class="claims" id="userinfo">${rows(userinfo)}</dl>
 <p class="muted">${sv ? 'Åtkomsttoken är DPoP-bunden' : 'The access token is DPoP-bound'}: <code>token_type=${tokens.token_type}</code></p></div>

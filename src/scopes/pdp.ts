@@ -289,12 +289,15 @@ export const citizenAllowed = check('citizen_allowed', (s: { approval: LiveAppro
   }
 });
 
+/** Refusals that would tell the product something the register says about a person: answered as representation_ended. */
+const PRIVATE_REPRESENTATION_REASONS: ReadonlySet<string> = new Set(['no_relation', 'guardianship_blocked', 'subject_deceased', 'actor_deceased']);
+
 /**
  * A token acting for someone (`act`): the relation is checked again, now, for this controller's data
  * set (docs/domain.md rules 9 and 10) — guardian age and the controller's maturity policy, the agent's
  * mandate, never the healthcare record through an agent. The actor joins the decision and its record.
  */
-export const representationHolds = asyncCheck('representation_holds', async (s: { token: VerifiedAccessToken; target: Target; snapshot: RegistrySnapshot }, d) => {
+export const representationHolds = asyncCheck('representation_holds', async (s: { token: VerifiedAccessToken; target: Target; snapshot: RegistrySnapshot; decision: DecisionScope }, d) => {
   if (!s.token.act) return undefined;
   if (!d.representation) return 'representation_ended';
   const acting = await reachable('store_unavailable', async () => d.representation?.forSession(s.token.sessionUid));
@@ -303,7 +306,15 @@ export const representationHolds = asyncCheck('representation_holds', async (s: 
   const verdict = await d.representation.check(claimOf(acting), {
     kind: 'data', controller: s.target.controller, dataset: s.target.dataset, guardianDatasets: policy?.guardianDatasets ?? [],
   });
-  if (!verdict.ok) return refuse(verdict.reason, verdict.check);
+  if (!verdict.ok) {
+    // What the register says about the other person (a blocked custody, a death) is not the product's
+    // to learn: it is told the representation ended; the log keeps why, without personal data.
+    if (PRIVATE_REPRESENTATION_REASONS.has(verdict.reason)) {
+      d.logger.info({ decision: s.decision.id, check: verdict.check, reason: verdict.reason }, 'representation refused at the decision point');
+      return 'representation_ended';
+    }
+    return refuse(verdict.reason, verdict.check);
+  }
   return { actor: { pseudonym: acting.actor, relation: acting.relation } };
 });
 

@@ -9,6 +9,8 @@ import type { Db } from '../../whitelist/db/db.ts';
 import { AccountStore } from '../../idp/accounts.ts';
 import type { Secrets } from '../../idp/keys.ts';
 import type { PopulationRegister } from '../register/register.ts';
+import { readFileSync } from 'node:fs';
+import { personasFile } from '../register/sandbox.ts';
 import { MandateStore } from './mandates.ts';
 import { Representation } from './representation.ts';
 import { Relations } from './relations.ts';
@@ -29,6 +31,8 @@ export interface RepresentationParts {
   mandates: MandateStore;
   /** For /account: who may act for a citizen and for whom they may act; appoint and revoke. */
   relations: Relations;
+  /** Sandbox only: the personas' `agentFor` as bookings mandates (once; a year), so an agent can be tried at once. */
+  seedSandbox(): Promise<void>;
 }
 
 export function representationModule(deps: RepresentationDeps): RepresentationParts {
@@ -40,5 +44,23 @@ export function representationModule(deps: RepresentationDeps): RepresentationPa
   const representation = new Representation({
     store, register, mandates, accounts, clock, logger, pairwiseSalt: secrets.pairwiseSalt, ttlSeconds, interactionTtlSeconds: config.ttl.interaction,
   });
-  return { representation, mandates, relations: new Relations({ register, mandates, accounts, clock, representation }) };
+  const seedSandbox = async () => {
+    if (config.mode !== 'sandbox') return;
+    const personas = JSON.parse(readFileSync(personasFile, 'utf8')) as { citizens: Array<{ id: string; personalNumber: string; agentFor?: string[] }> };
+    const byId = new Map(personas.citizens.map((p) => [p.id, p.personalNumber]));
+    for (const agent of personas.citizens) {
+      for (const principalId of agent.agentFor ?? []) {
+        const principalNumber = byId.get(principalId);
+        if (!principalNumber) continue;
+        const principal = accounts.accountIdFor(principalNumber);
+        const agentId = accounts.accountIdFor(agent.personalNumber);
+        if ((await mandates.forPrincipal(principal)).some((m) => m.agent === agentId)) continue;
+        await mandates.appoint({
+          principal, principalNumber, agent: agentId, agentNumber: agent.personalNumber, types: ['bookings'], appointedWith: 'sandbox-seed',
+          expiresAt: new Date(clock.now() + 365 * 86_400_000).toISOString(),
+        });
+      }
+    }
+  };
+  return { representation, mandates, relations: new Relations({ register, mandates, accounts, clock, representation }), seedSandbox };
 }

@@ -176,7 +176,8 @@ export class Representation {
     const verdict = await this.check(claimOf(record), { kind: 'sign_in' });
     if (!verdict.ok) {
       this.#o.logger.info({ check: verdict.check, reason: verdict.reason }, 'token refused: representation no longer holds');
-      throw new errors.InvalidGrant(`the representation no longer holds (${verdict.reason})`);
+      // The reason stays in the log: a blocked custody is not the product's to learn.
+      throw new errors.InvalidGrant('the representation no longer holds');
     }
     const client = ctx.oidc.client as unknown as { product_id?: string; clientId: string } | undefined;
     return { act: this.actFor(record, client?.product_id ?? client?.clientId ?? token.clientId ?? '') };

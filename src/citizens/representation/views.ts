@@ -3,6 +3,8 @@
 import { html, page, type Html } from '../../idp/views/html.ts';
 import type { Locale } from '../../idp/views/i18n.ts';
 import { representationTexts as t } from '../../idp/views/messages/representation.ts';
+import { ageOn, parseIdentityNumber } from '../../personnummer.ts';
+import { SE } from '../../idp/claims.ts';
 import type { Relation } from './pipeline.ts';
 
 /** One person the signed-in person may act for, as the choice page offers it (no personnummer). */
@@ -49,4 +51,16 @@ ${opts.options.map((o) => html`<p><label><input type="radio" name="for" value="$
 export function refusedPage(locale: Locale, expired = false): string {
   const title = t.say(locale, 'refusedTitle');
   return page({ locale, title, body: html`<h1>${title}</h1><p class="message error" role="alert">${t.say(locale, expired ? 'expiredBody' : 'refusedBody')}</p>` });
+}
+
+/**
+ * The app's side (the sandbox's demo apps): from an ID token's claims, "Du agerar för …" when the
+ * token carries `act`, else nothing. The age is the represented person's, from their personnummer
+ * claim; a child (under 18) is shown with it, as a guardian's relation.
+ */
+export function actingForFromClaims(locale: Locale, claims: Record<string, unknown>, nowMs: number): Html | undefined {
+  if (!claims.act || typeof claims.name !== 'string') return undefined;
+  const id = typeof claims[SE.personalIdentityNumber] === 'string' ? parseIdentityNumber(claims[SE.personalIdentityNumber] as string) : undefined;
+  const age = id ? ageOn(id, nowMs) : 99;
+  return actingForLine(locale, { name: claims.name, age, relation: age < 18 ? 'guardian' : 'agent' });
 }
