@@ -29,6 +29,7 @@ import { whitelistModule } from './whitelist/module.ts';
 import type { BackchannelLogout } from './federation/sso/backchannel.ts';
 import { ssoStores } from './federation/sso/stores.ts';
 import { ssoModule } from './federation/sso/module.ts';
+import { accountClient, citizensModule, type CitizensParts } from './citizens/module.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -62,6 +63,8 @@ export interface Gateway {
   drain(options: { delayMs: number; timeoutMs: number }): Promise<void>;
   /** Back-channel logout delivery and its recorded outcomes (issue 11). */
   backchannel: BackchannelLogout;
+  /** Consent records, their withdrawal and the withdrawn set the decision point reads (issue 12); absent without a database. */
+  citizens: CitizensParts | undefined;
   close(): Promise<void>;
 }
 
@@ -124,8 +127,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
     const demoApps = options.registry ? undefined : await sandboxDemoApps(config);
+    const given = [...config.clients, ...(options.clients ?? [])];
+    const accountPage = await accountClient(config, new Set(given.map((c) => c.client_id)));
     const whitelist = await whitelistModule({
-      config, store, clock, logger, clients: [...config.clients, ...(options.clients ?? [])], demoClient: demoRp?.client, source: options.registry, db: options.db,
+      config, store, clock, logger, clients: [...given, ...accountPage.clients], demoClient: demoRp?.client, source: options.registry, db: options.db,
       demoProducts: demoProducts(demoApps),
     });
     closers.push(...whitelist.closers);
@@ -134,15 +139,17 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // reverse), so the shutdown checkpoint covers it, and before the databases close.
     const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.jwks });
     closers.push(...audit.closers);
+    const citizens = await citizensModule({ config, store, clock, logger, db: db ?? registryDb?.db, registry, accountKey: accountPage.key });
+    closers.push(...citizens.closers);
     const jumps = ssoModule({ config, store, clock, logger, secrets });
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
-      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, consent: citizens.parts,
     });
     closers.push(...idp.closers);
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
-      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys })
+      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, consents: citizens.parts?.withdrawn })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
     // Not ready while the registry's database cannot answer, nor once draining.
@@ -162,6 +169,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ...(scopes?.mounts ?? []),
       ...audit.mounts,
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),
+      ...citizens.mounts({ provider, accounts, audit: scopes?.pdp.audit }),
     ];
     const app = outerApp({
       provider, trustProxy: config.http.trustProxy, hsts: config.issuer.startsWith('https://'), logger, metrics: ops.metricsMiddleware, mounts,
@@ -196,6 +204,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
         await closeAll();
       },
       backchannel: idp.backchannel,
+      citizens: citizens.parts,
       close: closeAll,
     };
   } catch (err) {

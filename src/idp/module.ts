@@ -19,6 +19,9 @@ import type { UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages, type UpstreamLogout } from '../federation/sso/logout.ts';
 import type { SsoStores } from '../federation/sso/stores.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
+import { ConsentPrompt } from '../citizens/consent/prompt.ts';
+import type { ConsentStore } from '../citizens/consent/records.ts';
+import type { WithdrawnConsentCache } from '../citizens/consent/withdrawn.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -40,6 +43,8 @@ export interface IdpDeps {
   jumpVerdict?: ProviderSso['jumpVerdict'];
   /** Jumps between products (src/federation/sso/): the ticket's parameter, prompt and interaction hook. */
   jump?: JumpLogin | undefined;
+  /** Consent records (src/citizens/consent/): the consent page records what it showed, and asks again when a product widened. */
+  consent?: { records: ConsentStore; withdrawn: WithdrawnConsentCache } | undefined;
 }
 
 export interface Idp {
@@ -65,14 +70,15 @@ export function idpModule(deps: IdpDeps): Idp {
   });
   const consents = config.sessions.rememberConsent ? new RememberedConsents(store, config.ttl.session) : undefined;
   const { upstreamSessions, signedOut } = deps.sso;
+  const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
+  const consentPrompt = new ConsentPrompt({ config, accounts, gate, configuredClientIds, logger, ...deps.consent });
   const provider = createProvider({
     config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,
-    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump,
+    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict, ...(deps.consent ? { consentNeeded: (ctx) => consentPrompt.needed(ctx) } : {}) }, jump: deps.jump,
   });
   provider.use(afterEndSession({ provider, providers: config.loa.providers, pages: signedOut, upstreams: deps.upstreamLogouts ?? [], logger, consents }));
-  const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
   const interactions = interactionRouter({
-    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions }, jump: deps.jump,
+    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions }, jump: deps.jump, consentPrompt,
   });
   return {
     provider,

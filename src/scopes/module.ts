@@ -21,6 +21,7 @@ import { pdpRouter } from './http.ts';
 import { UpstreamClient } from './upstreamClient.ts';
 import { PolicyDecisionPoint } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
+import type { WithdrawnConsents } from '../citizens/consent/withdrawn.ts';
 
 /** The decision point's parts, for tests and the admin API. */
 export interface PdpParts {
@@ -45,6 +46,8 @@ export interface ScopesDeps {
   db: Db;
   /** The gateway's signing keys (those of /jwks): the decision assertion and containment webhooks are signed with them. */
   keys: SigningKeys;
+  /** The citizens' withdrawn consents, which the decision point denies for (src/citizens/consent/). */
+  consents?: WithdrawnConsents | undefined;
 }
 
 export interface Scopes {
@@ -64,7 +67,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const signer = await gatewayEventSigner(keys.jwks, config.issuer);
   const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
-  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue });
+  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, consents: deps.consents });
   const upstream = new UpstreamClient({ timeoutMs: config.pdp.upstreamTimeoutMs, tls: config.pdp.upstreamTls });
   const decisions = pdpRouter({
     pdp: decisionPoint,

@@ -28,6 +28,7 @@ import { DATASET_ACCESS } from '../whitelist/authorizationDetails.ts';
 import { AuditUnavailable, type DecisionAudit, type DecisionRecord } from './decisionAudit.ts';
 import { SUSPICIOUS_REASONS, type Containment } from './containment.ts';
 import { DEFAULT_LIMITS } from './exposureLimits.ts';
+import type { WithdrawnConsents } from '../citizens/consent/withdrawn.ts';
 
 export interface Target {
   controller: string;
@@ -85,6 +86,8 @@ export interface PdpDeps {
   audit: DecisionAudit;
   containment: Containment;
   catalogue: CatalogueEntry[];
+  /** The citizens' withdrawn consents (src/citizens/consent/); without it nothing is withdrawn. */
+  consents?: WithdrawnConsents | undefined;
 }
 
 /** 400: the target is malformed, or names what the catalogue or the registry does not know. */
@@ -101,6 +104,7 @@ const POLICY_REASONS = [
   'subject_required',
   'citizen_not_token_subject',
   'citizen_volume_exceeded',
+  'consent_revoked',
 ] as const;
 /** 503: what cannot be read or recorded (the gate's registry_unavailable too): deny, fail closed. */
 const FAIL_CLOSED_REASONS = ['store_unavailable', 'audit_unavailable', 'internal_error'] as const;
@@ -209,6 +213,18 @@ export const productActive = asyncCheck('product_active', async (s: { token: Ver
   return { snapshot: run.snapshot, product: run.result.product, live: run.result.live.approvals };
 });
 
+/**
+ * The citizen withdrew the product's access (as a whole, or to this data set at this controller) on
+ * their own page: denied whoever holds the token, a cohort's client-credentials token included. The
+ * citizen's own tokens were deleted at the withdrawal already; this holds for everything else.
+ */
+export const consentInForce = asyncCheck('consent_in_force', async (s: { product: Product; target: Target; pseudonym: string }, d) => {
+  if (!d.consents) return undefined;
+  const { consents } = d;
+  const withdrawn = await reachable('registry_unavailable', () => consents.withdrawn(s.product.id, s.pseudonym, s.target.dataset, s.target.controller));
+  return withdrawn ? 'consent_revoked' : undefined;
+});
+
 export const controllerKnown = check('controller_known', (s: { snapshot: RegistrySnapshot; target: Target }) => {
   const controller = controllersById(s.snapshot).get(s.target.controller);
   return controller ? { controller } : 'controller_unknown';
@@ -286,6 +302,7 @@ export const decisionPipeline = Pipeline.of<DecisionInput, PdpReason, PdpDeps>()
   .then(targetValid)
   .then(tokenActiveAndBound)
   .then(productActive)
+  .then(consentInForce)
   .then(controllerKnown)
   .then(approvalLiveForController)
   .then(datasetAndActionCovered)
