@@ -146,12 +146,11 @@ export class ConsentPrompt {
     const say = (key: Parameters<typeof consentTexts.say>[1], params?: Record<string, string>) => consentTexts.say(loc, key, params);
     const widened = held.length > 0;
     // One line per data set and actions, the controllers responsible for it named on it.
-    const lines = new Map<string, { dataset: string; actions: Action[]; controllers: string[]; isNew: boolean }>();
+    const lines = new Map<string, { dataset: string; actions: Action[]; controllers: Array<{ name: string; isNew: boolean }> }>();
     for (const d of offer.data) {
       const key = `${d.dataset}\u0000${d.actions.join(',')}`;
-      const line = lines.get(key) ?? { dataset: d.dataset, actions: d.actions, controllers: [], isNew: false };
-      line.controllers.push(names.get(d.controllerId) ?? d.controllerId);
-      if (widened && !covered(held, d)) line.isNew = true;
+      const line = lines.get(key) ?? { dataset: d.dataset, actions: d.actions, controllers: [] };
+      line.controllers.push({ name: names.get(d.controllerId) ?? d.controllerId, isNew: widened && !covered(held, d) });
       lines.set(key, line);
     }
     const claimsNew = widened && !claimsCovered(held, offer.claims);
@@ -165,12 +164,12 @@ export class ConsentPrompt {
       body: html`<h1>${say('title')}</h1>
 ${view.signedIn ?? html``}
 <div class="card">
-${widened && (claimsNew || data.some((l) => l.isNew)) ? html`<p class="message" role="status" id="consent-widened">${say('widened')}</p>` : html``}
+${widened && (claimsNew || data.some((l) => l.controllers.some((c) => c.isNew))) ? html`<p class="message" role="status" id="consent-widened">${say('widened')}</p>` : html``}
 <p>${say('intro', { app: view.clientName })}</p>
 <ul id="claims">${offer.words.map((w) => html`<li data-word="${w}">${say(w)}${mark(claimsNew)}</li>`)}</ul>
 ${data.length ? html`<h2>${say('dataHeading')}</h2>
 <p>${say('dataIntro')}</p>
-<ul id="data-access">${data.map((l) => html`<li data-dataset="${l.dataset}"><strong>${say('dataLine', { actions: say(actionKey(l.actions)), dataset: datasetName(l.dataset) })}</strong>, ${say('responsible', { controllers: l.controllers.join(', ') })}${mark(l.isNew)}</li>`)}</ul>
+<ul id="data-access">${data.map((l) => html`<li data-dataset="${l.dataset}"><strong>${say('dataLine', { actions: say(actionKey(l.actions)), dataset: datasetName(l.dataset) })}</strong>, ${say('responsible')} ${l.controllers.map((c, i) => html`${i ? ', ' : ''}${c.name}${mark(c.isNew)}`)}</li>`)}</ul>
 <p class="muted">${say('controllersNote')}</p>` : html``}
 <p class="muted" id="revoke-note">${say('revokeNote')} <a href="${ACCOUNT_PATH}?lang=${loc}">${say('accountLink')}</a>.</p>
 <form method="post" action="/interaction/${view.uid}/consent"><input type="hidden" name="lang" value="${loc}"><button type="submit" id="approve">${say('approve')}</button></form>

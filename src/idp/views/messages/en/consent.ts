@@ -15,7 +15,7 @@ export const consent: KeysOf<typeof sv> = {
   dataHeading: 'Your information held by care providers',
   dataIntro: 'The app may also, on your behalf:',
   dataLine: '{actions} {dataset}',
-  responsible: 'responsible: {controllers}',
+  responsible: 'responsible:',
   actionRead: 'read',
   actionWrite: 'change',
   actionReadWrite: 'read and change',

@@ -12,7 +12,7 @@ export const consent = {
   dataHeading: 'Dina uppgifter hos vården och omsorgen',
   dataIntro: 'Appen får också, för din räkning:',
   dataLine: '{actions} {dataset}',
-  responsible: 'ansvarig: {controllers}',
+  responsible: 'ansvarig:',
   actionRead: 'läsa',
   actionWrite: 'ändra',
   actionReadWrite: 'läsa och ändra',
