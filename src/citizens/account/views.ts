@@ -98,7 +98,7 @@ function consentWhat(locale: Locale, o: AccountOverview, c: ConsentRecord): stri
   }
 }
 
-const howKey = (how: string): Key => (how.startsWith('consent_page') ? 'howConsentPage' : how.startsWith('account_page') ? 'howAccountPage' : 'howOther');
+const howKey = (how: string): Key => (how.startsWith('consent_page') ? 'howConsentPage' : how.startsWith('account_page') ? 'howAccountPage' : how.startsWith('jump') ? 'howJump' : 'howOther');
 
 function logRow(locale: Locale, o: AccountOverview, e: DecisionRecord): Html {
   const say = sayer(locale);

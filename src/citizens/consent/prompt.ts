@@ -17,7 +17,8 @@ import { consentTexts, CONSENT_TEXT_VERSION } from '../../idp/views/messages/con
 import type { ProductGate } from '../../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../../whitelist/authorizationDetails.ts';
 import { ACTIONS, type Action } from '../../whitelist/model.ts';
-import type { ConsentInput, ConsentRecord, ConsentStore } from './records.ts';
+import type { ConsentHow, ConsentInput, ConsentRecord, ConsentStore } from './records.ts';
+import { JUMP_TICKET_PARAM } from '../../federation/sso/jumpLogin.ts';
 import type { WithdrawnConsentCache } from './withdrawn.ts';
 
 export const ACCOUNT_PATH = '/account';
@@ -180,13 +181,17 @@ ${data.length ? html`<h2>${say('dataHeading')}</h2>
 
   /** Records what the page offered as given; `how` names the page and the e-ID method. */
   async given(ctx: Context, req: PromptRequest, shown: { locale: Locale; method: string | undefined }): Promise<void> {
-    const { records } = this.#d;
-    if (!records) return;
+    if (!this.#d.records) return;
     const offer = await this.offer(req, ctx);
-    if (!offer.productId) return;
+    await this.#record(req, offer, { locale: shown.locale, how: shown.method ? `consent_page:${shown.method}` : 'consent_page' });
+  }
+
+  async #record(req: PromptRequest, offer: ConsentOffer, shown: { locale: Locale; how: ConsentHow }): Promise<void> {
+    const { records } = this.#d;
+    if (!records || !offer.productId) return;
     const base = {
       citizen: req.accountId, productId: offer.productId, kind: 'app_access' as const, textVersion: CONSENT_TEXT_VERSION, locale: shown.locale,
-      givenHow: `consent_page${shown.method ? `:${shown.method}` : ''}`, recipientId: undefined,
+      givenHow: shown.how, recipientId: undefined,
     };
     const inputs: ConsentInput[] = [
       { ...base, dataset: undefined, controllerId: undefined, actions: [], claims: offer.claims },
@@ -206,6 +211,14 @@ ${data.length ? html`<h2>${say('dataHeading')}</h2>
     const req: PromptRequest = { accountId, clientId, scope: String(oidc.params?.scope ?? ''), authorizationDetails: oidc.params?.authorization_details };
     const offer = await this.offer(req, ctx);
     if (!offer.productId) return false;
+    // A jump's ticket stands for login and consent at the target (docs/sso.md, "Jumps"): the citizen
+    // chose the target from a product they were signed in to. What it reaches is recorded as given by
+    // the jump, so /account lists it and its withdrawal reaches it like any other.
+    if (oidc.params?.[JUMP_TICKET_PARAM] !== undefined && oidc.result?.consent?.grantId) {
+      const uiLocale = String(oidc.params.ui_locales ?? '').split(' ')[0];
+      await this.#record(req, offer, { locale: uiLocale === 'en' ? 'en' : 'sv', how: 'jump' });
+      return false;
+    }
     const held = await this.#held(accountId, offer);
     return !claimsCovered(held, offer.claims) || offer.data.some((d) => !covered(held, d));
   }

@@ -17,7 +17,7 @@ export const CONSENT_KINDS = ['app_access', 'disclosure_secrecy', 'disclosure_pr
 export type ConsentKind = (typeof CONSENT_KINDS)[number];
 
 /** How a consent was given or withdrawn: the page, and the e-ID method the citizen was signed in with. */
-export type ConsentHow = `${'consent_page' | 'account_page' | 'replaced' | 'api'}${'' | `:${string}`}`;
+export type ConsentHow = `${'consent_page' | 'account_page' | 'replaced' | 'api' | 'jump'}${'' | `:${string}`}`;
 
 export interface ConsentRecord {
   id: string;

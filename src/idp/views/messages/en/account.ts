@@ -50,6 +50,7 @@ export const account: KeysOf<typeof sv> = {
   kindReceipt: 'That {controller} may process {dataset} received from {from}',
   howConsentPage: 'on the approval page',
   howAccountPage: 'on this page',
+  howJump: 'when you went on to the app from another app',
   howOther: 'in another way',
   logHeading: 'Who has read my information',
   logIntro: 'Every time an app asked for your information through the service, and the answer: permitted or denied.',

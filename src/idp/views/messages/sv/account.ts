@@ -47,6 +47,7 @@ export const account = {
   kindReceipt: 'Att {controller} får behandla {dataset} som tagits emot från {from}',
   howConsentPage: 'på godkännandesidan',
   howAccountPage: 'på den här sidan',
+  howJump: 'när du gick vidare till appen från en annan app',
   howOther: 'på annat sätt',
   logHeading: 'Vem har läst mina uppgifter',
   logIntro: 'Varje gång en app har bett om dina uppgifter via tjänsten, och svaret: tillåtet eller nekat.',
