@@ -19,6 +19,7 @@ import { ConsentStore } from './consent/records.ts';
 import { ConsentRevocation } from './consent/revocation.ts';
 import { WithdrawnConsentCache } from './consent/withdrawn.ts';
 import { AccessLog } from './account/accessLog.ts';
+import type { ConsentPromptDeps } from './consent/prompt.ts';
 import { accountRouter } from './account/router.ts';
 import { noRepresentation, type AccountRepresentation } from './account/representation.ts';
 
@@ -36,6 +37,8 @@ export interface CitizensDeps {
   accountKey: ClientKey | undefined;
   /** "Ombud och företrädare" on /account; default: nobody (the representation module wires its own). */
   representation?: AccountRepresentation | undefined;
+  /** "Du agerar för …" on the consent page (the representation module's hook); default: nothing shown. */
+  actingFor?: ConsentPromptDeps['actingFor'];
 }
 
 /** What the rest of the gateway (and the tests) use of the citizens' module. */
@@ -43,6 +46,7 @@ export interface CitizensParts {
   records: ConsentStore;
   withdrawn: WithdrawnConsentCache;
   revocation: ConsentRevocation;
+  actingFor?: ConsentPromptDeps['actingFor'];
 }
 
 export interface Citizens {
@@ -64,7 +68,7 @@ export async function citizensModule(deps: CitizensDeps): Promise<Citizens> {
   const revocation = new ConsentRevocation({ records, withdrawn, store, registry, remembered, logger });
   const { accountKey } = deps;
   return {
-    parts: { records, withdrawn, revocation },
+    parts: { records, withdrawn, revocation, ...(deps.actingFor ? { actingFor: deps.actingFor } : {}) },
     mounts: ({ provider, accounts, audit }) => (accountKey
       ? [{
           name: 'the citizen\'s page (Mina appar och mina uppgifter)',

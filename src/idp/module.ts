@@ -19,7 +19,7 @@ import type { UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages, type UpstreamLogout } from '../federation/sso/logout.ts';
 import type { SsoStores } from '../federation/sso/stores.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
-import { ConsentPrompt } from '../citizens/consent/prompt.ts';
+import { ConsentPrompt, type ConsentPromptDeps } from '../citizens/consent/prompt.ts';
 import type { ConsentStore } from '../citizens/consent/records.ts';
 import type { WithdrawnConsentCache } from '../citizens/consent/withdrawn.ts';
 
@@ -44,7 +44,7 @@ export interface IdpDeps {
   /** Jumps between products (src/federation/sso/): the ticket's parameter, prompt and interaction hook. */
   jump?: JumpLogin | undefined;
   /** Consent records (src/citizens/consent/): the consent page records what it showed, and asks again when a product widened. */
-  consent?: { records: ConsentStore; withdrawn: WithdrawnConsentCache } | undefined;
+  consent?: { records: ConsentStore; withdrawn: WithdrawnConsentCache; actingFor?: ConsentPromptDeps['actingFor'] } | undefined;
 }
 
 export interface Idp {

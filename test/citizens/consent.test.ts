@@ -156,3 +156,22 @@ test('access log filters: well-formed ones pass, each malformed one is refused b
     [{ dataset: 'x'.repeat(200) }, 'filter_invalid:dataset'],
   ] as const) t.deepEqual(parseFilter(query as Record<string, unknown>), { ok: false, reason }, JSON.stringify(query));
 });
+
+test('the consent page without a registry: the claims the account holds, the link to /account, and the representation hook\'s line when it has one', async (t) => {
+  const { loadConfig } = await import('../../src/config.ts');
+  const { AccountStore } = await import('../../src/idp/accounts.ts');
+  const { ConsentPrompt } = await import('../../src/citizens/consent/prompt.ts');
+  const { createLogger } = await import('../../src/log.ts');
+  const accounts = new AccountStore(new MemoryStore(clock), 'consent-test-key', 600);
+  const accountId = await accounts.remember({ personalNumber: '198003121236', givenName: 'Anna', surname: 'Andersson' });
+  const base = { config: loadConfig({ env: {}, overrides: {} }), accounts, gate: undefined, configuredClientIds: new Set<string>(), logger: createLogger({ level: 'silent' }) };
+  const req = { accountId, clientId: 'some-app', scope: `openid profile ${SE.naturalPersonOrgIdScope}`, authorizationDetails: undefined };
+  const view = { locale: 'en' as const, uid: 'uid-1', clientName: 'Some app' };
+  const plain = await new ConsentPrompt(base).page({} as never, req, view);
+  t.regex(plain, /<li data-word="claimName">your name<\/li>/);
+  t.notRegex(plain, /HSA-id|organisation/);
+  t.regex(plain, /href="\/account\?lang=en">My apps and my information<\/a>/);
+  t.notRegex(plain, /id="acting-for"/);
+  const acting = await new ConsentPrompt({ ...base, actingFor: async (r, l) => (r.accountId === accountId && l === 'en' ? 'You act for Kalle (11 years)' : undefined) }).page({} as never, req, view);
+  t.regex(acting, /<p class="message" id="acting-for" role="status">You act for Kalle \(11 years\)<\/p>/);
+});

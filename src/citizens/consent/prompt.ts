@@ -87,6 +87,11 @@ export interface ConsentPromptDeps {
   /** Where consents are recorded; without it the page still says what is given, and nothing is asked again. */
   records?: ConsentStore | undefined;
   withdrawn?: WithdrawnConsentCache | undefined;
+  /**
+   * "Du agerar för Kalle (11 år)": whom the signed-in person acts for in this sign-in, in words, when
+   * they act for someone (the representation module's hook, issue 12 items 4 and 5); shown under who is signed in.
+   */
+  actingFor?: ((req: PromptRequest, locale: Locale) => Promise<string | undefined>) | undefined;
   logger: Logger;
 }
 
@@ -144,6 +149,7 @@ export class ConsentPrompt {
     const held = await this.#held(req.accountId, offer);
     const names = this.#d.gate ? await this.#d.gate.controllerNames() : new Map<string, string>();
     const loc = view.locale;
+    const actingFor = await this.#d.actingFor?.(req, loc);
     const say = (key: Parameters<typeof consentTexts.say>[1], params?: Record<string, string>) => consentTexts.say(loc, key, params);
     const widened = held.length > 0;
     // One line per data set and actions, the controllers responsible for it named on it.
@@ -164,6 +170,7 @@ export class ConsentPrompt {
       path: `/interaction/${view.uid}`,
       body: html`<h1>${say('title')}</h1>
 ${view.signedIn ?? html``}
+${actingFor ? html`<p class="message" id="acting-for" role="status">${actingFor}</p>` : html``}
 <div class="card">
 ${widened && (claimsNew || data.some((l) => l.controllers.some((c) => c.isNew))) ? html`<p class="message" role="status" id="consent-widened">${say('widened')}</p>` : html``}
 <p>${say('intro', { app: view.clientName })}</p>
