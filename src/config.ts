@@ -387,6 +387,18 @@ export const configSchema = z.object({
     }).prefault({}).describe('The CLI (`npm run gateway`).'),
   }).prefault({}).describe('The gateway\'s own clients of its admin API.'),
   // --- end admin ---
+  // --- The citizen's own page (issue 12): a client of the gateway like the admin console. ---
+  account: z.object({
+    enabled: bool.optional().describe('Sandbox: on unless false. Production: on only with `keyFile`. Runs only where a database holds the consent records.'),
+    keyFile: z.string().optional()
+      .describe('Private P-256 JWK (with `kid`) the account page (client `gateway-account`) signs `private_key_jwt` with; generated in the sandbox.'),
+    authnMethods: z.array(z.string()).min(1).optional()
+      .describe('Upstreams citizens may sign in to `/account` with; default: every upstream of `loa.providers` with audience citizen.'),
+    sessionTtl: z.coerce.number().int().min(300).max(86400).default(1800)
+      .describe('Lifetime of a session on `/account`, seconds.'),
+    pageSize: z.coerce.number().int().min(5).max(200).default(25)
+      .describe('Entries per page of the access log on `/account`.'),
+  }).prefault({}).describe('The citizen\'s page `/account` ("Mina appar och mina uppgifter"): apps, consents, access log, withdrawal, export.'),
   clients: z.array(clientSchema).default([])
     .describe('The operator\'s own clients (monitoring and the like): not products, never gated, never given data access.'),
   sandbox: z.object({
@@ -559,6 +571,7 @@ export function productionProblems(config: Config, facts: { generatedKeys: boole
     problems.push('bankid: production needs bankid.baseUrl, bankid.pfxFile and bankid.caFile (the RP certificate and the pinned BankID server CA)');
   }
   // Admin console and CLI: in production they exist only with keys an operator provisioned.
+  if (config.account.enabled === true && !config.account.keyFile) problems.push('account.keyFile: production runs /account only with a provisioned client key (a private P-256 JWK file); set it or account.enabled=false');
   if (config.admin.console.enabled === true && !config.admin.console.keyFile) problems.push('admin.console.keyFile: production runs the admin console only with a provisioned client key (a private P-256 JWK file); set it or admin.console.enabled=false');
   if (config.admin.cli.enabled === true && !config.admin.cli.jwksFile) problems.push('admin.cli.jwksFile: production accepts the CLI only with its public JWKS from a file; set it or admin.cli.enabled=false');
   // SAML (SITHS and the national portal): real IdPs from metadata files, the SP key from files.

@@ -34,6 +34,7 @@ import { ssoModule } from './federation/sso/module.ts';
 import { openPopulationRegister, type PopulationRegisterParts } from './citizens/register/index.ts';
 import { ProtectedIdentity } from './citizens/protectedIdentity.ts';
 import { representationModule, type RepresentationParts } from './citizens/representation/module.ts';
+import { accountClient, citizensModule, type CitizensParts } from './citizens/module.ts';
 
 export type { PdpParts } from './scopes/module.ts';
 
@@ -73,6 +74,8 @@ export interface Gateway {
   representation: RepresentationParts | undefined;
   /** The key set the gateway signs with and /jwks publishes (in process, or in an HSM). */
   signingKeys: SigningKeySet;
+  /** Consent records, their withdrawal and the withdrawn set the decision point reads (issue 12); absent without a database. */
+  citizens: CitizensParts | undefined;
   close(): Promise<void>;
 }
 
@@ -138,8 +141,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     closers.push(...federation.closers);
     const demoRp = await sandboxDemoRp(config);
     const demoApps = options.registry ? undefined : await sandboxDemoApps(config);
+    const given = [...config.clients, ...(options.clients ?? [])];
+    const accountPage = await accountClient(config, new Set(given.map((c) => c.client_id)));
     const whitelist = await whitelistModule({
-      config, store, clock, logger, clients: [...config.clients, ...(options.clients ?? [])], demoClient: demoRp?.client, source: options.registry, db: options.db,
+      config, store, clock, logger, clients: [...given, ...accountPage.clients], demoClient: demoRp?.client, source: options.registry, db: options.db,
       demoProducts: demoProducts(demoApps),
     });
     closers.push(...whitelist.closers);
@@ -148,18 +153,20 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // reverse), so the shutdown checkpoint covers it, and before the databases close.
     const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.signers.publicJwks(), pkcs11: config.keys.signer === 'pkcs11' ? config.keys.pkcs11 : undefined });
     closers.push(...audit.closers);
+    const citizens = await citizensModule({ config, store, clock, logger, db: db ?? registryDb?.db, registry, accountKey: accountPage.key });
+    closers.push(...citizens.closers);
     const jumps = ssoModule({ config, store, clock, logger, secrets });
     const represent = db ? representationModule({ config, store, db, register: register.register, clock, logger, secrets }) : undefined;
     // The sandbox's own registry only (as its seed): a test's registry brings its own content.
     if (registryDb && config.registry.seed) await represent?.seedSandbox();
     const idp = idpModule({
       config: federation.config, store, keys, secrets, clients: whitelist.clients, logger, gate, upstreams: federation.upstreams, upstreamPaths: federation.upstreamPaths,
-      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, protection, representation: represent?.representation,
+      clock, sso, upstreamLogouts: federation.upstreamLogouts, jump: jumps.login, protection, representation: represent?.representation, consent: citizens.parts,
     });
     closers.push(...idp.closers);
     const { provider, accounts } = idp;
     const scopes = registry && gate && db
-      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, protection, representation: represent?.representation })
+      ? await scopesModule({ config, store, clock, logger, provider, accounts, registry, gate, db, keys, protection, representation: represent?.representation, consents: citizens.parts?.withdrawn })
       : undefined;
     if (scopes) closers.push(...scopes.closers);
     // Not ready while the registry's database cannot answer, nor once draining.
@@ -179,6 +186,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       ...(scopes?.mounts ?? []),
       ...audit.mounts,
       ...whitelist.mounts({ provider, accounts, exposure: scopes?.exposure }),
+      ...citizens.mounts({ provider, accounts, audit: scopes?.pdp.audit }),
     ];
     const app = outerApp({
       provider, trustProxy: config.http.trustProxy, hsts: config.issuer.startsWith('https://'), logger, metrics: ops.metricsMiddleware, mounts,
@@ -216,6 +224,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       register,
       representation: represent,
       signingKeys: keys.signers,
+      citizens: citizens.parts,
       close: closeAll,
     };
   } catch (err) {

@@ -14,6 +14,9 @@ const clientKey = (clientId: string) => `oidc:client-index:${clientId}`;
 const perClient = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode', 'Grant', 'BackchannelAuthenticationRequest', 'DeviceCode']);
 /** The index outlives every token it lists: the longest lifetime a token model can have (30 days). */
 const CLIENT_INDEX_TTL = 30 * 86400;
+// The same records by account and client, for a citizen withdrawing one product's access (issue 12):
+// the citizen's own grants and tokens at that product go, nobody else's.
+const accountClientKey = (accountId: string, clientId: string) => `oidc:account-client-index:${clientId}:${accountId}`;
 const uidKey = (uid: string) => `oidc:session-uid:${uid}`;
 const userCodeKey = (code: string) => `oidc:user-code:${code}`;
 
@@ -34,6 +37,7 @@ class HotStoreAdapter implements Adapter {
     }
     if (perClient.has(this.#model) && payload.clientId) {
       await this.#store.setAdd(clientKey(payload.clientId), key(this.#model, id), CLIENT_INDEX_TTL);
+      if (payload.accountId) await this.#store.setAdd(accountClientKey(payload.accountId, payload.clientId), key(this.#model, id), CLIENT_INDEX_TTL);
     }
     if (payload.uid) await this.#store.set(uidKey(payload.uid), id, ttl);
     if (payload.userCode) await this.#store.set(userCodeKey(payload.userCode), id, ttl);
@@ -89,4 +93,17 @@ export function createAdapterFactory(store: HotStore): (model: string) => Adapte
 export async function revokeClientTokens(store: HotStore, clientId: string): Promise<number> {
   const members = await store.setMembers(clientKey(clientId));
   return store.del(...members, clientKey(clientId));
+}
+
+/**
+ * Revokes every grant, token and code one account holds at one client (a citizen withdrawing consent):
+ * the records go from the store, so every instance finds them inactive on the next lookup. Tokens of a
+ * grant are found through the grant's own index too. Answers how many records went.
+ */
+export async function revokeAccountTokens(store: HotStore, accountId: string, clientId: string): Promise<number> {
+  const index = accountClientKey(accountId, clientId);
+  const members = await store.setMembers(index);
+  const grants = members.filter((m) => m.startsWith('oidc:Grant:')).map((m) => m.slice('oidc:Grant:'.length));
+  const ofGrants = (await Promise.all(grants.map((g) => store.setMembers(grantKey(g))))).flat();
+  return store.del(...new Set([...members, ...ofGrants, ...grants.map(grantKey)]), index);
 }

@@ -11,13 +11,11 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { IdentityRejected, type AccountStore, type UpstreamIdentity } from './accounts.ts';
-import { SE } from './claims.ts';
 import { clientLoginRules } from './provider.ts';
 import { chosenLocale, localeOf, type Locale } from './views/i18n.ts';
 import type { GatewayState } from '../http/app.ts';
-import { loginPage, consentPage, type DataLine, type MethodChoice } from './views/interaction.ts';
+import { loginPage, type MethodChoice } from './views/interaction.ts';
 import { productClient, type ProductGate } from '../whitelist/productGate.ts';
-import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
 import { renderErrorPage } from './views/errors.ts';
 import { html } from './views/html.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
@@ -29,8 +27,8 @@ import type { UpstreamSessionFacts, UpstreamSessions } from '../federation/sso/u
 import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson } from '../federation/sso/views.ts';
 import { isUnavailable } from '../unavailable.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
-import { registerTexts } from './views/messages/register.ts';
 import type { Representation } from '../citizens/representation/representation.ts';
+import { ConsentPrompt } from '../citizens/consent/prompt.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -116,6 +114,8 @@ export interface InteractionDeps {
   jump?: JumpLogin | undefined;
   /** Guardians and agents (src/citizens/representation/): the choice of whom to act for, after the e-ID. */
   representation?: Representation | undefined;
+  /** The consent page's content and the consent records (src/citizens/consent/); default: a page that records nothing. */
+  consentPrompt?: ConsentPrompt | undefined;
 }
 
 export interface InteractionSso {
@@ -123,46 +123,6 @@ export interface InteractionSso {
   consents?: RememberedConsents | undefined;
   upstreamSessions: UpstreamSessions;
 }
-
-const actionWords: Record<Locale, Record<string, string>> = {
-  sv: { read: 'läsa', 'read,write': 'läsa och ändra', write: 'ändra' },
-  en: { read: 'read', 'read,write': 'read and change', write: 'change' },
-};
-
-/** The app's data access as the consent page says it: live details (narrowed by the request), in words. */
-async function dataLines(gate: ProductGate | undefined, config: Config, clientId: string, requested: unknown, loc: Locale, request: Context): Promise<DataLine[]> {
-  if (!gate) return [];
-  // The same request's gate run as `load`'s client lookup: one consent page, one run.
-  const live = await gate.liveDetails(clientId, request);
-  if (!live?.length) return [];
-  let wanted: RequestedDetail[] | undefined;
-  if (typeof requested === 'string') {
-    try {
-      wanted = (JSON.parse(requested) as unknown[]).filter((d) => requestedDetailSchema.safeParse(d).success) as RequestedDetail[];
-    } catch { /* PAR validated it already */ }
-  }
-  const names = await gate.controllerNames();
-  return narrow(live, wanted).map((d) => {
-    const entry = config.datasets.find((x) => x.id === d.dataset);
-    return {
-      dataset: (entry?.names[loc] ?? d.dataset).toLowerCase(),
-      actions: actionWords[loc][d.actions.join(',')] ?? d.actions.join(', '),
-      controllers: d.controllers.map((c) => names.get(c) ?? c),
-    };
-  });
-}
-
-const scopeText: Record<string, Record<Locale, string>> = {
-  openid: { sv: 'att du har loggat in, och med vilken e-legitimation', en: 'that you signed in, and with which e-ID' },
-  profile: { sv: 'ditt namn', en: 'your name' },
-  offline_access: { sv: 'fortsatt åtkomst när du inte använder appen', en: 'continued access when you are not using the app' },
-  [SE.naturalPersonNumberScope]: { sv: 'ditt personnummer', en: 'your personal identity number' },
-  [SE.naturalPersonOrgIdScope]: { sv: 'ditt namn, ditt HSA-id och din organisation', en: 'your name, your HSA-id and your organisation' },
-  // From the population register; never released for a person with protected identity.
-  address: { sv: registerTexts.say('sv', 'scopeAddress'), en: registerTexts.say('en', 'scopeAddress') },
-  email: { sv: registerTexts.say('sv', 'scopeEmail'), en: registerTexts.say('en', 'scopeEmail') },
-  phone: { sv: registerTexts.say('sv', 'scopePhone'), en: registerTexts.say('en', 'scopePhone') },
-};
 
 const levelWords: Record<number, Record<Locale, string>> = {
   2: { sv: 'Tillitsnivå 2', en: 'Level of assurance 2' },
@@ -197,11 +157,20 @@ type Refusal = keyof typeof refusals;
 
 const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** What the consent page and its record read of the interaction. */
+const promptRequest = (details: Details) => ({
+  accountId: details.session?.accountId ?? '',
+  clientId: details.params.client_id as string,
+  scope: String(details.params.scope ?? ''),
+  authorizationDetails: details.params.authorization_details,
+});
+
 export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, config, accounts, upstreams, logger, gate, configuredClientIds, sso } = deps;
   const clock = deps.clock ?? systemClock;
   const router = new Router();
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
+  const consentPrompt = deps.consentPrompt ?? new ConsentPrompt({ config, accounts, gate, configuredClientIds, logger });
 
   const locale = (ctx: Context, details?: Details): Locale => {
     // The language switch on a posted form is the person's own choice, like ?lang=.
@@ -401,20 +370,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return;
     }
     if (details.prompt.name === 'consent') {
-      const requested = String(details.params.scope ?? '').split(' ').filter(Boolean);
       const person = await signedIn(details);
+      // Someone acting for another (src/citizens/representation/): the page says so above who is signed in.
       const acting = await deps.representation?.actingLine(details.session?.uid, loc);
-      ctx.body = consentPage({
-        ...(person ? { signedIn: acting ? html`${acting}${signedInNotice(loc, person)}` : signedInNotice(loc, person) } : {}),
-        locale: loc,
-        uid: details.uid,
-        clientName,
-        scopes: requested.flatMap((s) => {
-          const text = scopeText[s];
-          return text ? [{ scope: s, text: text[loc] }] : [];
-        }),
-        data: await dataLines(gate, config, details.params.client_id as string, details.params.authorization_details, loc, ctx),
-      });
+      const notice = person && signedInNotice(loc, person);
+      ctx.body = await consentPrompt.page(ctx, promptRequest(details), { locale: loc, uid: details.uid, clientName, signedIn: acting ? html`${acting}${notice ?? ''}` : notice });
       return;
     }
     ctx.status = 400;
@@ -446,6 +406,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (missing.missingOIDCScope?.length) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims?.length) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
+    // The consent record says what the page showed; it is written before the sign-in goes on.
+    await consentPrompt.given(ctx, promptRequest(details), { locale: locale(ctx, details), method: details.session.amr?.[0] });
     await sso?.consents?.remember(details.session.accountId, clientId, { scope: grant.getOIDCScope(), claims: grant.getOIDCClaims() });
     await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });

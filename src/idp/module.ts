@@ -22,6 +22,9 @@ import type { SsoStores } from '../federation/sso/stores.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 import type { Representation } from '../citizens/representation/representation.ts';
+import { ConsentPrompt, type ConsentPromptDeps } from '../citizens/consent/prompt.ts';
+import type { ConsentStore } from '../citizens/consent/records.ts';
+import type { WithdrawnConsentCache } from '../citizens/consent/withdrawn.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -47,6 +50,8 @@ export interface IdpDeps {
   protection?: ProtectedIdentity | undefined;
   /** Guardians and agents (src/citizens/representation/). */
   representation?: Representation | undefined;
+  /** Consent records (src/citizens/consent/): the consent page records what it showed, and asks again when a product widened. */
+  consent?: { records: ConsentStore; withdrawn: WithdrawnConsentCache; actingFor?: ConsentPromptDeps['actingFor'] } | undefined;
 }
 
 export interface Idp {
@@ -72,14 +77,16 @@ export function idpModule(deps: IdpDeps): Idp {
   });
   const consents = config.sessions.rememberConsent ? new RememberedConsents(store, config.ttl.session) : undefined;
   const { upstreamSessions, signedOut } = deps.sso;
+  const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
+  const consentPrompt = new ConsentPrompt({ config, accounts, gate, configuredClientIds, logger, protection: deps.protection, ...deps.consent });
   const provider = createProvider({
     config, adapter: createAdapterFactory(store), accounts, keys: deps.keys, secrets, clients: deps.clients, logger, gate, clock,
-    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict }, jump: deps.jump, protection: deps.protection, representation: deps.representation,
+    sso: { backchannel, consents, jumpVerdict: deps.jumpVerdict, ...(deps.consent ? { consentNeeded: (ctx) => consentPrompt.needed(ctx) } : {}) }, jump: deps.jump,
+    protection: deps.protection, representation: deps.representation,
   });
   provider.use(afterEndSession({ provider, providers: config.loa.providers, pages: signedOut, upstreams: deps.upstreamLogouts ?? [], logger, consents }));
-  const configuredClientIds = new Set(deps.clients.map((c) => c.client_id));
   const interactions = interactionRouter({
-    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions }, jump: deps.jump,
+    provider, config, accounts, upstreams, logger, gate, configuredClientIds, clock, sso: { store, consents, upstreamSessions }, jump: deps.jump, consentPrompt,
     representation: deps.representation,
   });
   return {

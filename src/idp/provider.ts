@@ -113,6 +113,8 @@ export interface ProviderSso {
   jumpVerdict?: ((ctx: KoaContextWithOIDC) => JumpVerdict | undefined | Promise<JumpVerdict | undefined>) | undefined;
   /** Consents a person gave a product, remembered across sessions until the grant ends. */
   consents?: RememberedConsents | undefined;
+  /** Does the product now reach more than the person consented to (src/citizens/consent/prompt.ts)? Then consent is asked again. */
+  consentNeeded?: ((ctx: KoaContextWithOIDC) => Promise<boolean>) | undefined;
 }
 
 /** The pairwise `sub` of an account at a product (keyed, per product: products cannot correlate). */
@@ -172,12 +174,19 @@ function loginPolicy(config: Config, clock: Clock, sso: ProviderSso, jump?: Jump
     refusedWith('interaction_required') as never, details as never));
   if (jump) login?.checks.add(jump.loginCheck);
   if (representation) login?.checks.add(representation.loginCheck);
+  const { consentNeeded } = sso;
+  if (consentNeeded) {
+    policy.get('consent')?.checks.add(new interactionPolicy.Check(CONSENT_WIDENED, 'the product reaches more than the End-User consented to', 'consent_required',
+      (async (ctx: KoaContextWithOIDC) => ((await consentNeeded(ctx)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT)) as never));
+  }
   return policy;
 }
 
 /** The prompt reasons the reuse pipeline answers with (the login page reads them). */
 export const SESSION_NOT_REUSABLE = 'session_not_reusable';
 export const SESSION_UNCONFIRMED = 'session_unconfirmed';
+/** The consent prompt's reason when a product's approvals widened beyond the consent records. */
+export const CONSENT_WIDENED = 'consent_widened';
 
 /** The resource indicator of the data APIs behind the gateway's policy decision point. */
 export const dataApiResource = (issuer: string): string => `${issuer}/data`;

@@ -22,6 +22,7 @@ import { UpstreamClient } from './upstreamClient.ts';
 import { PolicyDecisionPoint, type PdpDeps } from './pdp.ts';
 import { RouteTable, sandboxRoutes } from './routeTable.ts';
 import { fieldSet, type ProtectedIdentity } from '../citizens/protectedIdentity.ts';
+import type { WithdrawnConsents } from '../citizens/consent/withdrawn.ts';
 
 /** The decision point's parts, for tests and the admin API. */
 export interface PdpParts {
@@ -50,6 +51,8 @@ export interface ScopesDeps {
   protection?: ProtectedIdentity | undefined;
   /** Guardians and agents: a token acting for someone is decided with it (denied without). */
   representation?: PdpDeps['representation'];
+  /** The citizens' withdrawn consents, which the decision point denies for (src/citizens/consent/). */
+  consents?: WithdrawnConsents | undefined;
 }
 
 export interface Scopes {
@@ -69,7 +72,7 @@ export async function scopesModule(deps: ScopesDeps): Promise<Scopes> {
   const signer = await gatewayEventSigner(keys.signers, config.issuer);
   const containment = new Containment({ db, store, clock, logger, registry, audit, signer, ...config.pdp.containment });
   const catalogue = config.datasets.map((d) => ({ id: d.id, actions: d.actions }));
-  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, protection: deps.protection, representation });
+  const decisionPoint = new PolicyDecisionPoint({ provider, store, clock, logger, gate, accounts, audit, containment, catalogue, protection: deps.protection, representation, consents: deps.consents });
   // Per data set: the register's list and the data set's own, as one case-insensitive set.
   const protectedFields = new Map(config.datasets.map((d) => [d.id, fieldSet([...config.register.protectedFields, ...(d.protectedFields ?? [])])]));
   const everyField = fieldSet([...config.register.protectedFields, ...config.datasets.flatMap((d) => d.protectedFields ?? [])]);

@@ -31,6 +31,7 @@ import { DEFAULT_LIMITS } from './exposureLimits.ts';
 import type { ProtectedIdentity } from '../citizens/protectedIdentity.ts';
 import { REPRESENTATION_REASONS, type Relation } from '../citizens/representation/pipeline.ts';
 import { claimOf, type Representation } from '../citizens/representation/representation.ts';
+import type { WithdrawnConsents } from '../citizens/consent/withdrawn.ts';
 
 export interface Target {
   controller: string;
@@ -96,6 +97,8 @@ export interface PdpDeps {
   protection?: ProtectedIdentity | undefined;
   /** Guardians and agents (src/citizens/representation/): without it, a token acting for someone is denied. */
   representation?: Pick<Representation, 'forSession' | 'check'> | undefined;
+  /** The citizens' withdrawn consents (src/citizens/consent/); without it nothing is withdrawn. */
+  consents?: WithdrawnConsents | undefined;
 }
 
 /** 400: the target is malformed, or names what the catalogue or the registry does not know. */
@@ -115,6 +118,7 @@ const POLICY_REASONS = [
   'subject_required',
   'citizen_not_token_subject',
   'citizen_volume_exceeded',
+  'consent_revoked',
 ] as const;
 /** 503: what cannot be read or recorded (the gate's registry_unavailable too): deny, fail closed. */
 const FAIL_CLOSED_REASONS = ['store_unavailable', 'audit_unavailable', 'internal_error', 'register_unavailable', 'mandates_unavailable'] as const;
@@ -225,6 +229,18 @@ export const productActive = asyncCheck('product_active', async (s: { token: Ver
   // The product the gate found and refused goes with the refusal, for the audit record and containment.
   if (!run.result.ok) return refuse(run.result.reason, undefined, run.result.product ? { product: run.result.product } : undefined);
   return { snapshot: run.snapshot, product: run.result.product, live: run.result.live.approvals };
+});
+
+/**
+ * The citizen withdrew the product's access (as a whole, or to this data set at this controller) on
+ * their own page: denied whoever holds the token, a cohort's client-credentials token included. The
+ * citizen's own tokens were deleted at the withdrawal already; this holds for everything else.
+ */
+export const consentInForce = asyncCheck('consent_in_force', async (s: { product: Product; target: Target; pseudonym: string }, d) => {
+  if (!d.consents) return undefined;
+  const { consents } = d;
+  const withdrawn = await reachable('registry_unavailable', () => consents.withdrawn(s.product.id, s.pseudonym, s.target.dataset, s.target.controller));
+  return withdrawn ? 'consent_revoked' : undefined;
 });
 
 export const controllerKnown = check('controller_known', (s: { snapshot: RegistrySnapshot; target: Target }) => {
@@ -338,6 +354,7 @@ export const decisionPipeline = Pipeline.of<DecisionInput, PdpReason, PdpDeps>()
   .then(targetValid)
   .then(tokenActiveAndBound)
   .then(productActive)
+  .then(consentInForce)
   .then(controllerKnown)
   .then(approvalLiveForController)
   .then(datasetAndActionCovered)

@@ -98,7 +98,7 @@ async function signIn(client: TestClient, personalNumber: string): Promise<Holde
 }
 
 test('the decision is an ordered pipeline of named checks', (t) => {
-  t.deepEqual(PDP_CHECKS, ['target_valid', 'token_active_and_bound', 'product_active', 'controller_known', 'approval_live_for_controller',
+  t.deepEqual(PDP_CHECKS, ['target_valid', 'token_active_and_bound', 'product_active', 'consent_in_force', 'controller_known', 'approval_live_for_controller',
     'dataset_and_action_covered', 'citizen_allowed', 'representation_holds', 'volume_within_limits', 'audit_queued']);
 });
 

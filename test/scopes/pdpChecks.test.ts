@@ -107,7 +107,7 @@ const reasonOf = (outcome: unknown) => (outcome instanceof Refusal ? outcome.rea
 
 test('the pipeline runs the checks in order, audit_queued after them', (t) => {
   t.deepEqual(decisionPipeline.names, PDP_CHECKS.slice(0, -1));
-  t.deepEqual(PDP_CHECKS, ['target_valid', 'token_active_and_bound', 'product_active', 'controller_known', 'approval_live_for_controller',
+  t.deepEqual(PDP_CHECKS, ['target_valid', 'token_active_and_bound', 'product_active', 'consent_in_force', 'controller_known', 'approval_live_for_controller',
     'dataset_and_action_covered', 'citizen_allowed', 'representation_holds', 'volume_within_limits', 'audit_queued']);
 });
 

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { directionOf, fill } from '../../src/idp/views/messages/catalogue.ts';
+import { PRIVACY_LOCALES, directionOf, fill } from '../../src/idp/views/messages/catalogue.ts';
 
 const root = fileURLToPath(new URL('../../src/idp/views/messages/', import.meta.url));
 
@@ -42,4 +42,20 @@ test('Farsi and Arabic are written right to left, the others left to right', (t)
   t.is(directionOf('ar'), 'rtl');
   t.is(directionOf('so'), 'ltr');
   t.is(directionOf('sv'), 'ltr');
+});
+
+test('the privacy information exists in every language of PRIVACY_LOCALES, with the same keys and placeholders as Swedish', async (t) => {
+  const sv = (await areaTexts('sv', 'privacy.ts')).privacy;
+  if (!sv) throw new Error('sv/privacy.ts exports no privacy');
+  for (const locale of PRIVACY_LOCALES) {
+    const texts = (await areaTexts(locale, 'privacy.ts')).privacy;
+    t.truthy(texts, `${locale}/privacy.ts exports privacy`);
+    if (!texts) continue;
+    t.deepEqual(Object.keys(texts).sort(), Object.keys(sv).sort(), `${locale}: same keys as sv`);
+    for (const [key, text] of Object.entries(sv)) {
+      t.deepEqual(placeholders(texts[key] ?? ''), placeholders(text), `${locale} privacy.${key}: same placeholders`);
+      t.true((texts[key] ?? '').trim().length > 0, `${locale} privacy.${key} is not empty`);
+      if (locale !== 'sv') t.not(texts[key], text, `${locale} privacy.${key} is translated, not a copy of the Swedish`);
+    }
+  }
 });

@@ -151,8 +151,8 @@ test('a citizen sign-in yields an access token carrying the live approvals; narr
     let consent = '';
     const callback = await browserThroughBankId(gw, auth.url, '198003121236', REDIRECT, undefined, (page) => { consent = page; });
     // The citizen is told, before approving, which data at which controllers the app will reach.
-    t.regex(consent, /läsa bokningar<\/strong> hos kommun-b/);
-    t.regex(consent, /läsa och ändra bokningar<\/strong> hos region-a/);
+    t.regex(consent, /läsa bokningar<\/strong>, ansvarig: kommun-b/);
+    t.regex(consent, /läsa och ändra bokningar<\/strong>, ansvarig: region-a/);
     const tokens = await oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: auth.verifier, expectedState: auth.state }, undefined, { DPoP: rp.dpop });
     t.deepEqual(tokens.authorization_details, [
       { type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['kommun-b'] },
@@ -162,7 +162,7 @@ test('a citizen sign-in yields an access token carrying the live approvals; narr
     const narrowedAuth = await pushAuthorization(rp, { authorization_details: JSON.stringify([{ type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['region-a'] }]) });
     let narrowedConsent = '';
     const narrowedCallback = await browserThroughBankId(gw, narrowedAuth.url, '198003121236', REDIRECT, undefined, (page) => { narrowedConsent = page; });
-    t.regex(narrowedConsent, /läsa bokningar<\/strong> hos region-a/);
+    t.regex(narrowedConsent, /läsa bokningar<\/strong>, ansvarig: region-a/);
     t.notRegex(narrowedConsent, /kommun-b/, 'the consent names only what the narrowed request reaches');
     const narrowed = await oidc.authorizationCodeGrant(rp.config, narrowedCallback, { pkceCodeVerifier: narrowedAuth.verifier, expectedState: narrowedAuth.state }, undefined, { DPoP: rp.dpop });
     t.deepEqual(narrowed.authorization_details, [{ type: 'dataset_access', dataset: 'bookings', actions: ['read'], controllers: ['region-a'] }]);

@@ -262,9 +262,10 @@ test.serial('postgres: instances migrating at once take turns; each migration ru
   const applied = await Promise.all(instances.map((db) => migrate(db)));
   // 100_exposure: the decision point's tables (issue 4), numbered from 100 beside the registry's.
   // 004 and 101: the audit checkpoints' published copy and the decision audit's batch chain (issue 13).
-  // 005_jump_policy: the controllers' jump policies (issue 11). 008: mandates, the guardian policy, decision actors (issue 12).
-  t.deepEqual(applied.flat().sort(), ['001_registry', '002_audit', '003_app_role', '004_audit_checkpoints', '005_jump_policy', '008_representation', '100_exposure', '101_decision_chain']);
+  // 005_jump_policy: the controllers' jump policies (issue 11). 006: consent records; 008: mandates, the
+  // guardian policy, decision actors (issue 12).
+  t.deepEqual(applied.flat().sort(), ['001_registry', '002_audit', '003_app_role', '004_audit_checkpoints', '005_jump_policy', '006_consents', '008_representation', '100_exposure', '101_decision_chain']);
   const rows = await instances[0]!.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
-  t.deepEqual(rows.rows.map((r) => r.version), ['001', '002', '003', '004', '005', '008', '100', '101']);
+  t.deepEqual(rows.rows.map((r) => r.version), ['001', '002', '003', '004', '005', '006', '008', '100', '101']);
   await Promise.all(instances.map((db) => db.close()));
 });

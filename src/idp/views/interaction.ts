@@ -131,37 +131,5 @@ ${qr}${launch}
   });
 }
 
-export interface ScopeLine {
-  scope: string;
-  text: string;
-}
-
-/** One data set the app will reach, in words: what it may do, and which controllers answer for it. */
-export interface DataLine {
-  dataset: string;
-  actions: string;
-  controllers: string[];
-}
-
-export function consentPage(opts: { locale: Locale; uid: string; clientName: string; scopes: ScopeLine[]; data?: DataLine[]; signedIn?: Html }): string {
-  const sv = opts.locale === 'sv';
-  const title = sv ? 'Godkänn delning av uppgifter' : 'Approve sharing of information';
-  return page({
-    locale: opts.locale,
-    title,
-    path: `/interaction/${opts.uid}`,
-    body: html`<h1>${title}</h1>
-${opts.signedIn ?? html``}
-<div class="card">
-<p>${sv ? 'Appen' : 'The app'} <strong>${opts.clientName}</strong> ${sv ? 'får följande uppgifter om dig:' : 'will receive the following about you:'}</p>
-<ul>${opts.scopes.map((s) => html`<li>${s.text}</li>`)}</ul>
-${opts.data?.length ? html`<h2>${sv ? 'Dina uppgifter hos vården och omsorgen' : 'Your information held by care providers'}</h2>
-<p>${sv ? 'Appen får också, för din räkning:' : 'The app may also, on your behalf:'}</p>
-<ul id="data-access">${opts.data.map((d) => html`<li><strong>${d.actions} ${d.dataset}</strong> ${sv ? 'hos' : 'at'} ${d.controllers.join(', ')}</li>`)}</ul>
-<p class="muted">${sv ? 'Varje vårdgivare eller kommun har själv godkänt appen och ansvarar för sina uppgifter.' : 'Each care provider or municipality approved the app itself and is responsible for its own information.'}</p>` : html``}
-<p class="muted">${sv ? 'Du kan när som helst återkalla appens åtkomst.' : 'You can revoke the app\'s access at any time.'}</p>
-<form method="post" action="/interaction/${opts.uid}/consent"><button type="submit" id="approve">${sv ? 'Godkänn och fortsätt' : 'Approve and continue'}</button></form>
-<form method="post" action="/interaction/${opts.uid}/abort"><button type="submit" class="secondary">${sv ? 'Avbryt' : 'Cancel'}</button></form>
-</div>`,
-  });
-}
+// The consent page's content is the citizens' module's (src/citizens/consent/prompt.ts): what is
+// given depends on the person and on the consent records.
