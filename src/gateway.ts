@@ -153,10 +153,10 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     // reverse), so the shutdown checkpoint covers it, and before the databases close.
     const audit = await auditModule({ config, clock, logger, registryDb: registryDb?.db, decisionDb: db, signingJwks: keys.signers.publicJwks(), pkcs11: config.keys.signer === 'pkcs11' ? config.keys.pkcs11 : undefined });
     closers.push(...audit.closers);
-    const citizens = await citizensModule({ config, store, clock, logger, db: db ?? registryDb?.db, registry, accountKey: accountPage.key });
+    const represent = db ? representationModule({ config, store, db, register: register.register, clock, logger, secrets }) : undefined;
+    const citizens = await citizensModule({ config, store, clock, logger, db: db ?? registryDb?.db, registry, accountKey: accountPage.key, relations: represent?.relations });
     closers.push(...citizens.closers);
     const jumps = ssoModule({ config, store, clock, logger, secrets });
-    const represent = db ? representationModule({ config, store, db, register: register.register, clock, logger, secrets }) : undefined;
     // The sandbox's own registry only (as its seed): a test's registry brings its own content.
     if (registryDb && config.registry.seed) await represent?.seedSandbox();
     const idp = idpModule({

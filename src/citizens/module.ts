@@ -21,7 +21,10 @@ import { WithdrawnConsentCache } from './consent/withdrawn.ts';
 import { AccessLog } from './account/accessLog.ts';
 import type { ConsentPromptDeps } from './consent/prompt.ts';
 import { accountRouter } from './account/router.ts';
-import { noRepresentation, type AccountRepresentation } from './account/representation.ts';
+import { accountRelations, noRepresentation, type AccountRepresentation } from './account/representation.ts';
+import { AccountSessions } from './account/session.ts';
+import { representationMount } from './representation/routes.ts';
+import type { Relations } from './representation/relations.ts';
 
 export { accountClient } from './account/client.ts';
 
@@ -37,6 +40,11 @@ export interface CitizensDeps {
   accountKey: ClientKey | undefined;
   /** "Ombud och företrädare" on /account; default: nobody (the representation module wires its own). */
   representation?: AccountRepresentation | undefined;
+  /**
+   * Guardians and agents (src/citizens/representation/): listed on /account, and the principal's
+   * appoint/revoke routes under /account/representation, signed in by the account page's session.
+   */
+  relations?: Relations | undefined;
   /** "Du agerar för …" on the consent page (the representation module's hook); default: nothing shown. */
   actingFor?: ConsentPromptDeps['actingFor'];
 }
@@ -67,15 +75,27 @@ export async function citizensModule(deps: CitizensDeps): Promise<Citizens> {
   const remembered = config.sessions.rememberConsent ? new RememberedConsents(store, config.ttl.session) : undefined;
   const revocation = new ConsentRevocation({ records, withdrawn, store, registry, remembered, logger });
   const { accountKey } = deps;
+  // The same sessions the account page writes (one cookie, one store key), read by the representation routes.
+  const accountSessions = new AccountSessions({ store, clock, ttlSeconds: config.account.sessionTtl, secure: config.issuer.startsWith('https://') });
   return {
     parts: { records, withdrawn, revocation, ...(deps.actingFor ? { actingFor: deps.actingFor } : {}) },
     mounts: ({ provider, accounts, audit }) => (accountKey
-      ? [{
+      ? [...(deps.relations ? [representationMount({
+          relations: deps.relations,
+          issuer: config.issuer,
+          // The principal as the account page signed them in: strong and fresh enough is the relations' rule.
+          signedIn: async (ctx) => {
+            const session = await accountSessions.load(ctx);
+            const record = session ? await accounts.find(session.accountId) : undefined;
+            if (!session || record?.kind !== 'citizen' || !session.acr || !session.authTime) return undefined;
+            return { personalNumber: record.personalNumber, acr: session.acr, loginTs: session.authTime };
+          },
+        })] : []), {
           name: 'the citizen\'s page (Mina appar och mina uppgifter)',
           under: ['/account'],
           routes: accountRouter({
             config, key: accountKey, store, clock, logger, provider, accounts, records, revocation, log: new AccessLog(db), registry, audit,
-            representation: deps.representation ?? noRepresentation,
+            representation: deps.representation ?? (deps.relations ? accountRelations(deps.relations) : noRepresentation),
           }).routes(),
         }]
       : []),

@@ -316,8 +316,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
     // The sign-in time is set here, so the upstream's session facts can be found again at logout.
     const ts = epochSeconds(clock);
     if (upstreamSession && sso) await sso.upstreamSessions.remember(accountId, ts, upstreamSession);
-    // A citizen with someone to act for (a child, a principal) chooses first (src/citizens/representation/).
-    if (identity.kind !== 'staff' && deps.representation) {
+    // A citizen with someone to act for (a child, a principal) chooses first (src/citizens/representation/);
+    // only for a product: the gateway's own pages (/account, the console) are always the person's own.
+    if (identity.kind !== 'staff' && deps.representation && !configuredClientIds.has(String(details.params.client_id))) {
       const choice = await deps.representation.offerChoice(details.uid, { accountId, personalNumber: identity.personalNumber, acr, amr: [entry.amr], ts });
       if (choice) return { ok: true, redirectTo: choice };
     }

@@ -50,7 +50,7 @@ export async function overviewOf(deps: OverviewDeps, who: { accountId: string; p
     deps.records.forCitizen(who.accountId),
     deps.log.lastUse(who.accountId),
     deps.registry?.snapshot(),
-    deps.representation.relations(who),
+    deps.representation.relations(who, locale),
   ]);
   const productNames = new Map((snapshot?.products ?? []).map((p) => [p.id, p.name]));
   const controllerNames = new Map((snapshot?.controllers ?? []).map((c) => [c.id, c.name]));

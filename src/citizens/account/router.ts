@@ -268,7 +268,11 @@ export function accountRouter(deps: AccountDeps): Router {
     // Which e-ID, from the ID token's authnProvider (the access token does not carry the amr).
     const authnProvider = tokens.claims()?.[SE.authnProvider];
     const method = Object.entries(deps.config.loa.providers).find(([, p]) => p.audience === 'citizen' && p.authnProvider === authnProvider)?.[0];
-    await sessions.create(ctx, { accountId, name: record.name, method, idToken: tokens.id_token });
+    const claims = tokens.claims();
+    await sessions.create(ctx, {
+      accountId, name: record.name, method, idToken: tokens.id_token,
+      acr: typeof claims?.acr === 'string' ? claims.acr : undefined, authTime: typeof claims?.auth_time === 'number' ? claims.auth_time : undefined,
+    });
     logger.info({ method }, 'account page: signed in');
     ctx.redirect('/account');
   });

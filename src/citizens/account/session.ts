@@ -18,6 +18,9 @@ export interface AccountSession {
   name: string;
   /** The upstream (loa.providers key) the citizen signed in with. */
   method: string | undefined;
+  /** The level and time (seconds since the epoch) of the e-ID sign-in, from the ID token: appointing an agent needs them. */
+  acr?: string | undefined;
+  authTime?: number | undefined;
   csrf: string;
   idToken: string | undefined;
   createdAt: number;

@@ -14,4 +14,7 @@ export const representation: KeysOf<typeof sv> = {
   refusedTitle: 'You cannot act for that person',
   refusedBody: 'There is no valid authority to act for the person you chose. Choose again or start again from the app.',
   expiredBody: 'The choice has expired. Start again from the app.',
+  mandate_bookings: 'bookings',
+  mandate_listing: 'listing',
+  mandate_social_care_documentation: 'social services documentation',
 };

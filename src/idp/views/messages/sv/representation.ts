@@ -11,4 +11,7 @@ export const representation = {
   refusedTitle: 'Du kan inte agera för den personen',
   refusedBody: 'Det finns ingen giltig behörighet att agera för personen du valde. Välj igen eller börja om från appen.',
   expiredBody: 'Valet har gått ut. Börja om från appen.',
+  mandate_bookings: 'bokningar',
+  mandate_listing: 'listning',
+  mandate_social_care_documentation: 'dokumentation i socialtjänsten',
 } as const;
