@@ -7,7 +7,7 @@
 // audit_checkpoints tells each where the last one stopped.
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
+import { inJob, type Logger } from '../log.ts';
 import { GENESIS_HASH } from '../whitelist/audit.ts';
 import type { Queryable } from '../whitelist/db/db.ts';
 import type { AuditKeys } from './auditKey.ts';
@@ -145,7 +145,7 @@ export class Checkpointer {
     return written;
   }
 
-  #tick = (): void => {
+  #tick = (): void => inJob('audit-checkpoint', () => {
     this.checkpoint()
       .then((written) => {
         for (const c of written) this.#o.logger.info({ chain: c.chain, seq: c.seq, count: c.count }, 'audit checkpoint written');
@@ -157,7 +157,7 @@ export class Checkpointer {
       .finally(() => {
         if (this.#timer) this.#timer = setTimeout(this.#tick, this.#o.intervalMs).unref();
       });
-  };
+  });
 
   start(): void {
     this.#timer = setTimeout(this.#tick, this.#o.intervalMs).unref();

@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
+import { inJob, type Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import { mapperFor, nullable, oneOf, theRow, timestamp } from '../whitelist/db/columns.ts';
@@ -115,7 +115,8 @@ export class DecisionAudit {
 
   /** Moves queued records into PostgreSQL until the stream is empty; answers how many it moved. */
   drain(): Promise<number> {
-    this.#draining ??= (async () => {
+    // A drain is a job of its own (src/log.ts), whichever request or timer set it off.
+    this.#draining ??= inJob('decision-audit-drain', async () => {
       let moved = 0;
       try {
         for (;;) {
@@ -143,7 +144,7 @@ export class DecisionAudit {
         this.#draining = undefined;
       }
       return moved;
-    })();
+    });
     return this.#draining;
   }
 
