@@ -19,6 +19,7 @@ import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jos
 import * as oidc from 'openid-client';
 import { createClient } from 'redis';
 import { UserAgent } from '../test/helpers/userAgent.ts';
+import { startRedisServer } from '../test/helpers/redisServer.ts';
 import { browserThroughBankId } from '../test/helpers/signIn.ts';
 import type { Gateway } from '../src/gateway.ts';
 import { createHotStore } from '../src/store/index.ts';
@@ -230,8 +231,10 @@ export async function memoryScenario(o: MemoryOptions): Promise<string[]> {
 // Run on its own: node bench/memory.ts [--signins=N] (run.ts calls memoryScenario for --scenarios=memory).
 if (import.meta.main) {
   const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+  // A Redis of its own by default: a shared one's used_memory moves with everyone else's keys.
+  const own = args.get('redis') ?? process.env.BENCH_REDIS_URL ? undefined : await startRedisServer().catch(() => undefined);
   const lines = await memoryScenario({
-    redisUrl: args.get('redis') ?? process.env.BENCH_REDIS_URL,
+    redisUrl: args.get('redis') ?? process.env.BENCH_REDIS_URL ?? own?.url,
     databaseUrl: args.get('database') ?? process.env.BENCH_DATABASE_URL,
     signIns: Number(args.get('signins') ?? 1000),
     signInConcurrency: Number(args.get('signin-concurrency') ?? 8),
@@ -240,4 +243,5 @@ if (import.meta.main) {
     sessions: Number(args.get('sessions') ?? 100_000),
   });
   process.stdout.write(`${lines.join('\n')}\n`);
+  await own?.stop();
 }

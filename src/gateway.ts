@@ -1,6 +1,7 @@
 // Assembles the gateway: configuration, store, keys, the feature modules, one outer Koa app mounting
 // them around oidc-provider, and the listening server. One function for `npm start`, the tests and the
 // benchmarks, so all three run the same thing.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
@@ -12,7 +13,7 @@ import type { HotStore } from './store/hotStore.ts';
 import { loadSecrets, loadSigningKeys } from './idp/keys.ts';
 import { idpModule } from './idp/module.ts';
 import { outerApp, type Mount } from './http/app.ts';
-import { createOps } from './http/ops.ts';
+import { createOps, type MetricsAccess } from './http/ops.ts';
 import { federationModule } from './federation/module.ts';
 import type { SithsCard } from './federation/sithsCard/index.ts';
 import { demoProducts, sandboxDemoApps, sandboxDemoRp, sandboxModule } from './sandbox/module.ts';
@@ -150,7 +151,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const ops = createOps(store, [
       ...(registryDb ? [{ name: 'registry', ping: async () => { await registryDb.db.query('SELECT 1'); } }] : []),
       { name: 'draining', ping: async () => { if (draining) throw new Error('draining'); } },
-    ]);
+    ], metricsAccess(config));
 
     // Order matters only where mounts share a subtree: under /admin the admin API's routes are its
     // own, the console takes the rest.
@@ -222,6 +223,17 @@ function drainServer(server: Server, timeoutMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** /metrics: behind the scraper's token when one is configured, open in the sandbox, off in production. */
+function metricsAccess(config: Config): MetricsAccess {
+  const file = config.http.metricsTokenFile;
+  if (file) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token.length < 16) throw new ConfigError(['http.metricsTokenFile: the token must be at least 16 characters']);
+    return { token };
+  }
+  return config.mode === 'sandbox' ? 'open' : 'off';
 }
 
 /** Signing keys and secrets; sandbox parts are refused before any file is read, and again once they are. */

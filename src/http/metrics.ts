@@ -23,6 +23,11 @@ export function productLabel(id: string | undefined): string {
   return id;
 }
 
+/** An upstream's error code (BankID's camelCase words, Freja's numbers) as a label; anything else `other`. */
+export function errorLabel(code: string | undefined): string {
+  return code && /^[A-Za-z0-9_]{1,40}$/.test(code) ? code : 'other';
+}
+
 /** A reason code as a label: the code's own snake_case words, anything else `other`. */
 export function reasonLabel(reason: string | undefined): string {
   return reason && /^[a-z][a-z0-9_]{0,63}$/.test(reason) ? reason : 'other';
@@ -116,7 +121,7 @@ export async function upstreamCall<T>(upstream: string, operation: string, work:
   try {
     return await work();
   } catch (err) {
-    upstreamErrors.inc({ upstream, operation, error: reasonLabel(errorCode(err)) });
+    upstreamErrors.inc({ upstream, operation, error: errorLabel(errorCode(err)) });
     throw err;
   } finally {
     end();
@@ -173,3 +178,33 @@ export const checkpointFailures = new Counter({
   labelNames: ['reason'] as const,
   registers: [metricsRegistry],
 });
+
+// --- tokens --------------------------------------------------------------------------------------
+
+const GRANTS = new Set(['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:openid:params:grant-type:ciba', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+
+/** The token endpoint's context as far as the counter reads it (oidc-provider's KoaContextWithOIDC). */
+interface TokenContext {
+  oidc?: { params?: { grant_type?: unknown }; client?: { clientId: string; product_id?: unknown } };
+}
+
+/** Counts one token endpoint answer: the grant (a known one, else `other`), the product, the outcome. */
+export function countToken(ctx: TokenContext, outcome: string): void {
+  const grant = typeof ctx.oidc?.params?.grant_type === 'string' && GRANTS.has(ctx.oidc.params.grant_type) ? ctx.oidc.params.grant_type : 'other';
+  const client = ctx.oidc?.client;
+  const product = typeof client?.product_id === 'string' ? client.product_id : client?.clientId;
+  tokens.inc({ grant, product: productLabel(product), outcome: outcome === 'issued' ? outcome : reasonLabel(outcome) });
+}
+
+/** An e-ID method id (bankid, freja, siths-saml, …) as a label; anything else `other`. */
+export function methodLabel(method: unknown): string {
+  return typeof method === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(method) ? method : 'other';
+}
+
+// --- decisions, limits, suspensions --------------------------------------------------------------
+
+/** One decision of the decision point: its form (decide, auth-request, pep), permit or deny, its first reason. */
+export function countDecision(form: string, decision: 'permit' | 'deny', reason: string | undefined): void {
+  decisions.inc({ form: methodLabel(form), decision, reason: reasonLabel(reason) });
+}

@@ -12,6 +12,7 @@ import type { HotStore } from '../store/hotStore.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import { mapperFor, nullable, oneOf, theRow, timestamp } from '../whitelist/db/columns.ts';
 import { writeChainedBatches } from './decisionChain.ts';
+import { watchDecisionAuditQueue } from '../http/metrics.ts';
 
 const decision = z.enum(['permit', 'deny']);
 const decisionInterface = z.enum(['decide', 'auth-request', 'pep']);
@@ -75,6 +76,7 @@ export class DecisionAudit {
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<number> | undefined;
   #preparedDay = '';
+  #unwatch: (() => void) | undefined;
 
   constructor(options: DecisionAuditOptions) {
     this.#o = options;
@@ -198,6 +200,8 @@ export class DecisionAudit {
   }
 
   start(): void {
+    // The queue's length is read at each scrape (/metrics: the audit backlog).
+    this.#unwatch = watchDecisionAuditQueue(() => this.pending());
     const tick = () => {
       this.drain().catch((err: unknown) => this.#o.logger.warn({ err: (err as Error).message }, 'decision audit drain failed; retrying'))
         .finally(() => { if (this.#timer) this.#timer = setTimeout(tick, this.#o.drainIntervalMs).unref(); });
@@ -208,6 +212,7 @@ export class DecisionAudit {
   async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#unwatch?.();
     await this.#draining?.catch(() => undefined);
     // Whatever is queued now is written before the instance goes (best effort: it stays queued otherwise).
     await this.drain().catch(() => undefined);
