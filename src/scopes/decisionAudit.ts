@@ -145,6 +145,7 @@ export class DecisionAudit {
       } finally {
         this.#draining = undefined;
       }
+      if (moved) this.#o.logger.debug({ moved }, 'decision audit drained');
       return moved;
     });
     return this.#draining;
