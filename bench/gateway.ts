@@ -18,7 +18,7 @@ const config = loadConfig({
   env: {},
   overrides: {
     // bench/workers.ts: its workers share one port and one sandbox folder.
-    sandboxDir: process.env.BENCH_SANDBOX_DIR ?? mkdtempSync(join(tmpdir(), 'bench-gw-')),
+    sandboxDir: process.env.BENCH_SANDBOX_DIR ?? process.env.BENCH_MEMORY_SANDBOX_DIR ?? mkdtempSync(join(tmpdir(), 'bench-gw-')),
     http: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0) },
     log: { level: 'silent' },
     // The simulator completes at once; collect as often as the schema allows so sign-in latency is

@@ -20,6 +20,7 @@ import { browserThroughBankId } from '../test/helpers/signIn.ts';
 import { startRedisServer } from '../test/helpers/redisServer.ts';
 import { postgresForTests } from '../test/helpers/postgres.ts';
 import type { Gateway } from '../src/gateway.ts';
+import { memoryScenario } from './memory.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 3);
@@ -356,6 +357,13 @@ const lines = [
 for (const r of rows.filter((x) => x.target.endsWith(`, ${WORKERS} workers`))) {
   const one = rows.find((x) => x.scenario === r.scenario && x.target === r.target.slice(0, -`, ${WORKERS} workers`.length));
   if (one) lines.push(`${r.scenario}: ${WORKERS} workers ${fmt(r.sample.rps)} req/s vs 1 worker ${fmt(one.sample.rps)} req/s = ${fmt(r.sample.rps / one.sample.rps, 2)} x`);
+}
+// --scenarios=memory (not in the default set: 1,000 sign-ins and 100,000 sessions take minutes): bench/memory.ts.
+if (SCENARIOS.has('memory')) {
+  lines.push('', ...await memoryScenario({
+    redisUrl: REDIS_URL, databaseUrl: DATABASE_URL, signIns: Number(args.get('memory-signins') ?? 1000), signInConcurrency: SIGNIN_CONCURRENCY * 2,
+    tokenRequests: TOKEN_REQUESTS * 2, tokenConcurrency: TOKEN_CONCURRENCY, sessions: Number(args.get('sessions') ?? 100_000),
+  }));
 }
 process.stdout.write(`${lines.join('\n')}\n`);
 await ownRedis?.stop();

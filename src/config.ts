@@ -214,6 +214,8 @@ export const configSchema = z.object({
       .describe('After SIGTERM: how long `/readyz` answers 503 while requests are still served, so the load balancer stops sending before the listener closes.'),
     drainTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(25_000)
       .describe('After the listener closed: how long requests in flight may take to finish before their connections are cut.'),
+    metricsTokenFile: z.string().optional()
+      .describe('File holding the bearer token Prometheus sends to `/metrics` (`Authorization: Bearer …`; its `bearer_token_file`). Without it `/metrics` is open in the sandbox and not served (404) in production.'),
   }).prefault({}).describe('The HTTP listener.'),
   sandboxDir: z.string().default('.sandbox').describe('Folder for files the sandbox generates on first start (keys, certificates, the PGlite registry); git-ignored.'),
   keys: z.object({

@@ -1,6 +1,7 @@
 // Assembles the gateway: configuration, store, keys, the feature modules, one outer Koa app mounting
 // them around oidc-provider, and the listening server. One function for `npm start`, the tests and the
 // benchmarks, so all three run the same thing.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
@@ -14,7 +15,7 @@ import { hsmSigningKeys } from './idp/keys/module.ts';
 import type { SigningKeySet } from './idp/keys/signer.ts';
 import { idpModule } from './idp/module.ts';
 import { outerApp, type Mount } from './http/app.ts';
-import { createOps } from './http/ops.ts';
+import { createOps, type MetricsAccess } from './http/ops.ts';
 import { federationModule } from './federation/module.ts';
 import type { SithsCard } from './federation/sithsCard/index.ts';
 import { demoProducts, sandboxDemoApps, sandboxDemoRp, sandboxModule } from './sandbox/module.ts';
@@ -28,6 +29,7 @@ import type { Registry } from './whitelist/registry.ts';
 import type { RegistryCache, RegistrySource } from './whitelist/registryCache.ts';
 import type { ProductGate } from './whitelist/productGate.ts';
 import { whitelistModule } from './whitelist/module.ts';
+import { releaseStartupGarbage } from './whitelist/db/pglite.ts';
 import type { BackchannelLogout } from './federation/sso/backchannel.ts';
 import { ssoStores } from './federation/sso/stores.ts';
 import { ssoModule } from './federation/sso/module.ts';
@@ -173,7 +175,7 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
     const ops = createOps(store, [
       ...(registryDb ? [{ name: 'registry', ping: async () => { await registryDb.db.query('SELECT 1'); } }] : []),
       { name: 'draining', ping: async () => { if (draining) throw new Error('draining'); } },
-    ]);
+    ], metricsAccess(config));
 
     // Order matters only where mounts share a subtree: under /admin the admin API's routes are its
     // own, the console takes the rest.
@@ -192,6 +194,8 @@ export async function startGateway(baseConfig: Config, options: StartOptions = {
       provider, trustProxy: config.http.trustProxy, hsts: config.issuer.startsWith('https://'), logger, metrics: ops.metricsMiddleware, mounts,
     });
 
+    // The embedded database's start-up garbage goes now, not at some later collection (BENCHMARKS.md, "Memory").
+    if (db?.kind === 'pglite' || registryDb?.db.kind === 'pglite') releaseStartupGarbage();
     server.off('request', starting);
     server.on('request', app.callback());
     closers.push(() => new Promise<void>((resolve) => {
@@ -248,6 +252,17 @@ function drainServer(server: Server, timeoutMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** /metrics: behind the scraper's token when one is configured, open in the sandbox, off in production. */
+function metricsAccess(config: Config): MetricsAccess {
+  const file = config.http.metricsTokenFile;
+  if (file) {
+    const token = readFileSync(file, 'utf8').trim();
+    if (token.length < 16) throw new ConfigError(['http.metricsTokenFile: the token must be at least 16 characters']);
+    return { token };
+  }
+  return config.mode === 'sandbox' ? 'open' : 'off';
 }
 
 /** Signing keys and secrets; sandbox parts are refused before any file is read, and again once they are. */

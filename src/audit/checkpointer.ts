@@ -7,13 +7,14 @@
 // audit_checkpoints tells each where the last one stopped.
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
+import { inJob, type Logger } from '../log.ts';
 import { GENESIS_HASH } from '../whitelist/audit.ts';
 import type { Queryable } from '../whitelist/db/db.ts';
 import type { AuditKeys } from './auditKey.ts';
 import type { AuditChain } from './chains.ts';
 import { MAX_LINKS, signCheckpoint, verifyCheckpoint, type Checkpoint, type ChainName } from './checkpoint.ts';
 import type { CheckpointSink } from './sinks.ts';
+import { checkpointFailures, watchCheckpoints } from '../http/metrics.ts';
 
 /** Any fixed 64-bit numbers, one per chain; the same for every instance of this gateway. */
 const LOCKS: Record<ChainName, number> = { registry: 7_305_019_884_301, decision: 7_305_019_884_302 };
@@ -52,6 +53,8 @@ export class Checkpointer {
   readonly #last = new Map<ChainName, Position>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<Checkpoint[]> | undefined;
+  /** The checkpoint lag on /metrics: since the last run that left every chain checkpointed. */
+  #watch: ReturnType<typeof watchCheckpoints> | undefined;
 
   constructor(options: CheckpointerOptions) {
     this.#o = options;
@@ -145,21 +148,24 @@ export class Checkpointer {
     return written;
   }
 
-  #tick = (): void => {
+  #tick = (): void => inJob('audit-checkpoint', () => {
     this.checkpoint()
       .then((written) => {
+        this.#watch?.ok(Date.now());
         for (const c of written) this.#o.logger.info({ chain: c.chain, seq: c.seq, count: c.count }, 'audit checkpoint written');
       })
       .catch((err: unknown) => {
+        checkpointFailures.inc({ reason: err instanceof ChainDiverged ? 'chain_diverged' : 'unavailable' });
         if (err instanceof ChainDiverged) this.#o.logger.error({ chain: err.chain, seq: err.seq, err: err.message }, 'audit chain changed after its checkpoint: not checkpointed; run npm run audit:verify');
         else this.#o.logger.warn({ err: (err as Error).message }, 'audit checkpoint failed; retrying at the next interval');
       })
       .finally(() => {
         if (this.#timer) this.#timer = setTimeout(this.#tick, this.#o.intervalMs).unref();
       });
-  };
+  });
 
   start(): void {
+    this.#watch = watchCheckpoints(this, Date.now());
     this.#timer = setTimeout(this.#tick, this.#o.intervalMs).unref();
   }
 
@@ -167,6 +173,7 @@ export class Checkpointer {
   async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#watch?.stop();
     try {
       await this.checkpoint();
     } catch (err) {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Koa, { type Middleware, type ParameterizedContext } from 'koa';
 import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
-import type { Logger } from '../log.ts';
+import { inRequest, type Logger } from '../log.ts';
 import { errorBoundary, problem } from './problem.ts';
 import { securityHeaders } from './securityHeaders.ts';
 
@@ -59,7 +59,8 @@ function requestIds(): GatewayMiddleware {
     const offered = ctx.get('x-request-id');
     ctx.state.requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
     ctx.set('x-request-id', ctx.state.requestId);
-    await next();
+    // Everything the request runs, to its deepest await, logs with its id (src/log.ts).
+    await inRequest(ctx.state.requestId, next);
   };
 }
 

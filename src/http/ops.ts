@@ -1,9 +1,11 @@
 // Operations endpoints: liveness, readiness (the store answers) and Prometheus metrics.
 import cluster from 'node:cluster';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import type { HotStore } from '../store/hotStore.ts';
+import { metricsRegistry } from './metrics.ts';
 
 export interface Ops {
   router: Router;
@@ -28,7 +30,22 @@ export interface ReadinessCheck {
   ping(): Promise<void>;
 }
 
-export function createOps(store: HotStore, checks: ReadinessCheck[] = []): Ops {
+/**
+ * Who may read /metrics. The metrics name products and reasons, never people, but they still tell an
+ * outsider how the service runs: only a scraper holding the token reads them, or anyone in the
+ * sandbox, and a production gateway without a token does not serve them at all.
+ */
+export type MetricsAccess = { token: string } | 'open' | 'off';
+
+/** The bearer token compared in constant time (both sides hashed first, so lengths do not leak either). */
+function holdsToken(authorization: string, token: string): boolean {
+  const m = /^Bearer ([^\s]+)$/i.exec(authorization);
+  if (!m?.[1]) return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
+}
+
+export function createOps(store: HotStore, checks: ReadinessCheck[] = [], metricsAccess: MetricsAccess = 'open'): Ops {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -67,8 +84,21 @@ export function createOps(store: HotStore, checks: ReadinessCheck[] = []): Ops {
     ctx.body = { status: 'unavailable', store: store.kind, failing };
   });
   router.get('/metrics', async (ctx) => {
+    if (metricsAccess === 'off') {
+      ctx.status = 404;
+      ctx.body = { status: 'not_served', detail: 'set http.metricsTokenFile to serve /metrics' };
+      return;
+    }
+    if (metricsAccess !== 'open' && !holdsToken(ctx.get('authorization'), metricsAccess.token)) {
+      ctx.status = 401;
+      ctx.set('www-authenticate', 'Bearer realm="metrics"');
+      ctx.body = { status: 'unauthorized' };
+      return;
+    }
     ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
+    ctx.set('cache-control', 'no-store');
+    // This instance's request timings and runtime, then the process's gateway metrics (src/http/metrics.ts).
+    ctx.body = `${await registry.metrics()}\n${await metricsRegistry.metrics()}`;
   });
 
   const metricsMiddleware: Middleware = async (ctx, next) => {

@@ -26,6 +26,7 @@ import type { RememberedConsents } from '../federation/sso/consent.ts';
 import type { UpstreamSessionFacts, UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { describeSession, sharedLoginNotice, signedInNotice, type SignedInPerson } from '../federation/sso/views.ts';
 import { isUnavailable } from '../unavailable.ts';
+import { methodLabel, signIns } from '../http/metrics.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import type { Representation } from '../citizens/representation/representation.ts';
 import { ConsentPrompt } from '../citizens/consent/prompt.ts';
@@ -295,6 +296,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const refuse = (ctx: Context, details: Details, reason: Refusal, logFields: Record<string, unknown> = {}): LoginOutcome => {
     logger.warn({ reason, interaction: details.uid, ...logFields }, 'sign-in refused');
+    signIns.inc({ method: methodLabel(logFields.upstream), outcome: reason });
     return { ok: false, reason, message: refusals[reason][locale(ctx, details)] };
   };
 
@@ -313,6 +315,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       throw err;
     }
     logger.info({ upstream: upstreamId, acr, interaction: details.uid }, 'sign-in completed');
+    signIns.inc({ method: methodLabel(upstreamId), outcome: 'completed' });
     // The sign-in time is set here, so the upstream's session facts can be found again at logout.
     const ts = epochSeconds(clock);
     if (upstreamSession && sso) await sso.upstreamSessions.remember(accountId, ts, upstreamSession);

@@ -20,6 +20,7 @@ import type { SigningKeys, Secrets } from './keys.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
 import { DATASET_ACCESS, narrow, requestedDetailSchema, withinLive, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
+import { countToken } from '../http/metrics.ts';
 
 export interface ProviderDeps {
   config: Config;
@@ -538,7 +539,10 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   // oidc-provider answers bad input with RFC-defined errors itself; a server_error is ours to look at.
   provider.on('server_error', (_ctx, err) => logger.error({ err: err.message, stack: err.stack }, 'oidc server_error'));
-  provider.on('grant.error', (_ctx, err) => {
+  // Tokens by grant, product and outcome (/metrics; src/http/metrics.ts).
+  provider.on('grant.success', (ctx) => countToken(ctx, 'issued'));
+  provider.on('grant.error', (ctx, err) => {
+    countToken(ctx, isUnavailable(err) ? 'temporarily_unavailable' : String((err as { error?: string }).error ?? 'server_error'));
     if (!isUnavailable(err)) logger.info({ err: (err as { error?: string }).error ?? err.message }, 'token request refused');
   });
   // Redis (or the registry's database) did not answer inside one of oidc-provider's routes: its error

@@ -21,6 +21,7 @@ import type { RegistryCache, RegistrySource } from '../whitelist/registryCache.t
 import { revokeClientTokens } from '../idp/adapter.ts';
 import type { DecisionAudit } from './decisionAudit.ts';
 import { deliverWithRetries, type AttemptOutcome, type ContainmentEvent, type EventSigner } from './containmentWebhook.ts';
+import { limitTrips, reasonLabel, suspensions } from '../http/metrics.ts';
 
 /** Denials an honest product does not cause: its user cannot pick another citizen or controller. */
 export const SUSPICIOUS_REASONS = new Set(['controller_not_approved', 'citizen_not_token_subject', 'citizen_not_in_cohort']);
@@ -96,6 +97,7 @@ export class Containment {
 
   /** Suspends the product at the controller (once, however many instances trip together). */
   async trip(trip: Trip): Promise<Suspension | undefined> {
+    limitTrips.inc({ reason: reasonLabel(trip.reason) });
     const now = new Date(this.#o.clock.now()).toISOString();
     const id = randomUUID();
     const window = trip.windowSeconds ?? this.#o.windowSeconds;
@@ -118,6 +120,7 @@ export class Containment {
     await this.#o.registry.announce(`suspension:${id}`);
     const revoked = await revokeClientTokens(this.#o.store, trip.clientId).catch(() => -1);
     this.#o.logger.warn({ product: trip.productId, controller: trip.controllerId, reason: trip.reason, suspension: id, revoked }, 'breach containment: product suspended at controller');
+    suspensions.inc({ reason: reasonLabel(trip.reason) });
     if (trip.webhookUrl) {
       const delivery = this.#notify(trip.webhookUrl, suspension, window).catch((err: unknown) => {
         this.#o.logger.error({ err: (err as Error).message, suspension: id }, 'containment webhook failed');

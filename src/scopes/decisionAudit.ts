@@ -7,11 +7,12 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
+import { inJob, type Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import type { Db } from '../whitelist/db/db.ts';
 import { mapperFor, nullable, oneOf, theRow, timestamp } from '../whitelist/db/columns.ts';
 import { writeChainedBatches } from './decisionChain.ts';
+import { watchDecisionAuditQueue } from '../http/metrics.ts';
 
 const decision = z.enum(['permit', 'deny']);
 const decisionInterface = z.enum(['decide', 'auth-request', 'pep']);
@@ -78,6 +79,7 @@ export class DecisionAudit {
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<number> | undefined;
   #preparedDay = '';
+  #unwatch: (() => void) | undefined;
 
   constructor(options: DecisionAuditOptions) {
     this.#o = options;
@@ -118,7 +120,8 @@ export class DecisionAudit {
 
   /** Moves queued records into PostgreSQL until the stream is empty; answers how many it moved. */
   drain(): Promise<number> {
-    this.#draining ??= (async () => {
+    // A drain is a job of its own (src/log.ts), whichever request or timer set it off.
+    this.#draining ??= inJob('decision-audit-drain', async () => {
       let moved = 0;
       try {
         for (;;) {
@@ -145,8 +148,9 @@ export class DecisionAudit {
       } finally {
         this.#draining = undefined;
       }
+      if (moved) this.#o.logger.debug({ moved }, 'decision audit drained');
       return moved;
-    })();
+    });
     return this.#draining;
   }
 
@@ -200,6 +204,8 @@ export class DecisionAudit {
   }
 
   start(): void {
+    // The queue's length is read at each scrape (/metrics: the audit backlog).
+    this.#unwatch = watchDecisionAuditQueue(() => this.pending());
     const tick = () => {
       this.drain().catch((err: unknown) => this.#o.logger.warn({ err: (err as Error).message }, 'decision audit drain failed; retrying'))
         .finally(() => { if (this.#timer) this.#timer = setTimeout(tick, this.#o.drainIntervalMs).unref(); });
@@ -210,6 +216,7 @@ export class DecisionAudit {
   async stop(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#unwatch?.();
     await this.#draining?.catch(() => undefined);
     // Whatever is queued now is written before the instance goes (best effort: it stays queued otherwise).
     await this.drain().catch(() => undefined);

@@ -15,6 +15,7 @@ import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { sendProblem } from '../http/problem.ts';
+import { countDecision } from '../http/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { Decision, DecisionRequest, Permit, PolicyDecisionPoint } from './pdp.ts';
 import { DECISION_ASSERTION_HEADER, type DecisionSigner } from './decisionAssertion.ts';
@@ -104,6 +105,13 @@ function audienceOf(target: RouteTarget, fallback: string): string {
   return target.route.audience ?? fallback;
 }
 
+/** Every HTTP form decides through here, so /metrics counts each decision once, by form and reason. */
+async function decided(pdp: PolicyDecisionPoint, request: DecisionRequest): Promise<Decision> {
+  const decision = await pdp.decide(request);
+  countDecision(request.interface, decision.decision, decision.reasons[0]);
+  return decision;
+}
+
 /** A denial as the HTTP forms answer it: problem+json with the decision, a challenge, Retry-After. */
 function sendDenial(ctx: Context, decision: Decision, retryAfterSeconds: number, status = decision.status): void {
   if (decision.challenge) ctx.set('WWW-Authenticate', decision.challenge);
@@ -124,7 +132,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     if (!target || typeof target !== 'object' || Array.isArray(target)) {
       return sendProblem(ctx, { status: 400, type: 'target_missing', title: 'Bad request', detail: 'send {"target": {"controller", "dataset", "citizen", "action"}}', decision: 'deny', reasons: ['target_missing'] });
     }
-    const decision = await o.pdp.decide({
+    const decision = await decided(o.pdp, {
       interface: 'decide',
       http: { method: 'POST', url: `${o.issuer}/pdp/v1/decide`, ...credentials(ctx, o.mtlsCertificateHeader) },
       target: target as DecisionRequest['target'],
@@ -165,7 +173,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
       ctx.status = 403;
       return;
     }
-    const decision = await o.pdp.decide({
+    const decision = await decided(o.pdp, {
       interface: 'auth-request',
       http: { method, url: `${o.publicOrigin}${pathOf(originalUri)}`, ...credentials(ctx, o.mtlsCertificateHeader) },
       target: { controller: target.controller, dataset: target.dataset, citizen: target.citizen, action: target.action },
@@ -192,7 +200,7 @@ export function pdpRouter(o: PdpHttpOptions): Router {
     const target = o.routes.match(ctx.method, uri);
     if (isRefusal(target)) return sendQueryRefusal(ctx, target);
     if (!target?.route.upstream) return sendProblem(ctx, { status: 404, type: 'route_unknown', title: 'No such data API route', decision: 'deny', reasons: ['route_unknown'] });
-    const decision = await o.pdp.decide({
+    const decision = await decided(o.pdp, {
       interface: 'pep',
       http: { method: ctx.method, url: `${o.issuer}${ctx.path}`, ...credentials(ctx, o.mtlsCertificateHeader) },
       target: { controller: target.controller, dataset: target.dataset, citizen: target.citizen, action: target.action },

@@ -9,6 +9,7 @@ import type { RedisTopologyConfig } from '../config.ts';
 import type { HotStore } from './hotStore.ts';
 import { connectRedis, type RedisCommands, type RedisConnection } from './redisClient.ts';
 import { DependencyUnavailable } from '../unavailable.ts';
+import { redisDuration, timed } from '../http/metrics.ts';
 
 /** Between the publishing store's id and the message on the wire (a UUID holds no space). */
 const ORIGIN_SEPARATOR = ' ';
@@ -276,7 +277,7 @@ for (const name of GUARDED) {
       try {
         // A subscription opens (or resyncs) a connection of its own: more time than one command.
         const ms = (deadlines.get(this) ?? 2000) * (name === 'subscribe' ? 5 : 1);
-        return await withDeadline(command.apply(this, args), ms);
+        return await timed(redisDuration, { operation: name }, () => withDeadline(command.apply(this, args), ms));
       } catch (err) {
         throw redisOutage(err);
       }

@@ -216,6 +216,10 @@ test('denials only a compromised client causes trip containment past the thresho
   t.deepEqual(reasons, [['citizen_not_token_subject'], ['citizen_not_token_subject'], ['citizen_not_token_subject']]);
   t.like((await gw.pdp!.containment.inForce()).find((s) => s.productId === 'p-nosy'), { controllerId: 'region-a', reason: 'suspicious_denials' });
   t.deepEqual((await decide(gw, anna, { controller: 'region-a', dataset: 'bookings', citizen: ANNA, action: 'read' })).body.reasons, ['token_inactive'], 'even its own citizen is refused now');
+  // On /metrics (issue 14, item 8): the trip and the suspension, by reason.
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  t.regex(metrics, /gateway_limit_trips_total\{reason="suspicious_denials"\} [1-9]/);
+  t.regex(metrics, /gateway_suspensions_total\{reason="suspicious_denials"\} [1-9]/);
 });
 
 test('after a burst of decisions the audit table holds exactly one record per decision answered', async (t) => {

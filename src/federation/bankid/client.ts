@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { loadRpPkcs12 } from '../pkcs12.ts';
 import { postToUpstream, UpstreamPostError } from '../upstreamPost.ts';
+import { upstreamCall } from '../../http/metrics.ts';
 
 /** Error codes of the RP API (developers.bankid.com, "Errors"). */
 export type RpErrorCode =
@@ -210,7 +211,12 @@ export class BankIdClient {
     this.#agent.destroy();
   }
 
-  async #call<T>(method: 'auth' | 'collect' | 'cancel', body: unknown, schema: z.ZodType<T>): Promise<T> {
+  // Timed and counted for /metrics (upstream bankid, the RP API method, the error code).
+  #call<T>(method: 'auth' | 'collect' | 'cancel', body: unknown, schema: z.ZodType<T>): Promise<T> {
+    return upstreamCall('bankid', method, () => this.#callOnce(method, body, schema), (err) => (err instanceof BankIdError ? err.errorCode : 'network'));
+  }
+
+  async #callOnce<T>(method: 'auth' | 'collect' | 'cancel', body: unknown, schema: z.ZodType<T>): Promise<T> {
     const started = this.#clock.now();
     try {
       const { status, json } = await this.#post(method, body);

@@ -10,6 +10,7 @@ import type { Logger } from '../../log.ts';
 import { loadRpPkcs12 } from '../pkcs12.ts';
 import { postToUpstream, UpstreamPostError } from '../upstreamPost.ts';
 import { ResultRejected, verifyResultDetails, type ResultDetails, type SigningCertificates } from './result.ts';
+import { upstreamCall } from '../../http/metrics.ts';
 
 /** Failures on our side of the wire, plus a result whose signature or content we refused. */
 export type ClientErrorCode = 'timeout' | 'network' | 'badResponse' | 'badResult';
@@ -181,7 +182,12 @@ export class FrejaClient {
     return e;
   }
 
-  async #call<T>(method: Method, parameter: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+  // Timed and counted for /metrics (upstream freja, the REST method, the error code).
+  #call<T>(method: Method, parameter: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
+    return upstreamCall('freja', method, () => this.#callOnce(method, parameter, body, schema), (err) => (err instanceof FrejaError ? err.errorCode : 'network'));
+  }
+
+  async #callOnce<T>(method: Method, parameter: string, body: unknown, schema: z.ZodType<T>): Promise<T> {
     const started = this.#clock.now();
     try {
       const { status, json } = await this.#post(method, `${parameter}=${encodeURIComponent(b64json(body))}`);

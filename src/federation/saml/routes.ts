@@ -27,6 +27,7 @@ export { SLO_PATH } from './slo.ts';
 import { authnRequestUrl, requestedClassRefs, spMetadata, type SpSettings, type TrustedIdp } from './sp.ts';
 import { refusalMessage } from './messages.ts';
 import { isUnavailable } from '../../unavailable.ts';
+import { errorLabel, methodLabel, upstreamDuration, upstreamErrors } from '../../http/metrics.ts';
 
 export const ACS_PATH = '/saml/acs';
 export const METADATA_PATH = '/saml/metadata';
@@ -124,7 +125,11 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
       }
     }, form, async (ctx: Context) => {
       const body = ((ctx.request as { body?: Record<string, unknown> }).body ?? {});
+      // The response's checks timed, a refusal counted by reason (/metrics: upstream e-ID latency and errors).
+      const timer = upstreamDuration.startTimer({ operation: 'response' });
       const verdict = await verifier.verify(body.SAMLResponse);
+      timer({ upstream: verdict.ok ? methodLabel(verdict.idp.upstream) : 'saml' });
+      if (!verdict.ok) upstreamErrors.inc({ upstream: 'saml', operation: 'response', error: errorLabel(verdict.reason) });
       if (verdict.ok) {
         const { request, idp } = verdict;
         logger.info({ upstream: idp.upstream, idp: idp.id, interaction: request.uid }, 'saml response accepted');

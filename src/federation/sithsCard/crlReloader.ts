@@ -3,7 +3,7 @@
 // A reload that fails keeps the CRLs in use; once those pass nextUpdate the verifier refuses every card
 // (crl_expired), so a stuck reload fails closed rather than open.
 import { readFile } from 'node:fs/promises';
-import type { Logger } from '../../log.ts';
+import { inJob, type Logger } from '../../log.ts';
 import type { SithsCertificateVerifier } from '../mtls/sithsCertificate.ts';
 
 export interface CrlReloaderOptions {
@@ -54,7 +54,7 @@ export class CrlReloader {
 
   start(): void {
     this.stop();
-    this.#timer = setInterval(() => void this.reload(), this.#options.intervalSeconds * 1000);
+    this.#timer = setInterval(() => void inJob('crl-reload', () => this.reload()), this.#options.intervalSeconds * 1000);
     this.#timer.unref();
   }
 

@@ -17,7 +17,7 @@ import type { JWK } from 'jose';
 import { asKeySet } from '../../idp/keys.ts';
 import { signCompact, type SigningKeySet } from '../../idp/keys/signer.ts';
 import type { Clock } from '../../clock.ts';
-import type { Logger } from '../../log.ts';
+import { inJob, type Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 
 export const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -123,7 +123,7 @@ export class BackchannelLogout {
         const delay = this.#o.retryBaseMs * 2 ** (attempts - 1);
         const timer = setTimeout(() => {
           this.#timers.delete(timer);
-          this.#attempt(target, token, next);
+          inJob('backchannel-logout-retry', () => this.#attempt(target, token, next));
         }, delay);
         timer.unref();
         this.#timers.add(timer);

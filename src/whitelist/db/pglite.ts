@@ -5,8 +5,11 @@
 // pid keeps a second process (another sandbox, `audit:verify` while the sandbox runs) out of it.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PGlite } from '@electric-sql/pglite';
 import type { Db, Isolation, Queryable, QueryResult } from './db.ts';
+import { dbDuration, timed } from '../../http/metrics.ts';
 
 export class PgliteDb implements Db {
   readonly kind = 'pglite' as const;
@@ -30,7 +33,9 @@ export class PgliteDb implements Db {
       takeLock(lockFile);
     }
     try {
-      return new PgliteDb(await PGlite.create(dir), lockFile);
+      const pglite = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...SMALL_FOOTPRINT] });
+      releaseStartupGarbage();
+      return new PgliteDb(pglite, lockFile);
     } catch (err) {
       if (lockFile) {
         rmSync(lockFile, { force: true });
@@ -47,15 +52,16 @@ export class PgliteDb implements Db {
   }
 
   query<R>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    return this.#serial(async () => {
+    // Timed from the queue on: a statement waiting behind a transaction is latency too.
+    return timed(dbDuration, { db: 'pglite', kind: 'statement' }, () => this.#serial(async () => {
       const result = await this.#pg.query<R>(sql, params);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
-    });
+    }));
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>, _options: { isolation?: Isolation } = {}): Promise<T> {
     // One connection: every transaction is already serializable with respect to every other.
-    return this.#serial(() => this.#pg.transaction(async (t) => work({
+    return timed(dbDuration, { db: 'pglite', kind: 'transaction' }, () => this.#serial(() => this.#pg.transaction(async (t) => work({
       async query<R>(sql: string, params: unknown[] = []) {
         const result = await t.query<R>(sql, params);
         return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
@@ -63,7 +69,7 @@ export class PgliteDb implements Db {
       async exec(script: string) {
         await t.exec(script);
       },
-    })));
+    }))));
   }
 
   exec(sql: string): Promise<void> {
@@ -80,6 +86,37 @@ export class PgliteDb implements Db {
         held.delete(this.#lockFile);
       }
     });
+  }
+}
+
+/**
+ * The sandbox's registry is a few megabytes: PostgreSQL's defaults (128 MB of shared buffers, all of
+ * it inside PGlite's WebAssembly heap once touched) are sized for a server. These keep the heap small
+ * (issue 14, item 6: the sandbox within 400 MB; BENCHMARKS.md, "Memory").
+ */
+export const SMALL_FOOTPRINT = [
+  '-c', 'shared_buffers=16MB',
+  '-c', 'work_mem=2MB',
+  '-c', 'maintenance_work_mem=16MB',
+  '-c', 'temp_buffers=2MB',
+];
+
+/**
+ * Creating a PGlite database runs initdb, a WebAssembly instance of its own with a heap of several
+ * hundred megabytes, and starting one (loading its file-system bundle, compiling PostgreSQL to machine
+ * code, the migrations) leaves as much again behind; all of it is garbage once PGlite is up. V8 frees
+ * it only at its next full collection, which on a quiet sandbox can be long after; until then the
+ * process holds twice the memory it needs. One full collection after opening, and one when the
+ * sandbox's registry is ready (src/whitelist/module.ts), hand it back at once. The flag is turned on
+ * for these calls only; nothing else looks for `gc`.
+ */
+export function releaseStartupGarbage(): void {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') gc();
+  } catch {
+    // Not collecting is only memory held longer, never wrong.
   }
 }
 

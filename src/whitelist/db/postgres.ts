@@ -3,6 +3,7 @@
 // database itself keeps the audit trail append-only even if this process is subverted.
 import pg from 'pg';
 import { DependencyUnavailable } from '../../unavailable.ts';
+import { dbDuration, timed } from '../../http/metrics.ts';
 import { pgCode, type Db, type Isolation, type Queryable, type QueryResult } from './db.ts';
 
 export interface PostgresOptions {
@@ -34,9 +35,10 @@ export function postgresOutage(err: unknown): unknown {
   return err;
 }
 
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
+/** Every statement (and taking a connection from the pool) is timed for /metrics. */
+async function guarded<T>(work: () => Promise<T>, kind: 'statement' | 'connect' = 'statement'): Promise<T> {
   try {
-    return await work();
+    return await timed(dbDuration, { db: 'postgres', kind }, work);
   } catch (err) {
     throw postgresOutage(err);
   }
@@ -73,7 +75,7 @@ export class PostgresDb implements Db {
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>, options: { isolation?: Isolation } = {}): Promise<T> {
-    const client = await guarded(() => this.#pool.connect());
+    const client = await guarded(() => this.#pool.connect(), 'connect');
     // A client whose connection broke goes back with the error: the pool destroys it instead of
     // handing it, dead, to the next caller.
     let broken: Error | undefined;
@@ -116,7 +118,7 @@ export class PostgresDb implements Db {
 
   /** A dedicated connection for work that must hold a session-level lock (migrations). */
   async withSession<T>(work: (session: Db) => Promise<T>): Promise<T> {
-    const client = await guarded(() => this.#pool.connect());
+    const client = await guarded(() => this.#pool.connect(), 'connect');
     let broken: Error | undefined;
     const onError = (err: Error) => {
       broken ??= err;
