@@ -361,6 +361,15 @@ export const configSchema = z.object({
     demoRp: bool.default(true).describe('Run the demo relying party at `/sandbox/rp` (sandbox only).'),
     demoApps: bool.default(true).describe('Run the demo portal, region app and municipal app at `/sandbox/apps/` that show jumps and single logout (sandbox only).'),
   }).prefault({}).describe('Sandbox-only parts.'),
+  // --- citizen pages (issue 15) ---
+  pages: z.object({
+    operator: z.string().min(1).max(200).default('Inloggningstjänsten för vårdens appar')
+      .describe('Who runs the service, as the help page and the accessibility statement name it.'),
+    supportEmail: z.email().optional().describe('E-mail address of the service\'s support (help page, accessibility statement); unset: those pages send people to their app\'s support.'),
+    supportPhone: z.string().regex(/^[0-9 +()-]{3,30}$/, 'a phone number').optional().describe('Phone number of the service\'s support.'),
+    accessibilityEmail: z.email().optional().describe('Where people report accessibility shortcomings (the statement); default: `supportEmail`.'),
+  }).prefault({}).describe('What the citizen pages say about the service itself: help, contact and the accessibility statement.'),
+  // --- end citizen pages ---
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
     .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique')
     .describe('The data-set catalogue (informationsmängder) approvals can cover.'),

@@ -13,12 +13,15 @@ import type { Logger } from '../log.ts';
 import { IdentityRejected, type AccountStore, type UpstreamIdentity } from './accounts.ts';
 import { SE } from './claims.ts';
 import { clientLoginRules } from './provider.ts';
-import { chosenLocale, localeOf, type Locale } from './views/i18n.ts';
+import { chosenLocale, localeOf, rememberAppLocale, type Locale } from './views/i18n.ts';
 import type { GatewayState } from '../http/app.ts';
 import { loginPage, consentPage, type DataLine, type MethodChoice } from './views/interaction.ts';
 import { productClient, type ProductGate } from '../whitelist/productGate.ts';
 import { narrow, requestedDetailSchema, type RequestedDetail } from '../whitelist/authorizationDetails.ts';
-import { renderErrorPage } from './views/errors.ts';
+import { errorPage } from './views/errors.ts';
+import { appHome, InteractionApps } from './appHome.ts';
+import { methodDescription, methodTexts, levelWords as levelInWords } from './views/messages/methods.ts';
+import { isPhone } from './views/device.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import type { HotStore } from '../store/hotStore.ts';
@@ -155,12 +158,6 @@ const scopeText: Record<string, Record<Locale, string>> = {
   [SE.naturalPersonOrgIdScope]: { sv: 'ditt namn, ditt HSA-id och din organisation', en: 'your name, your HSA-id and your organisation' },
 };
 
-const levelWords: Record<number, Record<Locale, string>> = {
-  2: { sv: 'Tillitsnivå 2', en: 'Level of assurance 2' },
-  3: { sv: 'Tillitsnivå 3', en: 'Level of assurance 3' },
-  4: { sv: 'Tillitsnivå 4', en: 'Level of assurance 4' },
-};
-
 const refusals = {
   level_too_low: {
     sv: 'E-legitimationen du använde räcker inte för den tillitsnivå appen kräver. Välj en annan metod.',
@@ -192,6 +189,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, config, accounts, upstreams, logger, gate, configuredClientIds, sso } = deps;
   const clock = deps.clock ?? systemClock;
   const router = new Router();
+  const apps = sso ? new InteractionApps(sso.store, config.ttl.interaction) : undefined;
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
 
   const locale = (ctx: Context, details?: Details): Locale => {
@@ -227,21 +225,26 @@ export function interactionRouter(deps: InteractionDeps): Router {
         return undefined;
       }
       const client = productClient(result.product);
-      return { name: client.client_name ?? clientId, rules: clientLoginRules(client) };
+      const name = client.client_name ?? clientId;
+      return { name, rules: clientLoginRules(client), home: appHome({ name, postLogoutRedirectUris: client.post_logout_redirect_uris, redirectUris: client.redirect_uris }) };
     }
     const client = await provider.Client.find(clientId);
-    return client && { name: client.clientName ?? client.clientId, rules: clientLoginRules(client) };
+    const name = client?.clientName ?? clientId;
+    return client && { name, rules: clientLoginRules(client), home: appHome({ name, postLogoutRedirectUris: client.postLogoutRedirectUris, redirectUris: client.redirectUris }) };
   };
 
   /** Loads the interaction bound to this browser's cookie; anything else is a 400 page, not a 500. */
   const load: Middleware = async (ctx: Context, next: Next) => {
+    // Interaction pages are never served from the cache: Back after a sign-in asks again, and gets a
+    // page that says the sign-in is done, with the way back to the app.
+    ctx.set('cache-control', 'no-store');
     // Cross-site form posts never carry the interaction cookie (SameSite=Lax); checking Origin too
     // refuses them before any work is done.
     const origin = ctx.get('origin');
     if (ctx.method === 'POST' && origin && origin !== new URL(config.issuer).origin) {
       ctx.status = 403;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(localeOf(ctx), { error: 'invalid_request', error_description: 'cross-origin request refused' });
+      ctx.body = errorPage(localeOf(ctx), { code: 'cross_origin' });
       return;
     }
     try {
@@ -252,6 +255,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const client = await signInClient(ctx, details.params.client_id as string);
       if (!client) throw new Error('client gone');
       const { rules } = client;
+      rememberAppLocale(ctx, typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined);
+      await apps?.remember(details.uid, client.home);
       const loaded: LoadedInteraction = {
         details,
         clientName: client.name,
@@ -264,12 +269,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
       if (isUnavailable(err)) throw err;
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(localeOf(ctx), {
-        error: 'invalid_request',
-        error_description: localeOf(ctx) === 'sv'
-          ? 'Inloggningen har gått ut eller hör till en annan webbläsare. Börja om från appen.'
-          : 'The sign-in has expired or belongs to another browser. Start again from the app.',
-      });
+      // A finished interaction (Back after the code reached the app) still knows its app.
+      const back = INTERACTION_UID.test(String(ctx.params.uid)) ? await apps?.find(String(ctx.params.uid)) : undefined;
+      ctx.body = errorPage(localeOf(ctx), { code: 'interaction_expired', back });
       return;
     }
     await next();
@@ -295,10 +297,19 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const showLogin = async (ctx: Context, details: Details, notice?: string): Promise<void> => {
     const loc = locale(ctx, details);
     const level = needed(ctx);
+    const phone = isPhone(ctx.get('user-agent'));
     const methods = usable(ctx).map(({ upstream, entry }) => {
       const choice = upstream.choice(details.uid, loc, level);
-      const words = levelWords[loaRank(entry.acr)];
-      return words ? { ...choice, levelText: `${words[loc]}${entry.levels ? (loc === 'sv' ? ' (högst)' : ' (at most)') : ''}` } : choice;
+      const words = levelInWords(loaRank(entry.acr), loc);
+      // On a phone the e-ID is on this device: its same-device button comes first (BankID's guidance).
+      const buttons = phone ? [...choice.buttons].sort((a, b) => Number(a.value !== 'autostart') - Number(b.value !== 'autostart')).map((b) => ({ ...b, secondary: b.value !== 'autostart' && choice.buttons.length > 1 })) : choice.buttons;
+      return {
+        ...choice,
+        buttons,
+        audience: entry.audience,
+        description: methodDescription(upstream.id, loc) ?? choice.description,
+        ...(words ? { levelText: entry.levels ? methodTexts.say(loc, 'levelUpTo', { level: words }) : words } : {}),
+      };
     });
     const person = await signedIn(details);
     const reuse = (details.prompt.details as { reuse?: { reason?: string } } | undefined)?.reuse?.reason;
@@ -403,7 +414,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return;
     }
     ctx.status = 400;
-    ctx.body = renderErrorPage(loc, { error: 'invalid_request', error_description: `unsupported prompt ${details.prompt.name}` });
+    logger.warn({ prompt: details.prompt.name, interaction: details.uid }, 'interaction prompt without a page');
+    ctx.body = errorPage(loc, { code: 'server_error', back: await apps?.find(details.uid) });
   });
 
   router.post('/interaction/:uid/abort', body, load, async (ctx) => {
@@ -420,7 +432,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(locale(ctx, details), { error: 'invalid_request', error_description: 'nothing to consent to' });
+      ctx.body = errorPage(locale(ctx, details), { code: 'nothing_to_consent', back: await apps?.find(details.uid) });
       return;
     }
     const clientId = details.params.client_id as string;

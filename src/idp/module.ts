@@ -19,6 +19,7 @@ import type { UpstreamSessions } from '../federation/sso/upstreamSession.ts';
 import { SIGNED_OUT_PATH, afterEndSession, signedOutRouter, type SignedOutPages, type UpstreamLogout } from '../federation/sso/logout.ts';
 import type { SsoStores } from '../federation/sso/stores.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
+import { ABOUT_PATHS, aboutRouter } from './aboutRoutes.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -83,6 +84,7 @@ export function idpModule(deps: IdpDeps): Idp {
     mounts: [
       { name: 'interactions', under: ['/interaction'], paths: deps.upstreamPaths, routes: interactions.routes() },
       { name: 'signed-out page', under: [SIGNED_OUT_PATH], routes: signedOutRouter(signedOut).routes() },
+      { name: 'help and accessibility statement', paths: ABOUT_PATHS, routes: aboutRouter(config).routes() },
     ],
     closers: [() => backchannel.close()],
   };

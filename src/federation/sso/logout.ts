@@ -15,7 +15,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 import { localeOf } from '../../idp/views/i18n.ts';
-import { renderErrorPage } from '../../idp/views/errors.ts';
+import { errorPage } from '../../idp/views/errors.ts';
 import { signedOutPage, type SignedOutView } from './views.ts';
 import { signedInClients, upstreamOf, type Providers } from './session.ts';
 import type { RememberedConsents } from './consent.ts';
@@ -154,7 +154,7 @@ export function signedOutRouter(pages: SignedOutPages): Router {
     ctx.set('cache-control', 'no-store');
     if (!view) {
       ctx.status = 404;
-      ctx.body = renderErrorPage(localeOf(ctx), { error: 'not_found', error_description: localeOf(ctx) === 'sv' ? 'Sidan har gått ut. Du är utloggad om du loggade ut.' : 'The page has expired. You are signed out if you signed out.' });
+      ctx.body = errorPage(localeOf(ctx), { code: 'signed_out_expired', title: 'signOutTitle' });
       return;
     }
     ctx.body = signedOutPage(localeOf(ctx), view);
