@@ -213,13 +213,15 @@ ${received.length
 
   const home = async (ctx: Context) => {
     const sv = localeOf(ctx) === 'sv';
-    let s = await session(ctx);
+    const s = await session(ctx);
     // Back from the gateway's sign-out with this app's state: the sign-out happened, so the app forgets
     // the person. Back without it (the person cancelled the sign-out) keeps them signed in here.
     if (s?.value.logoutState && ctx.query.state === s.value.logoutState) {
       await store.del(key(`session:${s.id}`));
       ctx.cookies.set(cookie, null, { path });
-      s = undefined;
+      // The app's own address again, without the state.
+      ctx.redirect(`${path}/`);
+      return;
     }
     if (!s) {
       await render(ctx, html`<div class="card"><p>${sv ? 'Du är inte inloggad här.' : 'You are not signed in here.'}</p>
