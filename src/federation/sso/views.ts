@@ -85,6 +85,8 @@ export interface SignedOutView {
   /** The way back to the app: its post_logout_redirect_uri (with state), when it gave one. */
   backTo?: string | undefined;
   backToName?: string | undefined;
+  /** The app's registered page, for the way on when it gave no post_logout_redirect_uri. */
+  appHome?: string | undefined;
 }
 
 export function signedOutPage(locale: Locale, view: SignedOutView): string {
@@ -98,8 +100,9 @@ export function signedOutPage(locale: Locale, view: SignedOutView): string {
     : view.portal === 'not_confirmed'
       ? html`<p class="message error" id="portal-not-confirmed">${sv ? 'Den nationella portalen bekräftade inte utloggningen. Stäng webbläsaren för att vara säker.' : 'The national portal did not confirm the sign-out. Close the browser to be sure.'}</p>`
       : html``;
-  const back = view.backTo
-    ? html`<p><a class="button" id="back-to-app" href="${view.backTo}">${sv ? 'Tillbaka till' : 'Back to'} ${view.backToName ?? (sv ? 'appen' : 'the app')}</a></p>`
+  const backHref = view.backTo ?? view.appHome;
+  const back = backHref
+    ? html`<p><a class="button" id="back-to-app" href="${backHref}">${sv ? 'Tillbaka till' : 'Back to'} ${view.backToName ?? (sv ? 'appen' : 'the app')}</a></p>`
     : html`<p class="muted">${sv ? 'Du kan stänga fönstret eller gå tillbaka till appen.' : 'You can close the window or go back to the app.'}</p>`;
   return page({
     locale,

@@ -57,14 +57,6 @@ body{margin:0}
 header.site{background:#15355e;color:#fff;padding:.75rem 1.5rem;display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem 1rem}
 header.site a{color:#fff}
 main{max-width:44rem;margin:2rem auto;padding:0 1.25rem;overflow-wrap:anywhere}
-footer.site{border-top:1px solid #cfd6e0;background:#fff;padding:1rem 1.5rem;margin-top:2rem}
-footer.site ul{list-style:none;margin:0 auto;padding:0;max-width:44rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
-footer.site a{color:#15355e}
-table{border-collapse:collapse;max-width:100%}
-.table-wrap{overflow-x:auto;max-width:100%}
-td,th{padding:.25rem .5rem;text-align:left;vertical-align:top}
-ol.steps{padding-left:1.25rem}
-@media (max-width:30rem){dl.claims{grid-template-columns:minmax(0,1fr)}dl.claims dd{margin-bottom:.5rem}main{margin:1rem auto;padding:0 .75rem}.card{padding:1rem}header.site{padding:.75rem}h1{font-size:1.4rem}button,.button{width:100%;margin-right:0;box-sizing:border-box;text-align:center}}
 .card{background:#fff;border:1px solid #cfd6e0;border-radius:.5rem;padding:1.5rem;margin-bottom:1.5rem}
 h1{font-size:1.6rem;margin-top:0}
 button,.button{font:inherit;font-size:1rem;padding:.65rem 1.2rem;border-radius:.4rem;border:2px solid #15355e;background:#15355e;color:#fff;cursor:pointer;text-decoration:none;display:inline-block;margin:.25rem .5rem .25rem 0}
@@ -84,6 +76,14 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}
 pre{white-space:pre-wrap;word-break:break-all;background:#f0f2f5;padding:.75rem;border-radius:.3rem}
 .muted{color:#4a5361}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+footer.site{border-top:1px solid #cfd6e0;background:#fff;padding:1rem 1.5rem;margin-top:2rem}
+footer.site ul{list-style:none;margin:0 auto;padding:0;max-width:44rem;display:flex;flex-wrap:wrap;gap:.5rem 1.5rem}
+footer.site a{color:#15355e}
+table{border-collapse:collapse;max-width:100%}
+.table-wrap{overflow-x:auto;max-width:100%}
+td,th{padding:.25rem .5rem;text-align:left;vertical-align:top}
+ol.steps{padding-left:1.25rem}
+@media (max-width:30rem){dl.claims{grid-template-columns:minmax(0,1fr)}dl.claims dd{margin-bottom:.5rem}main{margin:1rem auto;padding:0 .75rem}.card{padding:1rem}header.site{padding:.75rem}h1{font-size:1.4rem}button,.button{width:100%;margin-right:0;box-sizing:border-box;text-align:center}}
 `;
 
 /**

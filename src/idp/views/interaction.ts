@@ -177,7 +177,7 @@ ${opts.qrText !== undefined ? html`<p class="muted">${say('qrSandbox')}: <code i
     path: `${base}/wait?mode=${opts.mode}`,
     body: html`<h1>${title}</h1>
 <div class="card">
-<p class="message${opts.failed ? ' error' : ''}" id="status" ${opts.failed ? 'role="alert"' : 'role="status" aria-live="polite"'}>${opts.message}</p>
+<p class="message${opts.failed ? ' error' : ''}" id="status" role="${opts.failed ? 'alert' : 'status'}"${opts.failed ? html`` : html` aria-live="polite"`}>${opts.message}</p>
 ${launch}${qr}
 ${live ? html`<form method="post" action="${base}/check" id="check"><noscript><button type="submit">${say('noscriptContinue')}</button></noscript></form>` : html``}
 <form method="post" action="${base}/start" id="retry" ${opts.failed ? '' : 'hidden'}><input type="hidden" name="lang" value="${opts.locale}"><input type="hidden" name="mode" value="${opts.mode}"><button type="submit">${say('startAgain')}</button></form>
