@@ -22,6 +22,7 @@ import { errorPage } from './views/errors.ts';
 import { appHome, InteractionApps } from './appHome.ts';
 import { methodDescription, methodTexts, levelWords as levelInWords } from './views/messages/methods.ts';
 import { isPhone } from './views/device.ts';
+import { pageTexts } from './views/messages/pages.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import type { HotStore } from '../store/hotStore.ts';
@@ -158,30 +159,11 @@ const scopeText: Record<string, Record<Locale, string>> = {
   [SE.naturalPersonOrgIdScope]: { sv: 'ditt namn, ditt HSA-id och din organisation', en: 'your name, your HSA-id and your organisation' },
 };
 
-const refusals = {
-  level_too_low: {
-    sv: 'E-legitimationen du använde räcker inte för den tillitsnivå appen kräver. Välj en annan metod.',
-    en: 'The e-ID you used does not meet the level of assurance the app requires. Choose another method.',
-  },
-  level_unknown: {
-    sv: 'Vi kunde inte avgöra e-legitimationens tillitsnivå. Välj en annan metod.',
-    en: 'We could not establish the level of assurance of your e-ID. Choose another method.',
-  },
-  method_not_allowed: {
-    sv: 'Appen tillåter inte den inloggningsmetoden.',
-    en: 'The app does not allow that sign-in method.',
-  },
-  wrong_audience: {
-    sv: 'Den e-legitimationen är inte avsedd för den här sortens inloggning (privatperson eller medarbetare).',
-    en: 'That e-ID is not meant for this kind of sign-in (citizen or staff).',
-  },
-  identity_rejected: {
-    sv: 'Identiteten från e-legitimationen kunde inte godtas.',
-    en: 'The identity from the e-ID could not be accepted.',
-  },
-} satisfies Record<string, Record<Locale, string>>;
+/** Why a sign-in is refused; each has its words in the `pages` catalogue (`refusal.<reason>`). */
+const REFUSALS = ['level_too_low', 'level_unknown', 'method_not_allowed', 'wrong_audience', 'identity_rejected'] as const;
+const refusalText = (reason: Refusal, locale: Locale): string => pageTexts.say(locale, `refusal.${reason}`);
 
-type Refusal = keyof typeof refusals;
+type Refusal = (typeof REFUSALS)[number];
 
 const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -328,7 +310,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const refuse = (ctx: Context, details: Details, reason: Refusal, logFields: Record<string, unknown> = {}): LoginOutcome => {
     logger.warn({ reason, interaction: details.uid, ...logFields }, 'sign-in refused');
-    return { ok: false, reason, message: refusals[reason][locale(ctx, details)] };
+    return { ok: false, reason, message: refusalText(reason, locale(ctx, details)) };
   };
 
   const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel, upstreamSession) => {
@@ -453,7 +435,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { details, authnMethods } = loadedInteraction(ctx);
     if (!entry || !authnMethods.includes(id) || loaRank(entry.acr) < needed(ctx)) {
       ctx.status = 403;
-      await showLogin(ctx, details, refusals.method_not_allowed[locale(ctx, details)]);
+      await showLogin(ctx, details, refusalText('method_not_allowed', locale(ctx, details)));
       return;
     }
     await next();
@@ -469,26 +451,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   return router;
 }
 
-const sessionNotUsedWords: Record<string, Record<Locale, string>> = {
-  wrong_audience: {
-    sv: 'Den inloggning du redan har gjort gäller inte den här appen (den är för en annan sorts användare). Logga in med en metod som appen godtar.',
-    en: 'The sign-in you already made does not apply to this app (it is for another kind of user). Sign in with a method the app accepts.',
-  },
-  audience_unconfirmed: {
-    sv: 'Appen tar emot både privatpersoner och personal. Välj hur du vill logga in i den här appen.',
-    en: 'The app serves both citizens and staff. Choose how you want to sign in to this app.',
-  },
-  method_not_allowed: {
-    sv: 'Appen godtar inte e-legitimationen du loggade in med. Logga in med en annan metod.',
-    en: 'The app does not accept the e-ID you signed in with. Sign in with another method.',
-  },
-  max_age_exceeded: {
-    sv: 'Appen vill att du loggar in på nytt.',
-    en: 'The app asks you to sign in again.',
-  },
-};
+const NOT_USED_REASONS = ['wrong_audience', 'audience_unconfirmed', 'method_not_allowed', 'max_age_exceeded'] as const;
+type NotUsedReason = (typeof NOT_USED_REASONS)[number];
+const isNotUsedReason = (reason: string): reason is NotUsedReason => (NOT_USED_REASONS as readonly string[]).includes(reason);
 
 /** Why the existing session was not used for this app, in words (level: the step-up notice says it). */
 function sessionNotUsedNotice(locale: Locale, reason: string | undefined): string | undefined {
-  return reason ? sessionNotUsedWords[reason]?.[locale] : undefined;
+  return reason && isNotUsedReason(reason) ? pageTexts.say(locale, `notUsed.${reason}`) : undefined;
 }

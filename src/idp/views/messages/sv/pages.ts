@@ -50,5 +50,16 @@ export const pages = {
   a11yDiggLink: 'Anmäl brister i digital offentlig service till Digg',
   a11yTestedTitle: 'Hur vi testat tjänsten',
   a11yTested: 'Vi har granskat tjänsten själva: varje sida kontrolleras automatiskt med verktyget axe i webbläsaren Chromium, både i datorbredd och mobilbredd, och vi går igenom flödena med tangentbord.',
+  // Why a sign-in was refused, shown on the method choice (src/idp/interactions.ts).
+  'refusal.level_too_low': 'E-legitimationen du använde räcker inte för den säkerhetsnivå appen kräver. Välj en annan e-legitimation.',
+  'refusal.level_unknown': 'Vi kunde inte avgöra hur säker din e-legitimation är. Välj en annan e-legitimation.',
+  'refusal.method_not_allowed': 'Appen tillåter inte den inloggningsmetoden. Välj en av metoderna nedan.',
+  'refusal.wrong_audience': 'Den e-legitimationen är inte avsedd för den här sortens inloggning (privatperson eller medarbetare). Välj en av metoderna nedan.',
+  'refusal.identity_rejected': 'Identiteten från e-legitimationen kunde inte godtas. Välj en annan e-legitimation eller kontakta supporten.',
+  // Why the session the browser has was not used for this app.
+  'notUsed.wrong_audience': 'Den inloggning du redan har gjort gäller inte den här appen (den är för en annan sorts användare). Logga in med en metod som appen godtar.',
+  'notUsed.audience_unconfirmed': 'Appen tar emot både privatpersoner och personal. Välj hur du vill logga in i den här appen.',
+  'notUsed.method_not_allowed': 'Appen godtar inte e-legitimationen du loggade in med. Logga in med en annan metod.',
+  'notUsed.max_age_exceeded': 'Appen vill att du loggar in på nytt.',
   a11yUpdated: 'Redogörelsen upprättades den 1 december 2026 och uppdaterades senast den 1 december 2026.',
 } as const;
