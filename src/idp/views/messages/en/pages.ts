@@ -7,7 +7,7 @@ export const pages: KeysOf<typeof sv> = {
   appAsks: 'The app {app} asks you to sign in with an e-ID.',
   chooseMethod: 'Choose how to sign in',
   noMethod: 'No sign-in method meets the level of security the app requires. Contact the app\'s support.',
-  stepUp: 'The app needs a more secure sign-in than the one you already made. Sign in again with one of the methods below.',
+  stepUp: 'The app needs a stronger sign-in than the one you already made. Sign in again with one of the methods below.',
   cancelSignIn: 'Cancel sign-in',
   waitTitle: 'Sign in with {name}',
   qrLabel: 'QR code to scan with the {name} app',

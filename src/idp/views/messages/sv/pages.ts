@@ -5,7 +5,7 @@ export const pages = {
   appAsks: 'Appen {app} vill att du loggar in med e-legitimation.',
   chooseMethod: 'Välj hur du vill logga in',
   noMethod: 'Ingen inloggningsmetod uppfyller den säkerhetsnivå som appen kräver. Kontakta appens support.',
-  stepUp: 'Appen behöver en säkrare inloggning än den du redan har gjort. Logga in igen med en av metoderna nedan.',
+  stepUp: 'Appen behöver en starkare inloggning än den du redan har gjort. Logga in igen med en av metoderna nedan.',
   cancelSignIn: 'Avbryt inloggningen',
   waitTitle: 'Logga in med {name}',
   qrLabel: 'QR-kod att skanna med {name}-appen',
