@@ -9,6 +9,10 @@ import { errorPage, oidcErrorCode, renderErrorPage, renderNotFoundPage } from '.
 import { ERROR_CODES, errorTexts, type ErrorCode } from '../../src/idp/views/messages/errors.ts';
 import { LOCALES } from '../../src/idp/views/i18n.ts';
 import { startTestGateway, makeTestClient, type TestClient } from '../helpers/gateway.ts';
+import { SAML_REASONS } from '../../src/federation/saml/reasons.ts';
+import { refusalMessage } from '../../src/federation/saml/messages.ts';
+import { FLOW_REASONS, refusalText } from '../../src/federation/sithsCard/refusals.ts';
+import { CERTIFICATE_ERROR_REASONS } from '../../src/federation/mtls/certificateError.ts';
 import { UserAgent } from '../helpers/userAgent.ts';
 
 const title = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '';
@@ -37,6 +41,21 @@ test('every code in the error catalogue renders in sv and en with title, lang, i
   }
   // Swedish and English differ for every code: nothing is left untranslated.
   for (const code of ERROR_CODES) t.not(errorTexts.say('sv', `code.${code}`), errorTexts.say('en', `code.${code}`), code);
+});
+
+test('every SAML reason and every SITHS card refusal renders as an error page in sv and en, in words, with the reason small', (t) => {
+  const pages: Array<[string, (l: 'sv' | 'en') => string]> = [
+    ...SAML_REASONS.map((r): [string, (l: 'sv' | 'en') => string] => [r, (l) => refusalMessage(r, l)]),
+    ...[...CERTIFICATE_ERROR_REASONS, ...FLOW_REASONS, 'ticket_unknown', 'ticket_mismatch'].map((r): [string, (l: 'sv' | 'en') => string] => [r, (l) => refusalText(r as Parameters<typeof refusalText>[0], l)]),
+  ];
+  for (const [code, words] of pages) {
+    t.not(words('sv'), words('en'), `${code}: translated`);
+    for (const locale of LOCALES) {
+      const html = errorPage(locale, { code, message: words(locale) });
+      assertErrorPage(t, html, locale, code, `${code} ${locale}`);
+      t.true(unescape(html).includes(words(locale)));
+    }
+  }
 });
 
 test('with the app known, the way back names the app and goes to its registered page', (t) => {
