@@ -216,9 +216,12 @@ ${received.length
     const s = await session(ctx);
     // Back from the gateway's sign-out with this app's state: the sign-out happened, so the app forgets
     // the person. Back without it (the person cancelled the sign-out) keeps them signed in here.
-    if (s?.value.logoutState && ctx.query.state === s.value.logoutState) {
-      await store.del(key(`session:${s.id}`));
-      ctx.cookies.set(cookie, null, { path });
+    // (The back-channel logout may have ended the session already: the state is then dropped all the same.)
+    if (typeof ctx.query.state === 'string' && ctx.path === `${path}/`) {
+      if (s?.value.logoutState && ctx.query.state === s.value.logoutState) {
+        await store.del(key(`session:${s.id}`));
+        ctx.cookies.set(cookie, null, { path });
+      }
       // The app's own address again, without the state.
       ctx.redirect(`${path}/`);
       return;
