@@ -419,6 +419,15 @@ export const configSchema = z.object({
       .describe('Address and contact fields (names, matched at any depth, case-insensitively) the enforcement proxy removes from every data API response about a person with protected identity; each data set may add its own (`datasets[].protectedFields`).'),
   }).prefault({}).describe('The population register (Navet / the PU-service) and its cache.'),
   // --- end population register ---
+  // --- citizen pages (issue 15) ---
+  pages: z.object({
+    operator: z.string().min(1).max(200).default('Inloggningstjänsten för vårdens appar')
+      .describe('Who runs the service, as the help page and the accessibility statement name it.'),
+    supportEmail: z.email().optional().describe('E-mail address of the service\'s support (help page, accessibility statement); unset: those pages send people to their app\'s support.'),
+    supportPhone: z.string().regex(/^[0-9 +()-]{3,30}$/, 'a phone number').optional().describe('Phone number of the service\'s support.'),
+    accessibilityEmail: z.email().optional().describe('Where people report accessibility shortcomings (the statement); default: `supportEmail`.'),
+  }).prefault({}).describe('What the citizen pages say about the service itself: help, contact and the accessibility statement.'),
+  // --- end citizen pages ---
   datasets: z.array(datasetSchema).min(1).default(defaultDatasets)
     .refine((list) => new Set(list.map((d) => d.id)).size === list.length, 'data-set ids must be unique')
     .describe('The data-set catalogue (informationsmängder) approvals can cover.'),

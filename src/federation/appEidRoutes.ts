@@ -45,6 +45,11 @@ export interface AppEid {
   /** The words for a failed start (provider error code) and for an order that is gone. */
   startFailed(err: unknown, locale: Locale, mode: Mode): { code: string; text: string; logCode: string };
   notFound(locale: Locale): { code: string; text: string };
+  /**
+   * The message codes that say the app has opened the order (the QR code was scanned, or the app
+   * started on this device): the page then hides the QR code and the message says what to do in the app.
+   */
+  openedCodes: readonly string[];
 }
 
 /** QR content as an SVG image; the page supplies the text alternative. */
@@ -72,6 +77,7 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
       const waitPage = async (ctx: Context, details: Details, mode: Mode, failedText?: string) => {
         const loc = kit.locale(ctx, details);
         const status = failedText ? undefined : await eid.status(details.uid, loc);
+        const opened = status !== undefined && eid.openedCodes.includes(status.message.code);
         const launch = mode === 'autostart' && !failedText ? await eid.launchHref(details.uid) : undefined;
         ctx.type = 'html';
         ctx.body = appWaitPage({
@@ -81,7 +87,8 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
           mode,
           message: failedText ?? status?.message.text ?? '',
           failed: Boolean(failedText) || (status !== undefined && status.status === 'failed'),
-          ...(status?.qr ? { qrSvg: await qrSvg(status.qr) } : {}),
+          opened,
+          ...(status?.qr && !opened ? { qrSvg: await qrSvg(status.qr) } : {}),
           // The sandbox shows the QR content as text too, so a tester can paste it into the simulated app.
           ...(status?.qr && config.mode === 'sandbox' ? { qrText: status.qr } : {}),
           ...(launch ? { launchHref: launch } : {}),
@@ -136,12 +143,27 @@ export function appEidRoutes(eid: AppEid, config: Config): UpstreamRoutes {
             : { status: 'failed', message: { code: outcome.reason, text: outcome.message } };
           return;
         }
+        // Once the app has the order, the QR code is of no more use (and must not be scanned twice).
+        const opened = eid.openedCodes.includes(status.message.code);
         ctx.body = {
           status: status.status,
           message: status.message,
-          ...(status.qr ? { qrSvg: await qrSvg(status.qr) } : {}),
-          ...(status.qr && config.mode === 'sandbox' ? { qr: status.qr } : {}),
+          ...(opened ? { opened: true } : {}),
+          ...(status.qr && !opened ? { qrSvg: await qrSvg(status.qr) } : {}),
+          ...(status.qr && !opened && config.mode === 'sandbox' ? { qr: status.qr } : {}),
         };
+      });
+
+      // The wait page again, for the order under way (a reload, the language switch, Back): no new order.
+      router.get('/wait', async (ctx) => {
+        const details = ctx.state.details as Details;
+        const mode: Mode = ctx.query.mode === 'autostart' ? 'autostart' : 'qr';
+        if (details.prompt.name !== 'login' || !(await eid.status(details.uid, kit.locale(ctx, details)))) {
+          ctx.redirect(`/interaction/${details.uid}`);
+          ctx.status = 303;
+          return;
+        }
+        await waitPage(ctx, details, mode);
       });
 
       // Without JavaScript: the person says they are done, and one status read decides.

@@ -3,7 +3,7 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../log.ts';
 import { isUnavailable, outageFields, UNAVAILABLE_CODE, type DependencyUnavailable } from '../unavailable.ts';
-import { renderUnavailablePage } from '../idp/views/errors.ts';
+import { renderNotFoundPage, renderUnavailablePage } from '../idp/views/errors.ts';
 import { localeOf } from '../idp/views/i18n.ts';
 
 export interface Problem {
@@ -96,9 +96,16 @@ export function errorBoundary(logger: Logger): Middleware<{ owner?: 'gateway' | 
       return;
     }
     // A path no route answered (neither a module's nor one of oidc-provider's, which always answer with
-    // a body): it is no OAuth endpoint, so problem+json rather than Koa's bare "Not Found".
+    // a body): a page for a browser, in its language with a way back; problem+json for everything else,
+    // never Koa's bare "Not Found".
     if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false && !ctx.headerSent) {
-      sendProblem(ctx, { status: 404, type: 'not_found', title: 'Not found' });
+      if (wantsPage(ctx)) {
+        ctx.status = 404;
+        ctx.type = 'html';
+        ctx.body = renderNotFoundPage(localeOf(ctx));
+      } else {
+        sendProblem(ctx, { status: 404, type: 'not_found', title: 'Not found' });
+      }
     }
   };
 }

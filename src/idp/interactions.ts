@@ -12,12 +12,16 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { IdentityRejected, type AccountStore, type UpstreamIdentity } from './accounts.ts';
 import { clientLoginRules } from './provider.ts';
-import { chosenLocale, localeOf, type Locale } from './views/i18n.ts';
+import { chosenLocale, localeOf, rememberAppLocale, type Locale } from './views/i18n.ts';
 import type { GatewayState } from '../http/app.ts';
 import { loginPage, type MethodChoice } from './views/interaction.ts';
 import { productClient, type ProductGate } from '../whitelist/productGate.ts';
-import { renderErrorPage } from './views/errors.ts';
 import { html } from './views/html.ts';
+import { errorPage } from './views/errors.ts';
+import { appHome, InteractionApps } from './appHome.ts';
+import { methodDescription, methodTexts, levelWords as levelInWords } from './views/messages/methods.ts';
+import { isPhone } from './views/device.ts';
+import { pageTexts } from './views/messages/pages.ts';
 import { acrFor, loaRank, neededLoa } from '../federation/loa.ts';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import type { HotStore } from '../store/hotStore.ts';
@@ -125,36 +129,11 @@ export interface InteractionSso {
   upstreamSessions: UpstreamSessions;
 }
 
-const levelWords: Record<number, Record<Locale, string>> = {
-  2: { sv: 'Tillitsnivå 2', en: 'Level of assurance 2' },
-  3: { sv: 'Tillitsnivå 3', en: 'Level of assurance 3' },
-  4: { sv: 'Tillitsnivå 4', en: 'Level of assurance 4' },
-};
+/** Why a sign-in is refused; each has its words in the `pages` catalogue (`refusal.<reason>`). */
+const REFUSALS = ['level_too_low', 'level_unknown', 'method_not_allowed', 'wrong_audience', 'identity_rejected'] as const;
+const refusalText = (reason: Refusal, locale: Locale): string => pageTexts.say(locale, `refusal.${reason}`);
 
-const refusals = {
-  level_too_low: {
-    sv: 'E-legitimationen du använde räcker inte för den tillitsnivå appen kräver. Välj en annan metod.',
-    en: 'The e-ID you used does not meet the level of assurance the app requires. Choose another method.',
-  },
-  level_unknown: {
-    sv: 'Vi kunde inte avgöra e-legitimationens tillitsnivå. Välj en annan metod.',
-    en: 'We could not establish the level of assurance of your e-ID. Choose another method.',
-  },
-  method_not_allowed: {
-    sv: 'Appen tillåter inte den inloggningsmetoden.',
-    en: 'The app does not allow that sign-in method.',
-  },
-  wrong_audience: {
-    sv: 'Den e-legitimationen är inte avsedd för den här sortens inloggning (privatperson eller medarbetare).',
-    en: 'That e-ID is not meant for this kind of sign-in (citizen or staff).',
-  },
-  identity_rejected: {
-    sv: 'Identiteten från e-legitimationen kunde inte godtas.',
-    en: 'The identity from the e-ID could not be accepted.',
-  },
-} satisfies Record<string, Record<Locale, string>>;
-
-type Refusal = keyof typeof refusals;
+type Refusal = (typeof REFUSALS)[number];
 
 const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -170,6 +149,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const { provider, config, accounts, upstreams, logger, gate, configuredClientIds, sso } = deps;
   const clock = deps.clock ?? systemClock;
   const router = new Router();
+  const apps = sso ? new InteractionApps(sso.store, config.ttl.interaction) : undefined;
   const body = bodyParser({ enableTypes: ['form', 'json'], formLimit: '8kb', jsonLimit: '8kb' });
   const consentPrompt = deps.consentPrompt ?? new ConsentPrompt({ config, accounts, gate, configuredClientIds, logger });
 
@@ -206,21 +186,26 @@ export function interactionRouter(deps: InteractionDeps): Router {
         return undefined;
       }
       const client = productClient(result.product);
-      return { name: client.client_name ?? clientId, rules: clientLoginRules(client) };
+      const name = client.client_name ?? clientId;
+      return { name, rules: clientLoginRules(client), home: appHome({ name, postLogoutRedirectUris: client.post_logout_redirect_uris, redirectUris: client.redirect_uris }) };
     }
     const client = await provider.Client.find(clientId);
-    return client && { name: client.clientName ?? client.clientId, rules: clientLoginRules(client) };
+    const name = client?.clientName ?? clientId;
+    return client && { name, rules: clientLoginRules(client), home: appHome({ name, postLogoutRedirectUris: client.postLogoutRedirectUris, redirectUris: client.redirectUris }) };
   };
 
   /** Loads the interaction bound to this browser's cookie; anything else is a 400 page, not a 500. */
   const load: Middleware = async (ctx: Context, next: Next) => {
+    // Interaction pages are never served from the cache: Back after a sign-in asks again, and gets a
+    // page that says the sign-in is done, with the way back to the app.
+    ctx.set('cache-control', 'no-store');
     // Cross-site form posts never carry the interaction cookie (SameSite=Lax); checking Origin too
     // refuses them before any work is done.
     const origin = ctx.get('origin');
     if (ctx.method === 'POST' && origin && origin !== new URL(config.issuer).origin) {
       ctx.status = 403;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(localeOf(ctx), { error: 'invalid_request', error_description: 'cross-origin request refused' });
+      ctx.body = errorPage(localeOf(ctx), { code: 'cross_origin' });
       return;
     }
     try {
@@ -231,6 +216,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       const client = await signInClient(ctx, details.params.client_id as string);
       if (!client) throw new Error('client gone');
       const { rules } = client;
+      rememberAppLocale(ctx, typeof details.params.ui_locales === 'string' ? details.params.ui_locales : undefined);
+      await apps?.remember(details.uid, client.home);
       const loaded: LoadedInteraction = {
         details,
         clientName: client.name,
@@ -243,12 +230,9 @@ export function interactionRouter(deps: InteractionDeps): Router {
       if (isUnavailable(err)) throw err;
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(localeOf(ctx), {
-        error: 'invalid_request',
-        error_description: localeOf(ctx) === 'sv'
-          ? 'Inloggningen har gått ut eller hör till en annan webbläsare. Börja om från appen.'
-          : 'The sign-in has expired or belongs to another browser. Start again from the app.',
-      });
+      // A finished interaction (Back after the code reached the app) still knows its app.
+      const back = INTERACTION_UID.test(String(ctx.params.uid)) ? await apps?.find(String(ctx.params.uid)) : undefined;
+      ctx.body = errorPage(localeOf(ctx), { code: 'interaction_expired', back });
       return;
     }
     await next();
@@ -274,10 +258,19 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const showLogin = async (ctx: Context, details: Details, notice?: string): Promise<void> => {
     const loc = locale(ctx, details);
     const level = needed(ctx);
+    const phone = isPhone(ctx.get('user-agent'));
     const methods = usable(ctx).map(({ upstream, entry }) => {
       const choice = upstream.choice(details.uid, loc, level);
-      const words = levelWords[loaRank(entry.acr)];
-      return words ? { ...choice, levelText: `${words[loc]}${entry.levels ? (loc === 'sv' ? ' (högst)' : ' (at most)') : ''}` } : choice;
+      const words = levelInWords(loaRank(entry.acr), loc);
+      // On a phone the e-ID is on this device: its same-device button comes first (BankID's guidance).
+      const buttons = phone ? [...choice.buttons].sort((a, b) => Number(a.value !== 'autostart') - Number(b.value !== 'autostart')).map((b) => ({ ...b, secondary: b.value !== 'autostart' && choice.buttons.length > 1 })) : choice.buttons;
+      return {
+        ...choice,
+        buttons,
+        audience: entry.audience,
+        description: methodDescription(upstream.id, loc) ?? choice.description,
+        ...(words ? { levelText: entry.levels ? methodTexts.say(loc, 'levelUpTo', { level: words }) : words } : {}),
+      };
     });
     const person = await signedIn(details);
     const reuse = (details.prompt.details as { reuse?: { reason?: string } } | undefined)?.reuse?.reason;
@@ -297,7 +290,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
   const refuse = (ctx: Context, details: Details, reason: Refusal, logFields: Record<string, unknown> = {}): LoginOutcome => {
     logger.warn({ reason, interaction: details.uid, ...logFields }, 'sign-in refused');
     signIns.inc({ method: methodLabel(logFields.upstream), outcome: reason });
-    return { ok: false, reason, message: refusals[reason][locale(ctx, details)] };
+    return { ok: false, reason, message: refusalText(reason, locale(ctx, details)) };
   };
 
   const finishLogin: LoginKit['finishLogin'] = async (ctx, details, identity, upstreamId, nativeLevel, upstreamSession) => {
@@ -382,7 +375,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
       return;
     }
     ctx.status = 400;
-    ctx.body = renderErrorPage(loc, { error: 'invalid_request', error_description: `unsupported prompt ${details.prompt.name}` });
+    logger.warn({ prompt: details.prompt.name, interaction: details.uid }, 'interaction prompt without a page');
+    ctx.body = errorPage(loc, { code: 'server_error', back: await apps?.find(details.uid) });
   });
 
   router.post('/interaction/:uid/abort', body, load, async (ctx) => {
@@ -399,7 +393,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     if (details.prompt.name !== 'consent' || !details.session?.accountId) {
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(locale(ctx, details), { error: 'invalid_request', error_description: 'nothing to consent to' });
+      ctx.body = errorPage(locale(ctx, details), { code: 'nothing_to_consent', back: await apps?.find(details.uid) });
       return;
     }
     const clientId = details.params.client_id as string;
@@ -422,7 +416,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     const { details, authnMethods } = loadedInteraction(ctx);
     if (!entry || !authnMethods.includes(id) || loaRank(entry.acr) < needed(ctx)) {
       ctx.status = 403;
-      await showLogin(ctx, details, refusals.method_not_allowed[locale(ctx, details)]);
+      await showLogin(ctx, details, refusalText('method_not_allowed', locale(ctx, details)));
       return;
     }
     await next();
@@ -439,26 +433,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
   return router;
 }
 
-const sessionNotUsedWords: Record<string, Record<Locale, string>> = {
-  wrong_audience: {
-    sv: 'Den inloggning du redan har gjort gäller inte den här appen (den är för en annan sorts användare). Logga in med en metod som appen godtar.',
-    en: 'The sign-in you already made does not apply to this app (it is for another kind of user). Sign in with a method the app accepts.',
-  },
-  audience_unconfirmed: {
-    sv: 'Appen tar emot både privatpersoner och personal. Välj hur du vill logga in i den här appen.',
-    en: 'The app serves both citizens and staff. Choose how you want to sign in to this app.',
-  },
-  method_not_allowed: {
-    sv: 'Appen godtar inte e-legitimationen du loggade in med. Logga in med en annan metod.',
-    en: 'The app does not accept the e-ID you signed in with. Sign in with another method.',
-  },
-  max_age_exceeded: {
-    sv: 'Appen vill att du loggar in på nytt.',
-    en: 'The app asks you to sign in again.',
-  },
-};
+const NOT_USED_REASONS = ['wrong_audience', 'audience_unconfirmed', 'method_not_allowed', 'max_age_exceeded'] as const;
+type NotUsedReason = (typeof NOT_USED_REASONS)[number];
+const isNotUsedReason = (reason: string): reason is NotUsedReason => (NOT_USED_REASONS as readonly string[]).includes(reason);
 
 /** Why the existing session was not used for this app, in words (level: the step-up notice says it). */
 function sessionNotUsedNotice(locale: Locale, reason: string | undefined): string | undefined {
-  return reason ? sessionNotUsedWords[reason]?.[locale] : undefined;
+  return reason && isNotUsedReason(reason) ? pageTexts.say(locale, `notUsed.${reason}`) : undefined;
 }

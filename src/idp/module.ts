@@ -25,6 +25,7 @@ import type { Representation } from '../citizens/representation/representation.t
 import { ConsentPrompt, type ConsentPromptDeps } from '../citizens/consent/prompt.ts';
 import type { ConsentStore } from '../citizens/consent/records.ts';
 import type { WithdrawnConsentCache } from '../citizens/consent/withdrawn.ts';
+import { ABOUT_PATHS, aboutRouter } from './aboutRoutes.ts';
 
 export interface IdpDeps {
   /** With the simulators' launch URLs, as the interaction pages show them. */
@@ -99,6 +100,7 @@ export function idpModule(deps: IdpDeps): Idp {
       ...jwksMount(deps.keys),
       { name: 'interactions', under: ['/interaction'], paths: deps.upstreamPaths, routes: interactions.routes() },
       { name: 'signed-out page', under: [SIGNED_OUT_PATH], routes: signedOutRouter(signedOut).routes() },
+      { name: 'help and accessibility statement', paths: ABOUT_PATHS, routes: aboutRouter(config).routes() },
     ],
     closers: [() => backchannel.close()],
   };

@@ -15,7 +15,8 @@ import type { RememberedConsents } from '../federation/sso/consent.ts';
 import { serviceNames } from '../federation/sso/logout.ts';
 import { renderErrorPage, renderLogoutPrompt, renderLoggedOut, renderUnavailablePage } from './views/errors.ts';
 import { isUnavailable, outageFields } from '../unavailable.ts';
-import { localeOf } from './views/i18n.ts';
+import { localeOf, rememberAppLocale } from './views/i18n.ts';
+import { appHome } from './appHome.ts';
 import type { SigningKeys, Secrets } from './keys.ts';
 import type { ProductGate } from '../whitelist/productGate.ts';
 import type { JumpLogin } from '../federation/sso/jumpLogin.ts';
@@ -47,6 +48,18 @@ export interface ProviderRepresentation {
   loginCheck: InstanceType<typeof interactionPolicy.Check>;
   extraTokenClaims(ctx: KoaContextWithOIDC, token: { sessionUid?: string; accountId?: string; clientId?: string }): Promise<Record<string, unknown> | undefined>;
   actClaim(sessionUid: string | undefined, productId: string): Promise<{ sub: string } | undefined>;
+}
+
+/** The ui_locales of the request oidc-provider is answering, when it has one. */
+function uiLocalesOf(ctx: KoaContextWithOIDC): string | undefined {
+  const value = (ctx.oidc?.params as { ui_locales?: unknown } | undefined)?.ui_locales;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The client's own page, for "back to the app" (its registered URIs only). */
+function clientHome(ctx: KoaContextWithOIDC) {
+  const client = ctx.oidc?.client;
+  return client ? appHome({ name: client.clientName, postLogoutRedirectUris: client.postLogoutRedirectUris, redirectUris: client.redirectUris }) : undefined;
 }
 
 // Only the algorithms FAPI 2.0 allows (PS256, ES256, EdDSA); RS256 and HS* are off everywhere.
@@ -408,10 +421,13 @@ export function createProvider(deps: ProviderDeps): Provider {
           // Logging out always ends the session everywhere: the page names every service it ends.
           const session = ctx.oidc.session as unknown as { authorizations?: Record<string, unknown> };
           const services = await serviceNames(ctx.oidc.provider, signedInClients(session.authorizations));
-          ctx.body = renderLogoutPrompt(localeOf(ctx), form, services);
+          const uiLocales = uiLocalesOf(ctx);
+          rememberAppLocale(ctx, uiLocales);
+          // "Cancel" goes back to the app without submitting the form: the session stays.
+          ctx.body = renderLogoutPrompt(localeOf(ctx, uiLocales), form, services, clientHome(ctx));
         },
         postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
-          ctx.body = renderLoggedOut(localeOf(ctx));
+          ctx.body = renderLoggedOut(localeOf(ctx), clientHome(ctx));
         },
       },
       // OpenID Connect Back-Channel Logout 1.0: clients register backchannel_logout_uri, ID tokens carry
@@ -507,7 +523,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       const err = error as { statusCode?: number; status?: number };
       const status = err.statusCode ?? err.status ?? 500;
       if (status >= 500) logger.error({ err: (error as Error).message, route: ctx.oidc?.route }, 'authorization error page');
-      ctx.body = renderErrorPage(localeOf(ctx), out as unknown as Record<string, string>);
+      // The page's words come from the catalogue by the error code; the way back is the client's
+      // registered page when the request named a client oidc-provider found.
+      ctx.body = renderErrorPage(localeOf(ctx, uiLocalesOf(ctx)), out as unknown as Record<string, string>, clientHome(ctx));
     },
     discovery: {
       ui_locales_supported: ['sv', 'en'],

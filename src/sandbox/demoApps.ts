@@ -16,7 +16,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { HotStore } from '../store/hotStore.ts';
 import { html, page, type Html } from '../idp/views/html.ts';
-import { localeOf } from '../idp/views/i18n.ts';
+import { chosenLocale, localeOf } from '../idp/views/i18n.ts';
 import { SE } from '../idp/claims.ts';
 import { actingForFromClaims } from '../citizens/representation/views.ts';
 import { dpopHandleFor, issuerDiscovery, newKeyPair, sandboxClientKey, type ClientKey, type StoredKeyPair } from '../idp/ownClients.ts';
@@ -100,6 +100,8 @@ interface AppSession {
   dpop: StoredKeyPair;
   sid?: string;
   launch?: unknown;
+  /** The state of a sign-out under way: the session ends when the gateway sends the browser back with it. */
+  logoutState?: string;
 }
 
 export interface ReceivedLogout {
@@ -213,9 +215,21 @@ ${received.length
   const home = async (ctx: Context) => {
     const sv = localeOf(ctx) === 'sv';
     const s = await session(ctx);
+    // Back from the gateway's sign-out with this app's state: the sign-out happened, so the app forgets
+    // the person. Back without it (the person cancelled the sign-out) keeps them signed in here.
+    // (The back-channel logout may have ended the session already: the state is then dropped all the same.)
+    if (typeof ctx.query.state === 'string' && ctx.path === `${path}/`) {
+      if (s?.value.logoutState && ctx.query.state === s.value.logoutState) {
+        await store.del(key(`session:${s.id}`));
+        ctx.cookies.set(cookie, null, { path });
+      }
+      // The app's own address again, without the state.
+      ctx.redirect(`${path}/`);
+      return;
+    }
     if (!s) {
       await render(ctx, html`<div class="card"><p>${sv ? 'Du är inte inloggad här.' : 'You are not signed in here.'}</p>
-<form method="post" action="${path}/login"><button type="submit" id="sign-in">${spec.id === 'portal' ? (sv ? 'Logga in via portalen' : 'Sign in through the portal') : (sv ? 'Logga in' : 'Sign in')}</button></form></div>`);
+<form method="post" action="${path}/login"><input type="hidden" name="lang" value="${localeOf(ctx)}"><button type="submit" id="sign-in">${spec.id === 'portal' ? (sv ? 'Logga in via portalen' : 'Sign in through the portal') : (sv ? 'Logga in' : 'Sign in')}</button></form></div>`);
       return;
     }
     const c = s.value.claims;
@@ -233,7 +247,8 @@ ${others.map((o) => html`<form method="post" action="${path}/go"><input type="hi
   router.get('/', home);
   router.get('/booking/:id', home);
 
-  router.post('/login', async (ctx) => startSignIn(ctx, {}));
+  // The language the person chose on this app's page goes with the sign-in (ui_locales).
+  router.post('/login', body, async (ctx) => startSignIn(ctx, { ui_locales: chosenLocale((ctx.request.body as Record<string, unknown> | undefined)?.lang) ?? localeOf(ctx) }));
 
   // The jump entry (OIDC Core §4, initiate_login_uri): the gateway sends a jumping citizen here.
   router.get('/jump-entry', async (ctx) => {
@@ -319,13 +334,17 @@ ${others.map((o) => html`<form method="post" action="${path}/go"><input type="hi
   });
 
   // RP-initiated logout: the app forgets its session, then asks the gateway to end the shared one.
+  // The app's own session ends when the gateway sends the browser back with the logout's state (a
+  // cancelled sign-out keeps it), or when the back-channel logout token arrives.
   router.post('/logout', async (ctx) => {
     const s = await session(ctx);
-    if (s) await store.del(key(`session:${s.id}`));
-    ctx.cookies.set(cookie, null, { path });
+    const logoutState = randomBytes(16).toString('base64url');
+    if (s) await store.set(key(`session:${s.id}`), JSON.stringify({ ...s.value, logoutState }), TTL);
     const config = await getConfiguration();
     const end = oidc.buildEndSessionUrl(config, {
       post_logout_redirect_uri: `${base}/`,
+      state: logoutState,
+      ui_locales: localeOf(ctx),
       ...(s?.value.idToken ? { id_token_hint: s.value.idToken } : {}),
     });
     ctx.redirect(end.href);

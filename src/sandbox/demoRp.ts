@@ -3,13 +3,14 @@
 // the ID token's claims and the userinfo response. Sandbox only.
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
 import * as oidc from 'openid-client';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { HotStore } from '../store/hotStore.ts';
 import type { ClientConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { html, page } from '../idp/views/html.ts';
-import { localeOf } from '../idp/views/i18n.ts';
+import { chosenLocale, localeOf, type Locale } from '../idp/views/i18n.ts';
 import { SE } from '../idp/claims.ts';
 import { actingForFromClaims } from '../citizens/representation/views.ts';
 import { dpopHandleFor, issuerDiscovery, sandboxClientKey, type ClientKey } from '../idp/ownClients.ts';
@@ -75,7 +76,7 @@ function renderData(answers: DataAnswer[], sv: boolean) {
       .filter(([k]) => !['id', 'date', 'controller'].includes(k)).map(([, v]) => String(v)).join(' · ')}</td><td class="controller">${item.controller.name}</td></tr>`)
     : html`<tr class="denied" data-controller="${a.controller}" data-dataset="${a.dataset}"><td>${a.dataset}</td><td></td><td>${sv ? 'Nekad' : 'Denied'}: <code>${a.denied}</code></td><td class="controller">${a.controller}</td></tr>`));
   return html`<div class="card"><h2>${sv ? 'Dina uppgifter, via gatewayens PEP' : 'Your data, through the gateway\'s PEP'}</h2>
-<table id="pep-data"><thead><tr><th>${sv ? 'Informationsmängd' : 'Data set'}</th><th>${sv ? 'Datum' : 'Date'}</th><th>${sv ? 'Uppgift' : 'Item'}</th><th>${sv ? 'Personuppgiftsansvarig' : 'Data controller'}</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="table-wrap"><table id="pep-data"><thead><tr><th>${sv ? 'Informationsmängd' : 'Data set'}</th><th>${sv ? 'Datum' : 'Date'}</th><th>${sv ? 'Uppgift' : 'Item'}</th><th>${sv ? 'Personuppgiftsansvarig' : 'Data controller'}</th></tr></thead><tbody>${rows}</tbody></table></div>
 <p class="muted">${sv ? 'Varje rad visar vilken vårdgivare eller kommun som ansvarar för uppgiften.' : 'Each row shows which care provider or municipality is responsible for the item.'}</p></div>`;
 }
 // --- end data through the enforcement proxy ---
@@ -84,6 +85,8 @@ interface Pending {
   verifier: string;
   state: string;
   dpop: { privateJwk: JWK; publicJwk: JWK };
+  /** The language the sign-in was asked in (ui_locales): the result page answers in it too. */
+  locale?: Locale;
 }
 
 export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotStore; logger: Logger; pep?: boolean }): Router {
@@ -102,17 +105,19 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
 <div class="card"><p>${sv
         ? 'En tredjepartsapp i sandlådan. Knappen kör hela FAPI 2.0-flödet mot gatewayen: PAR, PKCE (S256), private_key_jwt och DPoP.'
         : 'A third-party app in the sandbox. The button runs the whole FAPI 2.0 flow against the gateway: PAR, PKCE (S256), private_key_jwt and DPoP.'}</p>
-<form method="post" action="/sandbox/rp/login"><button type="submit" id="sign-in">${sv ? 'Logga in' : 'Sign in'}</button></form></div>`,
+<form method="post" action="/sandbox/rp/login"><input type="hidden" name="lang" value="${localeOf(ctx)}"><button type="submit" id="sign-in">${sv ? 'Logga in' : 'Sign in'}</button></form></div>`,
     });
   });
 
-  router.post('/login', async (ctx) => {
+  router.post('/login', bodyParser({ enableTypes: ['form'], formLimit: '1kb' }), async (ctx) => {
     const config = await getConfiguration();
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const pending: Pending = {
       verifier: oidc.randomPKCECodeVerifier(),
       state: oidc.randomState(),
       dpop: { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) },
+      // The language switch on the demo page posts its language; the sign-in and the result page keep it.
+      locale: chosenLocale((ctx.request as { body?: Record<string, unknown> }).body?.lang) ?? localeOf(ctx),
     };
     const rpSession = randomBytes(16).toString('base64url');
     await opts.store.set(`demo-rp:${rpSession}`, JSON.stringify(pending), 600);
@@ -123,22 +128,25 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
       code_challenge: await oidc.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
       state: pending.state,
-      ui_locales: localeOf(ctx),
+      ui_locales: pending.locale ?? localeOf(ctx),
     }, { DPoP: await dpopHandle(config, pending.dpop) });
     ctx.redirect(url.href);
   });
 
   router.get('/callback', async (ctx) => {
-    const sv = localeOf(ctx) === 'sv';
     const rpSession = ctx.cookies.get('demo_rp');
     const raw = rpSession ? await opts.store.getDel(`demo-rp:${rpSession}`) : undefined;
     ctx.type = 'html';
     if (!raw) {
+      const sv = localeOf(ctx) === 'sv';
       ctx.status = 400;
-      ctx.body = page({ locale: localeOf(ctx), title: 'Demo', body: html`<h1>${sv ? 'Inloggningen har gått ut' : 'The sign-in has expired'}</h1><p><a href="/sandbox/rp">${sv ? 'Börja om' : 'Start again'}</a></p>` });
+      ctx.body = page({ locale: localeOf(ctx), title: sv ? 'Demoappen' : 'The demo app', body: html`<h1>${sv ? 'Inloggningen har gått ut' : 'The sign-in has expired'}</h1><p><a class="button" id="start-again" href="/sandbox/rp">${sv ? 'Börja om' : 'Start again'}</a></p>` });
       return;
     }
     const pending = JSON.parse(raw) as Pending;
+    // The person's choice on the way (?lang=, the switch) first, else the language the sign-in was asked in.
+    const locale: Locale = chosenLocale(ctx.query.lang) ?? chosenLocale(ctx.cookies.get('lang')) ?? pending.locale ?? localeOf(ctx);
+    const sv = locale === 'sv';
     const config = await getConfiguration();
     const DPoP = await dpopHandle(config, pending.dpop);
     const currentUrl = new URL(ctx.originalUrl, opts.issuer);
@@ -152,7 +160,7 @@ export function demoRpRouter(opts: { issuer: string; key: DemoRpKey; store: HotS
       const auth = (c: Record<string, unknown>) => (typeof c.auth_time === 'number' ? c.auth_time * 1000 : 0);
       const rows = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd>`);
       ctx.body = page({
-        locale: localeOf(ctx),
+        locale,
         title: sv ? 'Inloggad' : 'Signed in',
         body: html`<h1>${sv ? 'Du är inloggad i demoappen' : 'You are signed in to the demo app'}</h1>
 ${actingForFromClaims(localeOf(ctx), claims, auth(claims)) ?? html``}
@@ -160,12 +168,12 @@ ${actingForFromClaims(localeOf(ctx), claims, auth(claims)) ?? html``}
 <div class="card"><h2>Userinfo</h2><dl class="claims" id="userinfo">${rows(userinfo)}</dl>
 <p class="muted">${sv ? 'Åtkomsttoken är DPoP-bunden' : 'The access token is DPoP-bound'}: <code>token_type=${tokens.token_type}</code></p></div>
 ${data}
-<p><a href="/sandbox/rp">${sv ? 'Tillbaka' : 'Back'}</a></p>`,
+<p><a class="button" id="back-to-demo" href="/sandbox/rp?lang=${locale}">${sv ? 'Tillbaka till demoappen' : 'Back to the demo app'}</a></p>`,
       });
     } catch (err) {
       opts.logger.warn({ err: err instanceof Error ? err.message : 'error' }, 'demo rp callback failed');
       ctx.status = 400;
-      ctx.body = page({ locale: localeOf(ctx), title: 'Demo', body: html`<h1>${sv ? 'Inloggningen misslyckades' : 'Sign-in failed'}</h1><p class="message error">${err instanceof Error ? err.message : ''}</p><p><a href="/sandbox/rp">${sv ? 'Börja om' : 'Start again'}</a></p>` });
+      ctx.body = page({ locale, title: sv ? 'Inloggningen misslyckades' : 'Sign-in failed', body: html`<h1>${sv ? 'Inloggningen misslyckades' : 'Sign-in failed'}</h1><p class="message error">${err instanceof Error ? err.message : ''}</p><p><a class="button" id="start-again" href="/sandbox/rp?lang=${locale}">${sv ? 'Börja om' : 'Start again'}</a></p>` });
     }
   });
 

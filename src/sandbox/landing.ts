@@ -41,7 +41,7 @@ ${facts.sithsCard ? html`<li>${sv ? 'SITHS-kort (TLS-klientcertifikat)' : 'SITHS
 </ul></div>
 ${facts.sithsCard?.pki ? sithsCardHelp(facts.sithsCard.pki, sv) : html``}
 <div class="card"><h2>${sv ? 'Sidor och gränssnitt' : 'Pages and endpoints'}</h2>
-<table><caption class="sr-only">${sv ? 'Adresser' : 'Addresses'}</caption><thead><tr><th scope="col">${sv ? 'Adress' : 'Path'}</th><th scope="col">${sv ? 'Vad' : 'What'}</th></tr></thead><tbody>
+<div class="table-wrap"><table><caption class="sr-only">${sv ? 'Adresser' : 'Addresses'}</caption><thead><tr><th scope="col">${sv ? 'Adress' : 'Path'}</th><th scope="col">${sv ? 'Vad' : 'What'}</th></tr></thead><tbody>
 ${facts.demoRp ? row('/sandbox/rp', 'Demoappen: logga in med hela FAPI 2.0-flödet', 'The demo app: sign in with the full FAPI 2.0 flow') : html``}
 ${facts.demoApps ? html`${row('/sandbox/apps/portal/', 'Delad inloggning: den nationella portalen (logga in där, hoppa sedan till regionappen, kommunappen och tillbaka utan ny inloggning)', 'Shared sign-in: the national portal (sign in there, then jump to the region app, the municipal app and back without signing in again)')}
 ${row('/sandbox/apps/region/', 'Regionappen (Region Sandbox), med utloggning som når alla appar', 'The region app (Region Sandbox), with a sign-out that reaches every app')}
@@ -54,7 +54,7 @@ ${row('/jwks', 'Publika signeringsnycklar', 'Public signing keys')}
 ${row('/healthz', 'Liveness', 'Liveness')}
 ${row('/readyz', 'Readiness', 'Readiness')}
 ${row('/metrics', 'Prometheus-mått', 'Prometheus metrics')}
-</tbody></table></div>`,
+</tbody></table></div></div>`,
     });
   });
   return router;

@@ -61,9 +61,9 @@ test('a method the page did not offer is refused when posted to directly', async
 
 test('the page is in Swedish by default and in English on request', async (t) => {
   const sv = await loginPage(citizens);
-  t.regex(sv.res.text, /<html lang="sv"[ >]/);
+  t.regex(sv.res.text, /<html lang="sv"/);
   t.regex(sv.res.text, /Logga in/);
   const en = await loginPage(citizens, { ui_locales: 'en' });
-  t.regex(en.res.text, /<html lang="en"[ >]/);
+  t.regex(en.res.text, /<html lang="en"/);
   t.regex(en.res.text, /Sign in/);
 });

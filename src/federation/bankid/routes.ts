@@ -43,5 +43,7 @@ export function bankIdRoutes(bankid: BankIdLogin, config: Config): UpstreamRoute
       return { ...userMessage({ status: 'failed', errorCode, qr: mode === 'qr' }, locale), logCode: errorCode };
     },
     notFound: (locale) => userMessage({ status: 'failed', errorCode: 'notFound' }, locale),
+    // userSign, userMrtd, started: the app has the order (RFA9, RFA23, RFA15A/B).
+    openedCodes: ['RFA9', 'RFA23', 'RFA15A', 'RFA15B'],
   }, config);
 }

@@ -8,6 +8,7 @@ import { appEidRoutes } from '../appEidRoutes.ts';
 import { FrejaError, type RegistrationLevel } from './client.ts';
 import { FrejaLogin } from './login.ts';
 import { userMessage } from './messages.ts';
+import { frejaTexts } from '../../idp/views/messages/freja.ts';
 
 const REGISTRATION_LEVELS: readonly string[] = ['BASIC', 'EXTENDED', 'PLUS'];
 
@@ -30,9 +31,7 @@ export function frejaRoutes(freja: FrejaLogin, config: Config): UpstreamRoutes {
     async start(ctx, kit, uid, mode) {
       const level = minRegistrationLevel(kit.needed(ctx));
       if (!level) {
-        return kit.locale(ctx, ctx.state.details as Details) === 'sv'
-          ? 'Freja eID når inte den tillitsnivå appen kräver.'
-          : 'Freja eID does not reach the level of assurance the app requires.';
+        return frejaTexts.say(kit.locale(ctx, ctx.state.details as Details), 'levelTooLow');
       }
       await freja.start(uid, mode, level);
       return undefined;
@@ -54,5 +53,7 @@ export function frejaRoutes(freja: FrejaLogin, config: Config): UpstreamRoutes {
       return { ...userMessage({ status: 'FAILED', errorCode }, locale), logCode: errorCode };
     },
     notFound: (locale) => userMessage({ status: 'FAILED', errorCode: 'notFound' }, locale),
+    // DELIVERED_TO_MOBILE, OPENED: the app has the transaction.
+    openedCodes: ['confirmInApp'],
   }, config);
 }

@@ -16,7 +16,7 @@ import type { Logger } from '../../log.ts';
 import type { Details, LoginKit, UpstreamRoutes } from '../../idp/interactions.ts';
 import type { UpstreamIdentity } from '../../idp/accounts.ts';
 import { localeOf, type Locale } from '../../idp/views/i18n.ts';
-import { renderErrorPage } from '../../idp/views/errors.ts';
+import { errorPage } from '../../idp/views/errors.ts';
 import { ResponseVerifier, requestKey, type IdpSessionFacts, type PendingRequest } from './response.ts';
 import { registerSlo, samlLogouts, SLO_PATH } from './slo.ts';
 import type { UpstreamLogout } from '../sso/logout.ts';
@@ -120,7 +120,7 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
         const reason = clientError ? 'response_malformed' : 'temporarily_unavailable';
         ctx.status = clientError ? status : 503;
         ctx.type = 'html';
-        ctx.body = renderErrorPage(localeOf(ctx), { error: reason, error_description: refusalMessage(reason, localeOf(ctx)) });
+        ctx.body = errorPage(localeOf(ctx), { code: reason, message: refusalMessage(reason, localeOf(ctx)) });
         logger.warn({ reason, upstream: 'saml', err: clientError ? undefined : (err as Error).message }, 'saml response refused');
       }
     }, form, async (ctx: Context) => {
@@ -154,7 +154,7 @@ export function samlRoutes(opts: SamlServiceOptions): UpstreamRoutes[] {
       const locale = localeOf(ctx);
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(locale, { error: verdict.reason, error_description: refusalMessage(verdict.reason, locale) });
+      ctx.body = errorPage(locale, { code: verdict.reason, message: refusalMessage(verdict.reason, locale) });
     });
   };
 

@@ -14,7 +14,8 @@ import { checksFor, Pipeline, refuse } from '../../decision.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 import type { Logger } from '../../log.ts';
 import { localeOf } from '../../idp/views/i18n.ts';
-import { renderErrorPage } from '../../idp/views/errors.ts';
+import { errorPage } from '../../idp/views/errors.ts';
+import { errorTexts } from '../../idp/views/messages/errors.ts';
 import type { UpstreamLogout } from '../sso/logout.ts';
 import type { UpstreamSessions } from '../sso/upstreamSession.ts';
 import type { SignedOutPages } from '../sso/logout.ts';
@@ -133,12 +134,8 @@ export function registerSlo(router: Router, deps: SloDeps): void {
     const locale = localeOf(ctx);
     ctx.status = status;
     ctx.type = 'html';
-    ctx.body = renderErrorPage(locale, {
-      error: reason,
-      error_description: locale === 'sv'
-        ? 'Utloggningssvaret från e-legitimationstjänsten kunde inte godtas. Du är utloggad från den gemensamma inloggningen.'
-        : 'The sign-out answer from the e-ID service could not be accepted. You are signed out of the shared login.',
-    });
+    // The code is the reason, for support; the words are the catalogue's (messages/<locale>/errors.ts).
+    ctx.body = errorPage(locale, { code: reason, title: 'signOutTitle', message: errorTexts.say(locale, 'code.logout_response_refused') });
   };
   router.post(SLO_PATH, async (ctx, next) => {
     try {

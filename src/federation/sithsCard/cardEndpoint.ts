@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from '../../log.ts';
-import { renderErrorPage } from '../../idp/views/errors.ts';
+import { errorPage } from '../../idp/views/errors.ts';
 import { localeOf } from '../../idp/views/i18n.ts';
 import { isCertificateError, type SithsCertificateVerifier } from '../mtls/sithsCertificate.ts';
 import type { CertificateSource } from './certificateSource.ts';
@@ -51,7 +51,7 @@ export function cardEndpointRouter(deps: CardEndpointDeps): Router {
     ctx.status = 503;
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS.store));
     ctx.type = 'html';
-    ctx.body = renderErrorPage(locale, { error: 'temporarily_unavailable', error_description: refusalText('card_check_failed', locale) });
+    ctx.body = errorPage(locale, { code: 'temporarily_unavailable', message: refusalText('card_check_failed', locale) });
   };
 
   router.get('/siths/card/:ticket', async (ctx) => {
@@ -68,7 +68,7 @@ export function cardEndpointRouter(deps: CardEndpointDeps): Router {
       const locale = localeOf(ctx);
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = renderErrorPage(locale, { error: 'invalid_request', error_description: refusalText('ticket_unknown', locale) });
+      ctx.body = errorPage(locale, { code: 'ticket_unknown', message: refusalText('ticket_unknown', locale) });
       return;
     }
     const outcome = checkCard(ctx, deps);

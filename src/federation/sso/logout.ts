@@ -15,7 +15,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../../log.ts';
 import type { HotStore } from '../../store/hotStore.ts';
 import { localeOf } from '../../idp/views/i18n.ts';
-import { renderErrorPage } from '../../idp/views/errors.ts';
+import { errorPage } from '../../idp/views/errors.ts';
+import { appHome } from '../../idp/appHome.ts';
 import { signedOutPage, type SignedOutView } from './views.ts';
 import { signedInClients, upstreamOf, type Providers } from './session.ts';
 import type { RememberedConsents } from './consent.ts';
@@ -128,8 +129,11 @@ export function afterEndSession(deps: { provider: Provider; providers: Providers
       backTo = url.href;
     }
     const backToName = state.clientId ? (await serviceNames(deps.provider, [state.clientId]))[0] : undefined;
+    // Without a post_logout_redirect_uri the signed-out page still links to the app's registered page.
+    const client = state.clientId && !backTo ? await deps.provider.Client.find(state.clientId).catch(() => undefined) : undefined;
+    const appHomeHref = client ? appHome({ postLogoutRedirectUris: client.postLogoutRedirectUris, redirectUris: client.redirectUris })?.href : undefined;
     const upstream = upstreamOf(session.amr, deps.providers);
-    const id = await deps.pages.create({ services, backTo, backToName, upstream });
+    const id = await deps.pages.create({ services, backTo, backToName, upstream, ...(appHomeHref ? { appHome: appHomeHref } : {}) });
     deps.logger.info({ services: clientIds.length, upstream }, 'session ended everywhere');
     const upstreamLogout = deps.upstreams.find((u) => u.upstream === upstream);
     let location = backTo ?? deps.pages.url(id);
@@ -154,7 +158,7 @@ export function signedOutRouter(pages: SignedOutPages): Router {
     ctx.set('cache-control', 'no-store');
     if (!view) {
       ctx.status = 404;
-      ctx.body = renderErrorPage(localeOf(ctx), { error: 'not_found', error_description: localeOf(ctx) === 'sv' ? 'Sidan har gått ut. Du är utloggad om du loggade ut.' : 'The page has expired. You are signed out if you signed out.' });
+      ctx.body = errorPage(localeOf(ctx), { code: 'signed_out_expired', title: 'signOutTitle' });
       return;
     }
     ctx.body = signedOutPage(localeOf(ctx), view);

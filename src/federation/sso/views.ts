@@ -4,6 +4,7 @@
 // The login and consent pages use these; the jump pages (src/federation/sso/jump*) use them too.
 import { html, page, type Html } from '../../idp/views/html.ts';
 import type { Locale } from '../../idp/views/i18n.ts';
+import { pageTexts } from '../../idp/views/messages/pages.ts';
 import type { AccountStore } from '../../idp/accounts.ts';
 import { signedInClients, upstreamOf, type Providers } from './session.ts';
 
@@ -85,27 +86,31 @@ export interface SignedOutView {
   /** The way back to the app: its post_logout_redirect_uri (with state), when it gave one. */
   backTo?: string | undefined;
   backToName?: string | undefined;
+  /** The app's registered page, for the way on when it gave no post_logout_redirect_uri. */
+  appHome?: string | undefined;
 }
 
 export function signedOutPage(locale: Locale, view: SignedOutView): string {
-  const sv = locale === 'sv';
-  const title = sv ? 'Du är utloggad' : 'You are signed out';
+  const say = (key: Parameters<typeof pageTexts.say>[1], params?: Record<string, string>) => pageTexts.say(locale, key, params);
+  const title = say('signedOutTitle');
   const services = view.services.length
-    ? html`<p>${sv ? 'Du är utloggad från' : 'You are signed out of'}:</p><ul id="signed-out-services">${view.services.map((s) => html`<li>${s}</li>`)}</ul>`
+    ? html`<p>${say('signedOutFrom')}:</p><ul id="signed-out-services">${view.services.map((s) => html`<li>${s}</li>`)}</ul>`
     : html``;
   const portal = view.portal === 'signed_out'
-    ? html`<p id="portal-signed-out">${sv ? 'Du är också utloggad från den nationella portalens inloggning.' : 'You are also signed out of the national portal\'s sign-in.'}</p>`
+    ? html`<p id="portal-signed-out">${say('signedOutPortal')}</p>`
     : view.portal === 'not_confirmed'
-      ? html`<p class="message error" id="portal-not-confirmed">${sv ? 'Den nationella portalen bekräftade inte utloggningen. Stäng webbläsaren för att vara säker.' : 'The national portal did not confirm the sign-out. Close the browser to be sure.'}</p>`
+      ? html`<p class="message error" id="portal-not-confirmed">${say('signedOutPortalUnconfirmed')}</p>`
       : html``;
-  const back = view.backTo
-    ? html`<p><a class="button" id="back-to-app" href="${view.backTo}">${sv ? 'Tillbaka till' : 'Back to'} ${view.backToName ?? (sv ? 'appen' : 'the app')}</a></p>`
-    : html`<p class="muted">${sv ? 'Du kan stänga fönstret eller gå tillbaka till appen.' : 'You can close the window or go back to the app.'}</p>`;
+  // The way on: back to the app (where it asked to be sent, else its registered page).
+  const backHref = view.backTo ?? view.appHome;
+  const back = backHref
+    ? html`<p><a class="button" id="back-to-app" href="${backHref}">${view.backToName ? say('backTo', { app: view.backToName }) : say('backToTheApp')}</a></p>`
+    : html`<p class="muted">${say('signedOutNoApp')}</p>`;
   return page({
     locale,
     title,
     body: html`<div class="card" id="signed-out"><h1>${title}</h1>
-<p>${sv ? 'Den gemensamma inloggningen är avslutad.' : 'The shared login has ended.'}</p>
+<p>${say('signedOutEnded')}</p>
 ${services}${portal}${back}</div>`,
   });
 }

@@ -28,11 +28,26 @@ function fromAcceptLanguage(ctx: Context): Locale | undefined {
 }
 
 /**
+ * The language the app asked for (ui_locales) in the sign-in under way, kept in a browser-session
+ * cookie so the pages that no longer see the request (an error, the signed-out page, the logout
+ * prompt) stay in it. Below the person's own choice; above what the browser prefers.
+ */
+export const APP_LANG_COOKIE = 'app_lang';
+
+/** Keeps the app's ui_locales language for the rest of the flow (see APP_LANG_COOKIE); no-op without one. */
+export function rememberAppLocale(ctx: Context, uiLocales: string | undefined): void {
+  const locale = fromUiLocales(uiLocales);
+  if (locale && ctx.cookies.get(APP_LANG_COOKIE) !== locale) ctx.cookies.set(APP_LANG_COOKIE, locale, { httpOnly: true, sameSite: 'lax' });
+}
+
+/**
  * The person's own choice first (?lang=, then the lang cookie a page set), then the client's
- * ui_locales, then what the browser prefers; Swedish when nothing says otherwise.
+ * ui_locales (this request's, else the flow's), then what the browser prefers; Swedish when nothing
+ * says otherwise.
  */
 export function localeOf(ctx: Context, uiLocales?: string): Locale {
-  return chosenLocale(ctx.query.lang) ?? chosenLocale(ctx.cookies.get('lang')) ?? fromUiLocales(uiLocales) ?? fromAcceptLanguage(ctx) ?? 'sv';
+  return chosenLocale(ctx.query.lang) ?? chosenLocale(ctx.cookies.get('lang')) ?? fromUiLocales(uiLocales)
+    ?? chosenLocale(ctx.cookies.get(APP_LANG_COOKIE)) ?? fromAcceptLanguage(ctx) ?? 'sv';
 }
 
 export type Text = Record<Locale, string>;

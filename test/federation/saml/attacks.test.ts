@@ -89,7 +89,7 @@ async function expectRefused(t: ExecutionContext, real: Real, xml: string, reaso
     t.notRegex(page.text, /\/consent"/);
     return page;
   }
-  t.regex(acs.text, new RegExp(`<code>${reason}</code>`));
+  t.regex(acs.text, new RegExp(`<code id="error-code">${reason}</code>`));
   return acs;
 }
 
@@ -304,7 +304,7 @@ test.serial('garbage at the ACS is a 400 with a reason, never a 500', async (t) 
   ] as const) {
     const res = await postToAcs(acsUrl, body);
     t.is(res.status, 400, `${reason}: ${res.status}`);
-    t.regex(res.text, new RegExp(`<code>${reason}</code>`));
+    t.regex(res.text, new RegExp(`<code id="error-code">${reason}</code>`));
   }
   const json = await fetch(acsUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"SAMLResponse":1}' });
   t.is(json.status, 400);

@@ -72,5 +72,5 @@ test.serial('loa4 asked, the portal IdP answers loa3: refused as too low, nobody
   t.is(acs.status, 303, 'the response itself is sound');
   const page = await ua.request(acs.location!);
   t.is(page.status, 403);
-  t.regex(page.text, /räcker inte för den tillitsnivå/);
+  t.regex(page.text, /räcker inte för den säkerhetsnivå/);
 });

@@ -13,6 +13,7 @@ import { localeOf, type Locale } from '../../../idp/views/i18n.ts';
 import type { Logger } from '../../../log.ts';
 import { parseQrContent, verifyQrContent } from '../qr.ts';
 import { allPersonas, APP_OUTCOMES, OrderNotPendingError, type AppOutcome, type Order, type OrderBook, type SandboxPersona, type SandboxPersonas } from './orders.ts';
+import { bankidTexts, simulatorProblemKey } from '../../../idp/views/messages/bankid.ts';
 
 export interface BankIdAppOptions {
   /**
@@ -129,7 +130,8 @@ export function bankIdAppRouter(orders: OrderBook, personas: SandboxPersonas, op
       const locale = formLocale(ctx);
       ctx.status = p.status;
       ctx.type = 'html';
-      ctx.body = appPage(locale, personas, values, { error: true, title: t(locale, 'Det gick inte', 'That did not work'), text: p.detail ?? p.title });
+      // Words for the person at the form; the problem type stays beside them for whoever tests.
+      ctx.body = appPage(locale, personas, values, { error: true, title: t(locale, 'Det gick inte', 'That did not work'), text: `${bankidTexts.say(locale, simulatorProblemKey(p.type))} (${p.type})` });
       return;
     }
     sendProblem(ctx, p);
