@@ -59,3 +59,5 @@ provider.use(async (ctx, next) => {
 });
 server.on('request', provider.callback());
 process.stdout.write(`READY ${issuer}\n`);
+// Stopped by run.ts with SIGTERM: exit normally, so that --cpu-prof writes its profile.
+process.once('SIGTERM', () => process.exit(0));

@@ -99,3 +99,5 @@ if (jumps) {
   await service.putJumpPolicy(SYSTEM, 'region-sandbox', undefined, { acceptedUpstreams: ['bankid'], minimumAcr: 'http://id.elegnamnden.se/loa/1.0/loa3' });
 }
 process.stdout.write(`READY ${gateway.url}\n`);
+// Stopped by run.ts with SIGTERM: exit normally, so that --cpu-prof writes its profile.
+process.once('SIGTERM', () => process.exit(0));

@@ -10,3 +10,5 @@ app.use((ctx) => {
 const server = createServer(app.callback());
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 process.stdout.write(`READY http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+// Stopped by run.ts with SIGTERM: exit normally, so that --cpu-prof writes its profile.
+process.once('SIGTERM', () => process.exit(0));

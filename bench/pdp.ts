@@ -59,3 +59,5 @@ const gateway = await startGateway(config, {
 });
 gateway.registry!.invalidate();
 process.stdout.write(`READY ${gateway.url}\n`);
+// Stopped by run.ts with SIGTERM: exit normally, so that --cpu-prof writes its profile.
+process.once('SIGTERM', () => process.exit(0));

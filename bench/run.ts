@@ -13,6 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
 import * as oidc from 'openid-client';
 import { UserAgent } from '../test/helpers/userAgent.ts';
@@ -38,6 +39,33 @@ const REDIS_URL = args.get('redis') ?? process.env.BENCH_REDIS_URL ?? ownRedis?.
 const ownPostgres = args.get('database') ?? process.env.BENCH_DATABASE_URL ? undefined : await postgresForTests().catch(() => undefined);
 const DATABASE_URL = args.get('database') ?? process.env.BENCH_DATABASE_URL ?? await ownPostgres?.createDatabase();
 
+// Pinned mode (the documented one; --pin=0 turns it off): the load generator, this process, runs on
+// core 0 and every server (with the Redis and PostgreSQL this run started) on the other cores, so the
+// generator's own CPU (it parses every answer) is not taken from the server it measures. Needs
+// taskset (util-linux) and at least two cores; without them the run is unpinned and says so.
+const CORES = availableParallelism();
+const hasTaskset = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+const PIN = (args.get('pin') ?? '1') !== '0' && CORES >= 2 && hasTaskset;
+const SERVER_CORES = `1-${CORES - 1}`;
+/** Moves a process with all its threads (and so whatever it forks later) to the given cores. */
+const pinTo = (pid: number | string, cores: string) => spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+/** This process's descendants (Redis, PostgreSQL's postmaster and its backends), from /proc. */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { /* gone */ }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+if (PIN) {
+  // The stores this run started serve the server, so they go with it; then the generator to core 0.
+  for (const pid of descendants(process.pid)) pinTo(pid, SERVER_CORES);
+  pinTo(process.pid, '0');
+}
+// --cpu-prof=<dir>: every server writes a V8 CPU profile there when it stops (read it with bench/profile.ts).
+const CPU_PROF = args.get('cpu-prof');
+let profiled = 0;
+
 interface Server {
   name: string;
   url: string;
@@ -51,7 +79,10 @@ const dpopKeys = await generateKeyPair('ES256', { extractable: true });
 const dpopJwk = await exportJWK(dpopKeys.publicKey);
 
 async function startServer(name: string, script: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [script], {
+  const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${String((profiled += 1)).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`] : []), script];
+  // taskset execs the server in place, so the child's pid is the server's (peak RSS reads /proc/<pid>).
+  const [command, argv] = PIN ? ['taskset', ['-c', SERVER_CORES, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, argv, {
     env: { ...process.env, BENCH_CLIENT_JWK: JSON.stringify(clientJwk), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -345,7 +376,7 @@ const rows: Row[] = [
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 const lines = [
-  `Node ${process.version}, ${ROUNDS} rounds (median shown), PDP: ${PDP_REQUESTS} decisions at concurrency ${PDP_CONCURRENCY}, token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} and jump: ${JUMP_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
+  `Node ${process.version}, ${PIN ? `pinned (load generator on core 0, servers, Redis and PostgreSQL on cores ${SERVER_CORES})` : `unpinned (${CORES} cores shared)`}, ${ROUNDS} rounds (median shown), PDP: ${PDP_REQUESTS} decisions at concurrency ${PDP_CONCURRENCY}, token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} and jump: ${JUMP_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
   '',
   '| scenario | target | req/s | p50 ms | p99 ms | peak RSS MiB | failures | ratio to baseline (req/s) |',
   '|---|---|---:|---:|---:|---:|---:|---:|',
