@@ -399,6 +399,12 @@ const BEFORE = args.get('before');
 const beforeRev = BEFORE ? spawnSync('git', ['-C', BEFORE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'before' : '';
 const before = (target: [string, string, Record<string, string>]): [string, string, Record<string, string>] =>
   [`${target[0]} (at ${beforeRev})`, join(BEFORE ?? '', target[1]), target[2]];
+// --semi-space=<MiB>: the gated token row again with a larger young generation (V8's
+// --max-semi-space-size): what the gateway's garbage collection costs on the token path (BENCHMARKS.md).
+const SEMI_SPACE = args.get('semi-space');
+const gwGatedSemi: Array<[string, string, Record<string, string>]> = SEMI_SPACE
+  ? [[`${gwGated[0]}, semi-space ${SEMI_SPACE} MiB`, gwGated[1], { ...gwGated[2], NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=${SEMI_SPACE}`.trim() }]]
+  : [];
 const tokenBefore = BEFORE ? [gw, gwGated, ...gwRedis].map(before) : [];
 const pdpBefore = BEFORE ? [pdpMemory, ...pdpRedis].map(before) : [];
 
@@ -407,7 +413,7 @@ const SCENARIOS = new Set((args.get('scenarios') ?? 'pdp,token,signin,jump').spl
 const rows: Row[] = [
   ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpRedisWorkers, ...pdpBefore], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
   ...(SCENARIOS.has('pdp') ? await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpBefore], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS) : []),
-  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis, ...gwRedisWorkers, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
+  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwGatedSemi, ...gwRedis, ...gwRedisWorkers, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
   ...(SCENARIOS.has('signin') ? await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT) : []),
   ...(SCENARIOS.has('jump') ? await compare('jump (POST /sso/jump → PAR with jump_ticket → authorize → code → token)', [gwJumpBase, gwJump],
     (s, n, isBaseline) => (isBaseline ? benchSignIn(s, n, true) : benchJump(s, n)), JUMP_COUNT) : []),
