@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config.ts';
 import { startGateway } from '../src/gateway.ts';
 import { createLogger } from '../src/log.ts';
 import { SYSTEM } from '../src/whitelist/service.ts';
+import { profileUntilStopped } from './profiler.ts';
 
 const clientJwk = JSON.parse(process.env.BENCH_CLIENT_JWK!) as Record<string, unknown>;
 const config = loadConfig({
@@ -98,4 +99,5 @@ if (jumps) {
   await service.grantApproval(SYSTEM, { controllerId: 'region-sandbox', productId: target.id, purpose: 'self-care', access: [{ dataset: 'bookings', actions: ['read'] }], basis: 'own_review' });
   await service.putJumpPolicy(SYSTEM, 'region-sandbox', undefined, { acceptedUpstreams: ['bankid'], minimumAcr: 'http://id.elegnamnden.se/loa/1.0/loa3' });
 }
+await profileUntilStopped();
 process.stdout.write(`READY ${gateway.url}\n`);

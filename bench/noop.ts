@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
+import { profileUntilStopped } from './profiler.ts';
 
 const app = new Koa();
 app.use((ctx) => {
@@ -9,4 +10,5 @@ app.use((ctx) => {
 });
 const server = createServer(app.callback());
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+await profileUntilStopped();
 process.stdout.write(`READY http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);

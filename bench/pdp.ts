@@ -14,6 +14,7 @@ import { PostgresDb } from '../src/whitelist/db/postgres.ts';
 import type { Db } from '../src/whitelist/db/db.ts';
 import { migrate } from '../src/whitelist/db/migrate.ts';
 import { approval, controller, product, snapshot } from '../test/whitelist/snapshotFixture.ts';
+import { profileUntilStopped } from './profiler.ts';
 
 export const BENCH_CITIZEN = '198003121236';
 const clientJwk = JSON.parse(process.env.BENCH_CLIENT_JWK!) as Record<string, unknown>;
@@ -58,4 +59,5 @@ const gateway = await startGateway(config, {
   db,
 });
 gateway.registry!.invalidate();
+await profileUntilStopped();
 process.stdout.write(`READY ${gateway.url}\n`);

@@ -12,7 +12,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
 import * as oidc from 'openid-client';
 import { UserAgent } from '../test/helpers/userAgent.ts';
@@ -27,7 +28,12 @@ const ROUNDS = Number(args.get('rounds') ?? 3);
 const TOKEN_REQUESTS = Number(args.get('token-requests') ?? 1500);
 const TOKEN_CONCURRENCY = Number(args.get('token-concurrency') ?? 16);
 const SIGNIN_COUNT = Number(args.get('signins') ?? 60);
-const SIGNIN_CONCURRENCY = Number(args.get('signin-concurrency') ?? 4);
+// Sign-ins at a concurrency where the gateway, not the pacing, is the limit (issue 14, item 7): each
+// sign-in waits on its own round trips, so a few lanes leave the server idle between them.
+const SIGNIN_CONCURRENCY = Number(args.get('signin-concurrency') ?? 16);
+// The page's BankID status poll while an order is pending; the gateway collects at most every
+// bankid.collectIntervalMs (bench/gateway.ts sets the schema's minimum, 100 ms).
+const SIGNIN_POLL_MS = Number(args.get('signin-poll-ms') ?? 100);
 const MIN_TOKEN_RATIO = Number(args.get('min-token-ratio') ?? 0.8);
 const PDP_REQUESTS = Number(args.get('pdp-requests') ?? 2000);
 const PDP_CONCURRENCY = Number(args.get('pdp-concurrency') ?? 16);
@@ -38,6 +44,35 @@ const REDIS_URL = args.get('redis') ?? process.env.BENCH_REDIS_URL ?? ownRedis?.
 // is installed (PGlite in the gateway's own process otherwise, which then shares its CPU).
 const ownPostgres = args.get('database') ?? process.env.BENCH_DATABASE_URL ? undefined : await postgresForTests().catch(() => undefined);
 const DATABASE_URL = args.get('database') ?? process.env.BENCH_DATABASE_URL ?? await ownPostgres?.createDatabase();
+
+// Pinned mode (the documented one; --pin=0 turns it off): the load generator, this process, runs on
+// core 0 and every server (with the Redis and PostgreSQL this run started) on the other cores, so the
+// generator's own CPU (it parses every answer) is not taken from the server it measures. Needs
+// taskset (util-linux) and at least two cores; without them the run is unpinned and says so.
+const CORES = availableParallelism();
+const hasTaskset = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+const PIN = (args.get('pin') ?? '1') !== '0' && CORES >= 2 && hasTaskset;
+const SERVER_CORES = `1-${CORES - 1}`;
+/** Moves a process with all its threads (and so whatever it forks later) to the given cores. */
+const pinTo = (pid: number | string, cores: string) => spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+/** This process's descendants (Redis, PostgreSQL's postmaster and its backends), from /proc. */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { /* gone */ }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+if (PIN) {
+  // The stores this run started serve the server, so they go with it; then the generator to core 0.
+  for (const pid of descendants(process.pid)) pinTo(pid, SERVER_CORES);
+  pinTo(process.pid, '0');
+}
+// --cpu-prof=<dir>: every server writes a V8 CPU profile there, from ready until it stops (bench/profiler.ts;
+// read it with bench/profile.ts).
+const CPU_PROF = args.get('cpu-prof');
+if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
+let profiled = 0;
 
 interface Server {
   name: string;
@@ -52,8 +87,12 @@ const dpopKeys = await generateKeyPair('ES256', { extractable: true });
 const dpopJwk = await exportJWK(dpopKeys.publicKey);
 
 async function startServer(name: string, script: string, env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [script], {
-    env: { ...process.env, BENCH_CLIENT_JWK: JSON.stringify(clientJwk), ...env },
+  const nodeArgs = [script];
+  const profile = CPU_PROF ? { BENCH_CPU_PROF: join(CPU_PROF, `${String((profiled += 1)).padStart(2, '0')}-${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`) } : {};
+  // taskset execs the server in place, so the child's pid is the server's (peak RSS reads /proc/<pid>).
+  const [command, argv] = PIN ? ['taskset', ['-c', SERVER_CORES, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, argv, {
+    env: { ...process.env, BENCH_CLIENT_JWK: JSON.stringify(clientJwk), ...profile, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -95,6 +134,31 @@ interface Sample {
   p50: number;
   p99: number;
   failures: number;
+  /** CPU time the server process (all its threads; with workers, theirs too) spent per request, µs. */
+  cpuUs?: number;
+}
+
+/**
+ * CPU time of a server so far, ns, from the kernel's per-thread accounting (/proc/<pid>/task/<tid>/schedstat):
+ * unlike req/s it hardly moves with what else the machine runs, so it shows what a change costs even on a
+ * loaded machine. With workers (bench/workers.ts) the workers' threads count too.
+ */
+function cpuNs(child: ChildProcess): number {
+  const pids = [String(child.pid ?? 0)];
+  if (/bench\/workers\.ts/.test(child.spawnargs.join(' '))) pids.push(...descendants(child.pid ?? 0).map(String));
+  let total = 0;
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch { /* gone */ }
+    for (const tid of tids) {
+      try {
+        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0] ?? 0);
+      } catch { /* a thread that ended */ }
+    }
+  }
+  return total;
 }
 
 async function drive(total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<Sample> {
@@ -170,7 +234,7 @@ async function benchSignIn(server: Server, total: number, viaBankId: boolean): P
     }, { DPoP });
     let callback: URL;
     if (viaBankId) {
-      callback = await browserThroughBankId({ url: server.url } as Gateway, url, '198003121236', redirectUri);
+      callback = await browserThroughBankId({ url: server.url } as Gateway, url, '198003121236', redirectUri, undefined, undefined, SIGNIN_POLL_MS);
     } else {
       const res = await new UserAgent(server.url).follow(url.href, {}, (u) => u.startsWith(redirectUri));
       callback = new URL(res.location!);
@@ -296,7 +360,12 @@ async function compare(scenario: string, targets: Array<[string, string, Record<
     for (const s of servers) await run(s, Math.ceil(total / 5), s === servers[0]); // warm-up
     const samples = servers.map(() => [] as Sample[]);
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const [i, s] of servers.entries()) samples[i]!.push(await run(s, total, i === 0));
+      for (const [i, s] of servers.entries()) {
+        // The CPU count includes the run's setup (signing proofs happens here, not in the server).
+        const before = cpuNs(s.child);
+        const sample = await run(s, total, i === 0);
+        samples[i]!.push({ ...sample, cpuUs: (cpuNs(s.child) - before) / 1000 / total });
+      }
     }
     const baseline = median(samples[0]!);
     return servers.map((s, i) => ({ scenario, target: s.name, sample: median(samples[i]!), rss: peakRssMiB(s.child), ...(i > 0 ? { baseline } : {}) }));
@@ -325,20 +394,27 @@ const withWorkers = (rows: Array<[string, string, Record<string, string>]>, scri
 const gwRedisWorkers = withWorkers(gwRedis, 'bench/gateway.ts');
 const pdpRedisWorkers = withWorkers(pdpRedis, 'bench/pdp.ts');
 
-// --before=<work tree>: the token rows also run that tree's gateway (e.g. main before a change), in the
+// --before=<work tree>: the token and PDP rows also run that tree's gateway (e.g. main before a change), in the
 // same rounds, so "no worse than before" is a same-run comparison, not one between two noisy runs.
 const BEFORE = args.get('before');
 const beforeRev = BEFORE ? spawnSync('git', ['-C', BEFORE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() || 'before' : '';
 const before = (target: [string, string, Record<string, string>]): [string, string, Record<string, string>] =>
   [`${target[0]} (at ${beforeRev})`, join(BEFORE ?? '', target[1]), target[2]];
+// --semi-space=<MiB>: the gated token row again with a larger young generation (V8's
+// --max-semi-space-size): what the gateway's garbage collection costs on the token path (BENCHMARKS.md).
+const SEMI_SPACE = args.get('semi-space');
+const gwGatedSemi: Array<[string, string, Record<string, string>]> = SEMI_SPACE
+  ? [[`${gwGated[0]}, semi-space ${SEMI_SPACE} MiB`, gwGated[1], { ...gwGated[2], NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=${SEMI_SPACE}`.trim() }]]
+  : [];
 const tokenBefore = BEFORE ? [gw, gwGated, ...gwRedis].map(before) : [];
+const pdpBefore = BEFORE ? [pdpMemory, ...pdpRedis].map(before) : [];
 
 // --scenarios=pdp,token,signin (default: all): run only some, e.g. while profiling one path.
 const SCENARIOS = new Set((args.get('scenarios') ?? 'pdp,token,signin,jump').split(','));
 const rows: Row[] = [
-  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpRedisWorkers], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
-  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS) : []),
-  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwRedis, ...gwRedisWorkers, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
+  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (POST /pdp/v1/decide, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpRedisWorkers, ...pdpBefore], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'decide'), PDP_REQUESTS) : []),
+  ...(SCENARIOS.has('pdp') ? await compare('PDP decision (nginx auth-request, DPoP)', [noop, pdpMemory, ...pdpRedis, ...pdpBefore], (s, n, isBaseline) => benchPdp(s, n, isBaseline, 'auth-request'), PDP_REQUESTS) : []),
+  ...(SCENARIOS.has('token') ? await compare('token (client_credentials, private_key_jwt, DPoP)', [bare, gw, gwGated, ...gwGatedSemi, ...gwRedis, ...gwRedisWorkers, ...tokenBefore], (s, n) => benchToken(s, n), TOKEN_REQUESTS) : []),
   ...(SCENARIOS.has('signin') ? await compare('sign-in (PAR → authorize → login → code → token)', [bare, gw, ...gwRedis], (s, n, isBaseline) => benchSignIn(s, n, !isBaseline), SIGNIN_COUNT) : []),
   ...(SCENARIOS.has('jump') ? await compare('jump (POST /sso/jump → PAR with jump_ticket → authorize → code → token)', [gwJumpBase, gwJump],
     (s, n, isBaseline) => (isBaseline ? benchSignIn(s, n, true) : benchJump(s, n)), JUMP_COUNT) : []),
@@ -346,11 +422,11 @@ const rows: Row[] = [
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 const lines = [
-  `Node ${process.version}, ${ROUNDS} rounds (median shown), PDP: ${PDP_REQUESTS} decisions at concurrency ${PDP_CONCURRENCY}, token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} and jump: ${JUMP_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
+  `Node ${process.version}, ${PIN ? `pinned (load generator on core 0, servers, Redis and PostgreSQL on cores ${SERVER_CORES})` : `unpinned (${CORES} cores shared)`}, ${ROUNDS} rounds (median shown), PDP: ${PDP_REQUESTS} decisions at concurrency ${PDP_CONCURRENCY}, token: ${TOKEN_REQUESTS} requests at concurrency ${TOKEN_CONCURRENCY}, sign-in: ${SIGNIN_COUNT} and jump: ${JUMP_COUNT} at concurrency ${SIGNIN_CONCURRENCY}`,
   '',
-  '| scenario | target | req/s | p50 ms | p99 ms | peak RSS MiB | failures | ratio to baseline (req/s) |',
-  '|---|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.scenario} | ${r.target} | ${fmt(r.sample.rps)} | ${fmt(r.sample.p50, 2)} | ${fmt(r.sample.p99, 2)} | ${fmt(r.rss, 0)} | ${r.sample.failures} | ${r.baseline ? fmt(r.sample.rps / r.baseline.rps, 2) : '1.00'} |`),
+  '| scenario | target | req/s | p50 ms | p99 ms | peak RSS MiB | failures | ratio to baseline (req/s) | server CPU µs/req |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.scenario} | ${r.target} | ${fmt(r.sample.rps)} | ${fmt(r.sample.p50, 2)} | ${fmt(r.sample.p99, 2)} | ${fmt(r.rss, 0)} | ${r.sample.failures} | ${r.baseline ? fmt(r.sample.rps / r.baseline.rps, 2) : '1.00'} | ${r.sample.cpuUs === undefined ? '' : fmt(r.sample.cpuUs, 0)} |`),
 ];
 // N workers against one, both on Redis, same rounds (aim: >= 1.7 x with 2 workers on 2 cores; the load
 // generator runs on the same cores unless pinned elsewhere, which caps what a second worker can add).

@@ -5,11 +5,12 @@
 // the decision primitive (src/decision.ts), each failing with one reason code. Tokens are opaque and
 // looked up in the store, so a revoked or expired token fails at once on every instance.
 import { createHash, X509Certificate } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, errors as joseErrors, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { HotStore } from '../store/hotStore.ts';
-import { checksFor, Pipeline, refuse } from '../decision.ts';
+import { checksFor, Pipeline, refuse, type Refusal } from '../decision.ts';
+import { ProofSignatureError, thumbprintOf, verifyProofJws } from './proofSignature.ts';
 
 export const ACCESS_TOKEN_ERROR_REASONS = [
   'token_missing',
@@ -108,6 +109,35 @@ export interface AccessTokenInput {
 /** What the checks are given besides the state: the store and clock, and where tokens are looked up. */
 export interface AccessTokenCheckDeps extends AccessTokenDeps {
   provider: Provider;
+  /** Store reads and writes verifyAccessToken started before the checks ran (see lookAhead). */
+  ahead?: LookAhead;
+}
+
+/**
+ * The store round trips of one verification, started together so they share one trip to Redis (the
+ * client pipelines what is sent in one turn) instead of three in a row: the token's lookup (as an
+ * access token and as a client-credentials token, both at once) and, once the proof's own checks pass,
+ * its single-use mark. The checks still run in their order and each awaits only what it reads, so every
+ * refusal and its reason are what they were; the one difference is that a proof whose token then fails
+ * (inactive, or bound to another key) has had its jti used up — a proof is for one request only, and
+ * its ath binds it to that one token, so nothing could have used it again anyway.
+ */
+export interface LookAhead {
+  token?: { value: string; found: Promise<StoredToken | undefined> };
+  signature?: { proof: string; outcome: Refusal<AccessTokenErrorReason> | { verifiedProof: Proof } };
+  replay?: { key: string; fresh: Promise<boolean> };
+}
+
+/** Both token kinds at once (an opaque value says nothing of its kind); an access token wins. */
+function findToken(provider: Provider, value: string): Promise<StoredToken | undefined> {
+  return Promise.all([provider.AccessToken.find(value), provider.ClientCredentials.find(value)])
+    .then(([access, cc]) => (access ?? cc) as unknown as StoredToken | undefined);
+}
+
+/** A promise whose rejection is read later, if at all: not an unhandled rejection meanwhile. */
+function started<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
 }
 
 const { check, asyncCheck } = checksFor<AccessTokenErrorReason, AccessTokenCheckDeps>();
@@ -124,7 +154,8 @@ export const authorizationRead = check('authorization_read', (s: AccessTokenInpu
 
 /** Active in the store: opaque tokens, so a revoked or expired one fails at once on every instance. */
 export const tokenActive = asyncCheck('token_active', async (s: { value: string }, d) => {
-  const token = ((await d.provider.AccessToken.find(s.value)) ?? (await d.provider.ClientCredentials.find(s.value))) as unknown as StoredToken | undefined;
+  const ahead = d.ahead?.token;
+  const token = await (ahead?.value === s.value ? ahead.found : findToken(d.provider, s.value));
   if (!token || token.isValid === false) return refuse('token_inactive', 'the access token is not active');
   return { token };
 });
@@ -156,41 +187,6 @@ function sameHtu(htu: unknown, url: string): boolean {
   return a.href === b.href;
 }
 
-/** Evicts the oldest entry of a bounded cache (Maps iterate in insertion order). */
-function bounded<V>(cache: Map<string, V>, id: string, value: V): V {
-  if (cache.size >= PROOF_KEY_CACHE) {
-    const oldest = cache.keys().next();
-    if (!oldest.done) cache.delete(oldest.value);
-  }
-  cache.set(id, value);
-  return value;
-}
-
-// Imported proof keys by (alg, JWK): a client proves with the same key for the life of its token, and
-// importing the key is a good part of a proof's verification cost (issue 4, the PDP's throughput).
-// EmbeddedJWK's checks depend only on these two, so a cached answer is the same answer.
-const proofKeys = new Map<string, Promise<CryptoKey>>();
-const PROOF_KEY_CACHE = 10_000;
-const embeddedKey: typeof EmbeddedJWK = (header, token) => {
-  const id = `${String(header?.alg)}|${JSON.stringify(header?.jwk ?? null)}`;
-  const cached = proofKeys.get(id);
-  if (cached) return cached;
-  const key = EmbeddedJWK(header, token) as Promise<CryptoKey>;
-  key.catch(() => proofKeys.delete(id));
-  return bounded(proofKeys, id, key);
-};
-
-// Thumbprints of proof keys, for the same reason: a client's every proof carries the same JWK.
-const thumbprints = new Map<string, Promise<string>>();
-function thumbprintOf(jwk: JWK): Promise<string> {
-  const id = JSON.stringify(jwk);
-  const cached = thumbprints.get(id);
-  if (cached) return cached;
-  const thumbprint = calculateJwkThumbprint(jwk);
-  thumbprint.catch(() => thumbprints.delete(id));
-  return bounded(thumbprints, id, thumbprint);
-}
-
 interface Proof {
   payload: Record<string, unknown>;
   jwk: JWK;
@@ -201,15 +197,20 @@ export const proofPresent = check('dpop_proof_present', (s: AccessTokenInput) =>
   return proof ? { proof } : refuse('dpop_missing', 'this token is DPoP-bound: send a DPoP proof');
 });
 
-export const proofSignature = asyncCheck('dpop_proof_signature', async (s: { proof: string }, d) => {
+/** The proof's signature with its embedded key, synchronously on node:crypto (src/idp/proofSignature.ts). */
+function verifySignature(proof: string, d: AccessTokenCheckDeps): Refusal<AccessTokenErrorReason> | { verifiedProof: Proof } {
   try {
-    const verified = await jwtVerify(s.proof, embeddedKey, { algorithms: d.algorithms ?? DEFAULT_ALGS, typ: 'dpop+jwt' });
-    const verifiedProof: Proof = { payload: verified.payload as Record<string, unknown>, jwk: verified.protectedHeader.jwk as JWK };
-    return { verifiedProof };
+    const verified = verifyProofJws(proof, { algorithms: d.algorithms ?? DEFAULT_ALGS, typ: 'dpop+jwt' });
+    return { verifiedProof: { payload: verified.payload, jwk: verified.jwk } };
   } catch (err) {
-    const why = err instanceof joseErrors.JOSEError ? err.code : 'unparseable';
+    const why = err instanceof ProofSignatureError ? err.code : 'unparseable';
     return refuse('dpop_invalid', `the DPoP proof does not verify (${why})`);
   }
+}
+
+export const proofSignature = check('dpop_proof_signature', (s: { proof: string }, d) => {
+  const ahead = d.ahead?.signature;
+  return ahead?.proof === s.proof ? ahead.outcome : verifySignature(s.proof, d);
 });
 
 export const proofClaims = check('dpop_proof_claims', (s: { verifiedProof: Proof }) => {
@@ -224,7 +225,7 @@ export const proofRecent = check('dpop_proof_recent', (s: { proofIat: number }, 
   return Math.abs(now - s.proofIat) > (d.proofWindowSeconds ?? 60) ? refuse('dpop_stale', 'the DPoP proof is not recent') : undefined;
 });
 
-export const proofForRequest = check('dpop_proof_for_request', (s: BoundToken & { verifiedProof: Proof }) => {
+export const proofForRequest = check('dpop_proof_for_request', (s: AccessTokenInput & { value: string; verifiedProof: Proof }) => {
   const { htm, htu, ath } = s.verifiedProof.payload;
   if (htm !== s.request.method.toUpperCase()) return refuse('dpop_mismatch', 'the DPoP proof is for another HTTP method');
   if (!sameHtu(htu, s.request.url)) return refuse('dpop_mismatch', 'the DPoP proof is for another URL');
@@ -232,16 +233,20 @@ export const proofForRequest = check('dpop_proof_for_request', (s: BoundToken & 
   return undefined;
 });
 
-export const proofKeyBound = asyncCheck('dpop_proof_key_bound', async (s: BoundToken & { verifiedProof: Proof }) => {
-  const thumbprint = await thumbprintOf(s.verifiedProof.jwk);
+export const proofKeyBound = check('dpop_proof_key_bound', (s: BoundToken & { verifiedProof: Proof }) => {
+  const thumbprint = thumbprintOf(s.verifiedProof.jwk);
   return thumbprint === s.token.jkt ? { thumbprint } : refuse('dpop_key_mismatch', 'the DPoP proof is signed with a key the token is not bound to');
 });
 
 // One use per proof: a captured request cannot be replayed within the window (the store is shared,
 // so this holds across instances).
+const replayKey = (thumbprint: string, jti: string) => `dpop:rs:${thumbprint}:${jti}`;
+const markUsed = (key: string, d: AccessTokenDeps) => d.store.setIfAbsent(key, '1', 2 * (d.proofWindowSeconds ?? 60) + 1);
+
 export const proofUnused = asyncCheck('dpop_proof_unused', async (s: { thumbprint: string; proofJti: string }, d) => {
-  const window = d.proofWindowSeconds ?? 60;
-  const fresh = await d.store.setIfAbsent(`dpop:rs:${s.thumbprint}:${s.proofJti}`, '1', 2 * window + 1);
+  const key = replayKey(s.thumbprint, s.proofJti);
+  const ahead = d.ahead?.replay;
+  const fresh = await (ahead?.key === key ? ahead.fresh : markUsed(key, d));
   return fresh ? undefined : refuse('dpop_replayed', 'the DPoP proof was used before');
 });
 
@@ -286,6 +291,7 @@ const refusal = (verdict: { reason: AccessTokenErrorReason; detail?: string }): 
  */
 export async function verifyAccessToken(provider: Provider, request: ResourceRequest, deps: AccessTokenDeps): Promise<VerifiedAccessToken> {
   const d: AccessTokenCheckDeps = { ...deps, provider };
+  lookAhead(request, d);
   const base = await accessTokenChecks.run({ request }, d);
   if (!base.ok) throw refusal(base);
   const { token, value, binding } = base.state;
@@ -306,6 +312,33 @@ export async function verifyAccessToken(provider: Provider, request: ResourceReq
     ...(typeof token.extra?.act?.sub === 'string' ? { act: { sub: token.extra.act.sub } } : {}),
     value,
   };
+}
+
+/** The proof's checks that need no stored token, run ahead of the token lookup (lookAhead). */
+const proofAhead = Pipeline.of<AccessTokenInput & { value: string }, AccessTokenErrorReason, AccessTokenCheckDeps>()
+  .then(proofPresent)
+  .then(proofSignature)
+  .then(proofClaims)
+  .then(proofRecent)
+  .then(proofForRequest);
+
+/**
+ * Starts the store round trips of a verification at once (see LookAhead): the token lookup, and —
+ * when a DPoP proof passes every check that does not need the stored token — its single-use mark.
+ * The signature's outcome is kept in `d.ahead`, so the proof is verified once.
+ */
+function lookAhead(request: ResourceRequest, d: AccessTokenCheckDeps): void {
+  const read = authorizationRead.run({ request }, d);
+  if (!read || typeof read !== 'object' || !('value' in read)) return;
+  const ahead: LookAhead = { token: { value: read.value, found: started(findToken(d.provider, read.value)) } };
+  d.ahead = ahead;
+  if (read.scheme !== 'dpop' || !request.dpop) return;
+  ahead.signature = { proof: request.dpop, outcome: verifySignature(request.dpop, d) };
+  const proof = proofAhead.runSync({ request, value: read.value }, d);
+  if (proof.ok) {
+    const key = replayKey(thumbprintOf(proof.state.verifiedProof.jwk), proof.state.proofJti);
+    ahead.replay = { key, fresh: started(markUsed(key, d)) };
+  }
 }
 
 /** The WWW-Authenticate challenge for a refusal (RFC 9449 §7.1). */

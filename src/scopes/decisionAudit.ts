@@ -61,6 +61,14 @@ export class AuditUnavailable extends Error {
 
 const STREAM = 'pdp:audit';
 const GROUP = 'decision-audit';
+/** At most this many records go in one append (a batch never waits for more: see record). */
+const BATCH_MAX = 256;
+
+interface Waiting {
+  entry: DecisionRecord;
+  resolve: (how: 'queued' | 'written') => void;
+  reject: (err: unknown) => void;
+}
 
 export interface DecisionAuditOptions {
   store: HotStore;
@@ -80,24 +88,53 @@ export class DecisionAudit {
   #draining: Promise<number> | undefined;
   #preparedDay = '';
   #unwatch: (() => void) | undefined;
+  /** Records waiting for the next append (one per turn of the event loop). */
+  #waiting: Waiting[] = [];
+  #flushScheduled = false;
 
   constructor(options: DecisionAuditOptions) {
     this.#o = options;
   }
 
-  /** Queues one record; throws AuditUnavailable when neither the stream nor the database takes it. */
-  async record(entry: DecisionRecord): Promise<'queued' | 'written'> {
-    try {
-      await this.#o.store.streamAppend(STREAM, JSON.stringify(entry));
-      return 'queued';
-    } catch {
-      try {
-        await this.#insert([entry]);
-        return 'written';
-      } catch (err) {
-        this.#o.logger.error({ err: (err as Error).message }, 'decision audit unavailable: denying');
-        throw new AuditUnavailable();
+  /**
+   * Queues one record; throws AuditUnavailable when neither the stream nor the database takes it.
+   * Records of decisions made in the same turn of the event loop go together, in one append (one trip
+   * to Redis for all of them, issue 14): the first schedules the append for the end of the turn, so
+   * none waits longer than that turn, and each resolves only once its batch is durably queued.
+   */
+  record(entry: DecisionRecord): Promise<'queued' | 'written'> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ entry, resolve, reject });
+      if (this.#waiting.length >= BATCH_MAX) this.#flush();
+      else if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
       }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#waiting;
+    if (!batch.length) return;
+    this.#waiting = [];
+    void this.#append(batch);
+  }
+
+  async #append(batch: Waiting[]): Promise<void> {
+    const entries = batch.map((w) => w.entry);
+    try {
+      await this.#o.store.streamAppendAll(STREAM, entries.map((e) => JSON.stringify(e)));
+      for (const w of batch) w.resolve('queued');
+      return;
+    } catch { /* the stream cannot take them: the database directly */ }
+    try {
+      // All or none went to the stream (MULTI), so the whole batch is written here, once.
+      await this.#insert(entries);
+      for (const w of batch) w.resolve('written');
+    } catch (err) {
+      this.#o.logger.error({ err: (err as Error).message, records: batch.length }, 'decision audit unavailable: denying');
+      for (const w of batch) w.reject(new AuditUnavailable());
     }
   }
 

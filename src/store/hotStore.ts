@@ -44,6 +44,11 @@ export interface HotStore {
   /** Appends an entry to a stream (a durable queue on Redis); answers its id. */
   streamAppend(key: string, value: string): Promise<string>;
   /**
+   * Appends entries in this order, all or none (one round trip on Redis: a batch of records); answers
+   * their ids in the same order.
+   */
+  streamAppendAll(key: string, values: string[]): Promise<string[]>;
+  /**
    * Takes up to `count` entries for `consumer` of `group` (created when missing): first entries another
    * consumer took but did not acknowledge within minIdleMs (it crashed), then new ones. An entry stays
    * pending until acknowledged, so a crash between taking and acknowledging delivers it again.

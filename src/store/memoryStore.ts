@@ -132,6 +132,12 @@ export class MemoryStore implements HotStore {
     return id;
   }
 
+  async streamAppendAll(key: string, values: string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const value of values) ids.push(await this.streamAppend(key, value));
+    return ids;
+  }
+
   async streamTake(key: string, group: string, consumer: string, count: number, minIdleMs: number): Promise<Array<{ id: string; value: string }>> {
     const s = this.#stream(key);
     let g = s.groups.get(group);

@@ -143,6 +143,14 @@ export class RedisStore implements HotStore {
     return this.#client.xAdd(this.#k(key), '*', { v: value });
   }
 
+  async streamAppendAll(key: string, values: string[]): Promise<string[]> {
+    if (!values.length) return [];
+    // MULTI: all or none, so a failed batch can go to the database whole without doubles.
+    const multi = this.#client.multi();
+    for (const value of values) multi.xAdd(this.#k(key), '*', { v: value });
+    return (await multi.exec()).map(String);
+  }
+
   async #ensureGroup(key: string, group: string): Promise<void> {
     try {
       await this.#client.xGroupCreate(key, group, '0', { MKSTREAM: true });
@@ -251,23 +259,107 @@ export function redisOutage(err: unknown): unknown {
 // operation therefore has a deadline of its own; a late reply is dropped when it comes.
 const deadlines = new WeakMap<RedisStore, number>();
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    // After a stall of the event loop itself (a busy process: a burst of signatures, a GC pause) the
-    // timer fires in the same turn as the reply that arrived meanwhile. setImmediate lets that turn's
-    // I/O be read first, so a busy gateway is not mistaken for a dead Redis.
-    timer = setTimeout(() => setImmediate(() => reject(new DependencyUnavailable('store', `redis: no answer within ${ms} ms`))), ms);
+interface Pending {
+  at: number;
+  settled: boolean;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The deadlines of one duration. Operations of one duration expire in the order they started, so they
+ * wait in a FIFO behind one timer, armed for the oldest, instead of a timer, a race and two more
+ * promises each: a decision makes four or five Redis operations, and those cost about 4 µs apiece on
+ * this path (issue 14; bench/deadline.ts measures both). Settled entries are dropped when the timer
+ * comes round to them.
+ */
+class DeadlineQueue {
+  readonly #ms: number;
+  #queue: Pending[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  guard<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Pending = { at: performance.now() + this.#ms, settled: false, reject };
+      this.#queue.push(entry);
+      this.#timer ??= this.#arm(this.#ms);
+      work.then((value) => {
+        this.#settle(entry);
+        resolve(value);
+      }, (err: unknown) => {
+        this.#settle(entry);
+        reject(err);
+      });
+    });
+  }
+
+  /** Answers come mostly in order: the settled head goes at once, so the queue holds what is in flight. */
+  #settle(entry: Pending): void {
+    entry.settled = true;
+    if (this.#queue[this.#head] !== entry) return;
+    const q = this.#queue;
+    while (this.#head < q.length && q[this.#head]?.settled) this.#head += 1;
+    if (this.#head === q.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > q.length) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #arm(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(ms)));
     timer.unref();
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+    return timer;
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const entry = q[this.#head];
+      if (!entry) break;
+      if (!entry.settled && entry.at > now) break;
+      this.#head += 1;
+      if (entry.settled) continue;
+      // After a stall of the event loop itself (a busy process: a burst of signatures, a GC pause) the
+      // timer fires in the same turn as the reply that arrived meanwhile. setImmediate lets that turn's
+      // I/O be read first, so a busy gateway is not mistaken for a dead Redis.
+      setImmediate(() => {
+        if (entry.settled) return;
+        this.#settle(entry);
+        entry.reject(new DependencyUnavailable('store', `redis: no answer within ${this.#ms} ms`));
+      });
+    }
+    if (this.#head > 1024 && this.#head * 2 > q.length) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+    // The loop stopped at the oldest operation still in flight (or ran out): its deadline is next.
+    const oldest = this.#queue[this.#head];
+    if (oldest) this.#timer = this.#arm(oldest.at - now);
+  }
+}
+
+const queues = new Map<number, DeadlineQueue>();
+/** Rejects with DependencyUnavailable when `work` has not settled within `ms` (exported for bench/deadline.ts). */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let queue = queues.get(ms);
+  if (!queue) queues.set(ms, (queue = new DeadlineQueue(ms)));
+  return queue.guard(work);
 }
 
 // Every operation of the contract answers an outage as DependencyUnavailable, within its deadline.
 // Applied once to the class rather than inside each method, so the methods read as the Redis
 // commands they are.
 const GUARDED = ['get', 'set', 'setIfAbsent', 'getDel', 'del', 'setAdd', 'setMembers', 'incr', 'ttl', 'windowAdd', 'windowMembers',
-  'streamAppend', 'streamTake', 'streamAck', 'streamLength', 'streamRange', 'publish', 'subscribe', 'ping'] as const satisfies ReadonlyArray<keyof HotStore>;
+  'streamAppend', 'streamAppendAll', 'streamTake', 'streamAck', 'streamLength', 'streamRange', 'publish', 'subscribe', 'ping'] as const satisfies ReadonlyArray<keyof HotStore>;
 for (const name of GUARDED) {
   const command = RedisStore.prototype[name] as (...args: unknown[]) => Promise<unknown>;
   Object.defineProperty(RedisStore.prototype, name, {

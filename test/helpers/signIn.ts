@@ -39,8 +39,11 @@ export async function pushAuthorization(rp: Rp, params: Record<string, string> =
   return { verifier, state, url };
 }
 
-/** Drives the browser from the authorization URL through BankID and consent to the client's redirect. */
-export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNumber: string, redirectUri: string, ua = new UserAgent(gw.url), onConsent?: (page: string, url: string) => void | Promise<void>): Promise<URL> {
+/**
+ * Drives the browser from the authorization URL through BankID and consent to the client's redirect.
+ * `pollMs`: the page's status poll interval while the order is pending (the bench sets its own).
+ */
+export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNumber: string, redirectUri: string, ua = new UserAgent(gw.url), onConsent?: (page: string, url: string) => void | Promise<void>, pollMs = 100): Promise<URL> {
   const leaves = (u: string) => u.startsWith(redirectUri);
   let res = await ua.follow(authUrl.href, {}, leaves);
   if (res.status !== 200 || !/\/interaction\/[^/]+$/.test(res.url)) throw new Error(`expected the login page, got ${res.status} ${res.url}`);
@@ -54,12 +57,12 @@ export async function browserThroughBankId(gw: Gateway, authUrl: URL, personalNu
   });
   if (app.status !== 200) throw new Error(`simulator app refused: ${app.status} ${app.text}`);
   let redirectTo: string | undefined;
-  for (let i = 0; i < 50 && !redirectTo; i += 1) {
+  for (let i = 0; i < Math.ceil(5000 / pollMs) && !redirectTo; i += 1) {
     const status = await ua.request(`/interaction/${uid}/bankid/status`, { headers: { accept: 'application/json' } });
     const body = JSON.parse(status.text) as { status: string; redirectTo?: string };
     if (body.status === 'failed') throw new Error(`BankID order failed: ${status.text}`);
     redirectTo = body.redirectTo;
-    if (!redirectTo) await new Promise((r) => setTimeout(r, 100));
+    if (!redirectTo) await new Promise((r) => setTimeout(r, pollMs));
   }
   if (!redirectTo) throw new Error('BankID order never completed');
   res = await ua.follow(redirectTo, {}, leaves);

@@ -85,7 +85,7 @@ test('postgres: partitions ahead, batches drained exactly once, append-only for 
 function brokenStream(store: HotStore): HotStore {
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'streamAppend') return async () => { throw new Error('connection refused'); };
+      if (prop === 'streamAppend' || prop === 'streamAppendAll') return async () => { throw new Error('connection refused'); };
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -102,5 +102,41 @@ test('pglite: a record the stream cannot take is written directly; when neither 
   t.is((await db.query('SELECT 1 FROM decision_audit WHERE id = $1', [r.id])).rows.length, 1);
   await db.close();
   await t.throwsAsync(audit.record(entry(clock)), { instanceOf: AuditUnavailable });
+  await store.close();
+});
+
+test('pglite: records of one turn go to the stream in one append, each answered; a batch the stream refuses is written whole', async (t) => {
+  const db = await memoryDb();
+  const clock = new ManualClock(Date.parse('2026-11-25T08:00:00Z'));
+  const store = new MemoryStore(clock);
+  const appends: number[] = [];
+  let streamDown = false;
+  const counting = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'streamAppendAll') {
+        return async (key: string, values: string[]) => {
+          appends.push(values.length);
+          if (streamDown) throw new Error('connection refused');
+          return target.streamAppendAll(key, values);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const audit = new DecisionAudit({ store: counting, db, clock, logger, ...options });
+  const records = Array.from({ length: 5 }, () => entry(clock));
+  t.deepEqual(await Promise.all(records.map((r) => audit.record(r))), Array(5).fill('queued'));
+  t.deepEqual(appends, [5], 'one append for the five records of one turn');
+  t.is(await audit.pending(), 5);
+  t.is(await audit.record(entry(clock)), 'queued');
+  t.deepEqual(appends, [5, 1], 'a later turn, its own append');
+  streamDown = true;
+  const direct = [entry(clock), entry(clock)];
+  t.deepEqual(await Promise.all(direct.map((r) => audit.record(r))), ['written', 'written']);
+  t.is((await db.query('SELECT 1 FROM decision_audit WHERE id = ANY($1)', [direct.map((r) => r.id)])).rows.length, 2);
+  await db.close();
+  const refused = await Promise.allSettled([audit.record(entry(clock)), audit.record(entry(clock))]);
+  t.true(refused.every((r) => r.status === 'rejected' && r.reason instanceof AuditUnavailable), 'neither can take them: every record of the batch refused');
   await store.close();
 });

@@ -211,6 +211,20 @@ for (const b of backends) {
     if (c !== a) await c.close();
   });
 
+  test(`${b.name}: entries appended together arrive in order, each with its own id, and nothing for nothing`, async (t) => {
+    const [a, c] = await b.pair();
+    await a.streamAppend('m', 'm0');
+    const ids = await a.streamAppendAll('m', ['m1', 'm2', 'm3']);
+    t.is(ids.length, 3);
+    t.is(new Set(ids).size, 3);
+    t.deepEqual(await a.streamAppendAll('m', []), []);
+    const taken = await c.streamTake('m', 'g', 'c1', 10, 60_000);
+    t.deepEqual(taken.map((e) => e.value), ['m0', 'm1', 'm2', 'm3']);
+    t.deepEqual(taken.slice(1).map((e) => e.id), ids);
+    await a.close();
+    if (c !== a) await c.close();
+  });
+
   test(`${b.name}: a stream's range lists what is not acknowledged yet, taken or not, in pages`, async (t) => {
     const [a, c] = await b.pair();
     for (const v of ['r1', 'r2', 'r3', 'r4']) await a.streamAppend('r', v);
