@@ -2,10 +2,8 @@
 // cookie (Secure under https); the staff member's DPoP-bound access token, its DPoP key and the CSRF
 // token stay in the HotStore, keyed by a hash of the id so a copy of the store holds no usable
 // cookie. Sessions end at their TTL (read from the injectable clock) or at logout.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Context } from 'koa';
-import type { HotStore } from '../../store/hotStore.ts';
-import type { Clock } from '../../clock.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { BrowserSessions, type SessionBase, type SessionOptions } from '../../http/browserSessions.ts';
 import type { StoredKeyPair } from '../../idp/ownClients.ts';
 
 export const SESSION_COOKIE = 'gw_admin';
@@ -20,10 +18,7 @@ export interface StaffSummary {
   roles: Array<{ role: string; scope?: string }>;
 }
 
-export interface ConsoleSession {
-  csrf: string;
-  createdAt: number;
-  expiresAt: number;
+export interface ConsoleSession extends SessionBase {
   accessToken: string;
   /** When the access token stops working (ms); the console signs in again through SSO before then. */
   accessTokenExpiresAt: number;
@@ -40,8 +35,6 @@ export interface PendingLogin {
   returnTo: string;
 }
 
-const hashId = (id: string): string => createHash('sha256').update(id).digest('base64url');
-
 export function sameSecret(a: string | undefined, b: string): boolean {
   if (typeof a !== 'string') return false;
   const x = Buffer.from(a);
@@ -54,74 +47,9 @@ export function safeReturnTo(value: unknown): string {
   return typeof value === 'string' && /^\/admin\/[A-Za-z0-9/_.?=&%-]*$/.test(value) && !value.includes('//') ? value : '/admin/';
 }
 
-export class ConsoleSessions {
-  readonly #store: HotStore;
-  readonly #clock: Clock;
-  readonly #ttlSeconds: number;
-  readonly #secure: boolean;
-
-  constructor(opts: { store: HotStore; clock: Clock; ttlSeconds: number; secure: boolean }) {
-    this.#store = opts.store;
-    this.#clock = opts.clock;
-    this.#ttlSeconds = opts.ttlSeconds;
-    this.#secure = opts.secure;
-  }
-
-  #cookie(ctx: Context, name: string, value: string | null, maxAgeSeconds?: number): void {
-    // Under an https issuer behind a TLS-terminating proxy, Koa may not know the connection is secure.
-    if (this.#secure) (ctx.cookies as unknown as { secure: boolean }).secure = true;
-    ctx.cookies.set(name, value, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.#secure,
-      path: COOKIE_PATH,
-      overwrite: true,
-      ...(maxAgeSeconds !== undefined && value !== null ? { maxAge: maxAgeSeconds * 1000 } : {}),
-    });
-  }
-
-  async begin(ctx: Context, pending: PendingLogin): Promise<void> {
-    const id = randomBytes(32).toString('base64url');
-    await this.#store.set(`admin-login:${hashId(id)}`, JSON.stringify(pending), 600);
-    this.#cookie(ctx, LOGIN_COOKIE, id, 600);
-  }
-
-  /** The pending sign-in of this browser, usable once. */
-  async takePending(ctx: Context): Promise<PendingLogin | undefined> {
-    const id = ctx.cookies.get(LOGIN_COOKIE);
-    this.#cookie(ctx, LOGIN_COOKIE, null);
-    if (!id) return undefined;
-    const raw = await this.#store.getDel(`admin-login:${hashId(id)}`);
-    return raw ? JSON.parse(raw) as PendingLogin : undefined;
-  }
-
-  /** Starts a new session (a fresh id on every sign-in, so a planted cookie never becomes signed in). */
-  async create(ctx: Context, data: Omit<ConsoleSession, 'csrf' | 'createdAt' | 'expiresAt'>): Promise<ConsoleSession> {
-    await this.destroy(ctx);
-    const id = randomBytes(32).toString('base64url');
-    const now = this.#clock.now();
-    const session: ConsoleSession = { ...data, csrf: randomBytes(24).toString('base64url'), createdAt: now, expiresAt: now + this.#ttlSeconds * 1000 };
-    await this.#store.set(`admin-session:${hashId(id)}`, JSON.stringify(session), this.#ttlSeconds);
-    this.#cookie(ctx, SESSION_COOKIE, id, this.#ttlSeconds);
-    return session;
-  }
-
-  async load(ctx: Context): Promise<ConsoleSession | undefined> {
-    const id = ctx.cookies.get(SESSION_COOKIE);
-    if (!id || id.length > 100) return undefined;
-    const raw = await this.#store.get(`admin-session:${hashId(id)}`);
-    if (!raw) return undefined;
-    const session = JSON.parse(raw) as ConsoleSession;
-    if (session.expiresAt <= this.#clock.now()) {
-      await this.destroy(ctx);
-      return undefined;
-    }
-    return session;
-  }
-
-  async destroy(ctx: Context): Promise<void> {
-    const id = ctx.cookies.get(SESSION_COOKIE);
-    if (id) await this.#store.del(`admin-session:${hashId(id)}`);
-    this.#cookie(ctx, SESSION_COOKIE, null);
+/** The console's sessions: cookies on /admin, keys `admin-session:` and `admin-login:` (src/http/browserSessions.ts). */
+export class ConsoleSessions extends BrowserSessions<ConsoleSession, PendingLogin> {
+  constructor(opts: SessionOptions) {
+    super({ sessionCookie: SESSION_COOKIE, loginCookie: LOGIN_COOKIE, cookiePath: COOKIE_PATH, storePrefix: 'admin' }, opts);
   }
 }
