@@ -19,7 +19,8 @@ import { UserAgent, type UaResponse } from '../helpers/userAgent.ts';
 import { TestRegistry, clientCredentialsToken, clientFor, decide, memoryDb, productFor, REDIRECT, type Holder } from '../scopes/pdpFixture.ts';
 
 const ANNA = '198003121236';
-const BERTIL = '197501012343';
+// The second citizen has nobody to act for (a guardian would first be asked whom he acts for).
+const GUSTAV = '201001016789';
 const SCOPE = `openid profile ${SE.naturalPersonNumberScope} ${SE.naturalPersonOrgIdScope}`;
 
 let redis: { url: string; stop(): Promise<void> };
@@ -55,7 +56,7 @@ test.before(async () => {
   a = await startTestGateway({ registry, db, overrides });
   b = await startTestGateway({ registry, db, overrides });
   await db.query('INSERT INTO cohorts (id, controller_id, name, members, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)',
-    ['acct-list', 'region-a', 'acct-list', JSON.stringify([pseudonym(ANNA), pseudonym(BERTIL)]), new Date().toISOString()]);
+    ['acct-list', 'region-a', 'acct-list', JSON.stringify([pseudonym(ANNA), pseudonym(GUSTAV)]), new Date().toISOString()]);
   a.registry!.invalidate();
   b.registry!.invalidate();
 });
@@ -94,7 +95,7 @@ const target = (citizen: string, extra: Record<string, string> = {}) => ({ contr
 test.serial('the consent page says who is signed in, lists only what the citizen gets (no HSA-id, the name once), links to /account; approving records it', async (t) => {
   annaAtApp = new UserAgent(a.url);
   tokens.anna = await appSignIn(ANNA, annaAtApp, (page) => { consentPageSeen = page; });
-  tokens.bertil = await appSignIn(BERTIL);
+  tokens.gustav = await appSignIn(GUSTAV);
   t.regex(consentPageSeen, /id="signed-in-as"[^>]*>Inloggad som <strong>Anna Andersson<\/strong>/);
   t.notRegex(consentPageSeen, /HSA-id|organisation/i, 'a citizen has neither');
   t.is(consentPageSeen.match(/ditt namn/g)?.length, 1, 'the name once, though two scopes release it');
@@ -112,7 +113,7 @@ test.serial('the consent page says who is signed in, lists only what the citizen
 
 test.serial('the access log on /account is exactly the decision audit about the signed-in citizen, paged and filtered, and nothing about anyone else', async (t) => {
   const anna = tokens.anna!;
-  const bertil = tokens.bertil!;
+  const gustav = tokens.gustav!;
   const decisions = [
     await decide(a, anna, target(ANNA)),
     await decide(b, anna, target(ANNA, { dataset: 'vaccinations' })),
@@ -120,17 +121,17 @@ test.serial('the access log on /account is exactly the decision audit about the 
     await decide(b, anna, target(ANNA, { controller: 'kommun-b' })),
     await decide(a, anna, target(ANNA)),
     await decide(b, anna, target(ANNA, { dataset: 'vaccinations' })),
-    await decide(a, bertil, target(BERTIL)),
-    await decide(a, bertil, target(ANNA)), // Bertil's token asking about Anna: in her log, denied
-    await decide(b, anna, target(BERTIL)), // and the other way round: in his
+    await decide(a, gustav, target(GUSTAV)),
+    await decide(a, gustav, target(ANNA)), // Gustav's token asking about Anna: in her log, denied
+    await decide(b, anna, target(GUSTAV)), // and the other way round: in his
   ];
   t.deepEqual(decisions.map((d) => d.body.decision), ['permit', 'permit', 'deny', 'deny', 'permit', 'permit', 'permit', 'deny', 'deny']);
   await a.pdp!.audit.drain();
   await b.pdp!.audit.drain();
   const annaIds = await auditIds(ANNA);
-  const bertilIds = await auditIds(BERTIL);
+  const gustavIds = await auditIds(GUSTAV);
   t.is(annaIds.length, 7);
-  t.is(bertilIds.length, 2);
+  t.is(gustavIds.length, 2);
 
   const ua = await accountSignIn(a, ANNA);
   const first = await ua.request('/account');
@@ -138,8 +139,8 @@ test.serial('the access log on /account is exactly the decision audit about the 
   t.is(decisionIds(first.text).length, 5, 'a page holds account.pageSize entries');
   t.regex(first.text, /id="log-next"/);
   t.deepEqual([...decisionIds(first.text), ...decisionIds(second.text)].sort(), annaIds, 'the log is exactly the audit\'s decisions about her');
-  t.false(bertilIds.some((id) => first.text.includes(id) || second.text.includes(id)), 'nothing about Bertil');
-  t.notRegex(first.text + second.text, /Bertil|197501012343|198003121236/);
+  t.false(gustavIds.some((id) => first.text.includes(id) || second.text.includes(id)), 'nothing about Gustav');
+  t.notRegex(first.text + second.text, /Gustav|201001016789|198003121236/);
 
   const denied = await ua.request('/account?outcome=deny');
   const deniedIds = (await db.query<{ id: string }>(`SELECT id FROM decision_audit WHERE citizen = $1 AND decision = 'deny'`, [pseudonym(ANNA)])).rows.map((r) => r.id).sort();
@@ -152,9 +153,9 @@ test.serial('the access log on /account is exactly the decision audit about the 
   t.regex(first.text, /Hälsoappen/);
   t.regex(first.text, /Senast använd/, 'the app shows its last use');
 
-  const theirs = await accountSignIn(b, BERTIL);
+  const theirs = await accountSignIn(b, GUSTAV);
   const page = await theirs.request('/account');
-  t.deepEqual(decisionIds(page.text).sort(), bertilIds, 'Bertil\'s page on the other instance: his two, nothing of hers');
+  t.deepEqual(decisionIds(page.text).sort(), gustavIds, 'Gustav\'s page on the other instance: his two, nothing of hers');
 });
 
 test.serial('the export holds the apps, the consents and the access log of the citizen only, without any personnummer', async (t) => {
@@ -166,7 +167,7 @@ test.serial('the export holds the apps, the consents and the access log of the c
   t.deepEqual(body.apps.map((x) => x.productId), ['p-app']);
   t.true(body.consents.length >= 3 && body.consents.every((c) => c.citizen === pseudonym(ANNA)));
   t.deepEqual(body.accessLog.map((e) => e.id).sort(), await auditIds(ANNA));
-  t.false(res.text.includes(ANNA) || res.text.includes(BERTIL) || res.text.includes(pseudonym(BERTIL)));
+  t.false(res.text.includes(ANNA) || res.text.includes(GUSTAV) || res.text.includes(pseudonym(GUSTAV)));
 });
 
 test.serial('bad and foreign account requests are refused with a reason, and nothing leaks', async (t) => {
@@ -174,14 +175,14 @@ test.serial('bad and foreign account requests are refused with a reason, and not
   const page = await ua.request('/account');
   const csrf = csrfOf(page.text);
   t.truthy(csrf);
-  const bertils = (await a.citizens!.records.inForce(pseudonym(BERTIL), 'p-app'))[0];
-  if (!bertils) throw new Error('Bertil has no consent');
+  const gustavs = (await a.citizens!.records.inForce(pseudonym(GUSTAV), 'p-app'))[0];
+  if (!gustavs) throw new Error('Gustav has no consent');
 
   const cases: Array<[string, Promise<UaResponse>, number, string]> = [
     ['a malformed filter', ua.request('/account?from=2026-13-01'), 400, 'filter_invalid:from'],
     ['a page out of range', ua.request('/account?page=0'), 400, 'filter_invalid:page'],
     ['a malformed consent id', ua.request('/account/consents/not-a-uuid/revoke', { form: { csrf } }), 400, 'consent_id_malformed'],
-    ['someone else\'s consent', ua.request(`/account/consents/${bertils.id}/revoke`, { form: { csrf } }), 404, 'consent_not_found'],
+    ['someone else\'s consent', ua.request(`/account/consents/${gustavs.id}/revoke`, { form: { csrf } }), 404, 'consent_not_found'],
     ['a consent that does not exist', ua.request(`/account/consents/${randomUUID()}/revoke`, { form: { csrf } }), 404, 'consent_not_found'],
     ['an app not among hers', ua.request('/account/apps/p-cohort/revoke', { form: { csrf } }), 404, 'app_not_found'],
     ['a malformed product id', ua.request(`/account/apps/${encodeURIComponent('a b')}/revoke`, { form: { csrf } }), 400, 'product_id_malformed'],
@@ -194,9 +195,9 @@ test.serial('bad and foreign account requests are refused with a reason, and not
     const res = await pending;
     t.is(res.status, status, what);
     t.is(reasonOf(res), reason, what);
-    t.false(res.text.includes(pseudonym(BERTIL)) || res.text.includes('Bertil'), `${what}: nothing about Bertil`);
+    t.false(res.text.includes(pseudonym(GUSTAV)) || res.text.includes('Gustav'), `${what}: nothing about Gustav`);
   }
-  t.is((await a.citizens!.records.inForce(pseudonym(BERTIL), 'p-app')).length, 3, 'Bertil\'s consents are untouched');
+  t.is((await a.citizens!.records.inForce(pseudonym(GUSTAV), 'p-app')).length, 3, 'Gustav\'s consents are untouched');
   t.is((await a.citizens!.records.inForce(pseudonym(ANNA), 'p-app')).length, 3, 'and hers too');
   const unsigned = await new UserAgent(a.url).request('/account');
   t.is(unsigned.status, 200);
@@ -224,7 +225,7 @@ test.serial('a product whose approvals widened asks again, marking what is new; 
   t.true(again.location?.startsWith(REDIRECT), `no consent page now: ${again.url}`);
 });
 
-test.serial('withdrawing the app on /account denies its next data request on both instances; a cohort read is consent_revoked; Bertil is untouched', async (t) => {
+test.serial('withdrawing the app on /account denies its next data request on both instances; a cohort read is consent_revoked; Gustav is untouched', async (t) => {
   await a.citizens!.records.give([{
     citizen: pseudonym(ANNA), productId: 'p-cohort', kind: 'app_access', dataset: undefined, controllerId: undefined, recipientId: undefined,
     actions: [], claims: [], textVersion: 'v1', locale: 'sv', givenHow: 'api',
@@ -244,7 +245,7 @@ test.serial('withdrawing the app on /account denies its next data request on bot
   t.like(onA.body, { decision: 'deny' });
   t.like(onB.body, { decision: 'deny' });
   t.is(onB.status, 401, 'the token is gone from the shared store');
-  t.like((await decide(a, tokens.bertil!, target(BERTIL))).body, { decision: 'permit' }, 'Bertil\'s token still works');
+  t.like((await decide(a, tokens.gustav!, target(GUSTAV))).body, { decision: 'permit' }, 'Gustav\'s token still works');
   const shown = await ua.follow(revoked.location ?? '/account');
   t.regex(shown.text, /Åtkomsten för Hälsoappen är återkallad/);
   t.notRegex(shown.text, /id="app-p-app"/);
@@ -253,7 +254,7 @@ test.serial('withdrawing the app on /account denies its next data request on bot
   const revokeCohort = await ua.request('/account/apps/p-cohort/revoke', { form: { csrf: csrfOf(listPage.text) } });
   t.is(revokeCohort.status, 303);
   for (const gw of [a, b]) t.like((await decide(gw, cohort, target(ANNA))).body, { decision: 'deny', reasons: ['consent_revoked'], check: 'consent_in_force' });
-  t.like((await decide(b, cohort, target(BERTIL))).body, { decision: 'permit' }, 'the cohort still reaches Bertil');
+  t.like((await decide(b, cohort, target(GUSTAV))).body, { decision: 'permit' }, 'the cohort still reaches Gustav');
   // The next sign-in to the app asks for consent again.
   const rp = await discoverRp(a, clients.app!);
   const res = await annaAtApp.follow((await pushAuthorization(rp, { scope: SCOPE })).url.href, {}, (u) => u.startsWith(REDIRECT));
