@@ -24,8 +24,9 @@ node_modules_lock_file() {
 
 node_modules_up_to_date() {
   [ -x node_modules/.bin/node ] && [ -f node_modules/.package-lock.json ] || return 1
-  # The PKCS#11 binding is a native addon: an install whose build did not happen is not up to date.
-  [ -f node_modules/pkcs11js/build/Release/pkcs11.node ] || return 1
+  # The PKCS#11 binding is a native addon: an install whose build did not happen is not up to date
+  # (a missing package is caught below, by the lock file's record).
+  [ ! -d node_modules/pkcs11js ] || [ -f node_modules/pkcs11js/build/Release/pkcs11.node ] || return 1
   local node=node_modules/.bin/node
   # Optional packages for other platforms are in the lock file but never installed; every other entry
   # must be recorded as installed, with the same content, and nothing else may be.
