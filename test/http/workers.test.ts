@@ -127,20 +127,24 @@ test.serial('two workers behind one port; a worker that dies is restarted', asyn
   t.timeout(180_000, 'two production workers start (migrations, keys, modules) twice');
   const config = await writeProductionConfig();
   primary = startMain(gatewayEnv({ GATEWAY_CONFIG: config, GATEWAY_WORKERS: '2', NODE_ENV: 'production' })).child;
+  // Two distinct workers answer. Which ids they have is the primary's business: on a loaded machine a
+  // worker whose start-up hit an outage exits and is replaced, and its successor has the next id.
   const both = await workersSeen((ids) => ids.size >= 2);
   t.log(`workers seen: ${[...both].join(', ')}`);
-  t.deepEqual([...both].sort(), [1, 2], 'both workers answer on the one port');
+  t.is(both.size, 2, 'both workers answer on the one port');
   t.is((await fresh('/readyz')).status, 200);
 
   const started = logs.filter((l) => l.msg === 'worker started');
-  const victim = started.find((l) => l.worker === 1)?.pid as number;
+  const chosen = Math.min(...both);
+  const victim = started.find((l) => l.worker === chosen)?.pid as number;
   t.true(typeof victim === 'number', 'the primary logs each worker with its pid');
+  const highest = Math.max(...started.map((l) => Number(l.worker)));
   process.kill(victim, 'SIGKILL');
-  const after = await workersSeen((ids) => ids.has(3));
+  const after = await workersSeen((ids) => [...ids].some((id) => id > highest));
   t.log(`workers seen after the kill: ${[...after].join(', ')}`);
-  t.true(after.has(3), 'a new worker took the dead one\'s place');
-  const died = logs.find((l) => l.msg === 'worker died; restarting');
-  t.like(died, { worker: 1, signal: 'SIGKILL' });
+  t.true([...after].some((id) => id > highest), 'a new worker took the dead one\'s place');
+  const died = logs.find((l) => l.msg === 'worker died; restarting' && l.worker === chosen);
+  t.like(died, { worker: chosen, signal: 'SIGKILL' });
   t.true(typeof died?.restartInMs === 'number' && died.restartInMs > 0, 'restarted after a back-off');
 });
 
