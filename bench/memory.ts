@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
+import { SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { createClient } from 'redis';
 import { UserAgent } from '../test/helpers/userAgent.ts';
@@ -25,6 +25,7 @@ import type { Gateway } from '../src/gateway.ts';
 import { createHotStore } from '../src/store/index.ts';
 import { createAdapterFactory } from '../src/idp/adapter.ts';
 import { systemClock } from '../src/clock.ts';
+import { clientJwk, clientKey, dpopJwk, dpopKeys } from './clientKeys.ts';
 
 export interface MemoryOptions {
   redisUrl: string | undefined;
@@ -42,11 +43,6 @@ interface Child {
   child: ChildProcess;
 }
 
-const { privateKey: clientKey, publicKey: clientPub } = await generateKeyPair('ES256', { extractable: true });
-const clientJwk = { ...(await exportJWK(clientPub)), alg: 'ES256', use: 'sig' } as Record<string, unknown>;
-clientJwk.kid = await calculateJwkThumbprint(clientJwk);
-const dpopKeys = await generateKeyPair('ES256', { extractable: true });
-const dpopJwk = await exportJWK(dpopKeys.publicKey);
 
 function start(script: string, env: Record<string, string> = {}): Promise<Child> {
   const child = spawn(process.execPath, [script], {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
+import { SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { UserAgent } from '../test/helpers/userAgent.ts';
 import { browserThroughBankId } from '../test/helpers/signIn.ts';
@@ -22,6 +22,7 @@ import { startRedisServer } from '../test/helpers/redisServer.ts';
 import { postgresForTests } from '../test/helpers/postgres.ts';
 import type { Gateway } from '../src/gateway.ts';
 import { memoryScenario } from './memory.ts';
+import { clientJwk, clientKey, dpopJwk, dpopKeys } from './clientKeys.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const ROUNDS = Number(args.get('rounds') ?? 3);
@@ -80,11 +81,6 @@ interface Server {
   child: ChildProcess;
 }
 
-const { privateKey: clientKey, publicKey: clientPub } = await generateKeyPair('ES256', { extractable: true });
-const clientJwk = { ...(await exportJWK(clientPub)), alg: 'ES256', use: 'sig' } as Record<string, unknown>;
-clientJwk.kid = await calculateJwkThumbprint(clientJwk);
-const dpopKeys = await generateKeyPair('ES256', { extractable: true });
-const dpopJwk = await exportJWK(dpopKeys.publicKey);
 
 async function startServer(name: string, script: string, env: Record<string, string> = {}): Promise<Server> {
   const nodeArgs = [script];

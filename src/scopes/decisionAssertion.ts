@@ -14,7 +14,6 @@
 //
 // Signing is synchronous node:crypto on a KeyObject made once: the decision path is hot, and an ES256
 // signature with a cached key costs tens of microseconds, without jose's per-call key import and promise.
-import { createPrivateKey, createPublicKey, type JsonWebKey as NodeJwk } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, errors, type JWK, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.ts';
 import { asKeySet, preferredSigningKey } from '../idp/keys.ts';
@@ -65,18 +64,6 @@ export interface DecisionAssertionClaims {
 
 /** The key that signs decisions: the gateway's preferred signing key (src/idp/keys.ts). */
 export const assertionKey = preferredSigningKey;
-
-/** The public half of a private JWKS, as /jwks publishes it (for verifiers in this process: the sandbox's data APIs). */
-export function publicJwks(jwks: { keys: JWK[] }): JSONWebKeySet {
-  return {
-    keys: jwks.keys.map((jwk) => ({
-      ...(createPublicKey(createPrivateKey({ key: jwk as NodeJwk, format: 'jwk' })).export({ format: 'jwk' }) as JWK),
-      ...(jwk.kid ? { kid: jwk.kid } : {}),
-      ...(jwk.alg ? { alg: jwk.alg } : {}),
-      ...(jwk.use ? { use: jwk.use } : {}),
-    })),
-  };
-}
 
 const b64url = (text: string) => Buffer.from(text).toString('base64url');
 
